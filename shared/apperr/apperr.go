@@ -1,0 +1,93 @@
+// Package apperr is the one error vocabulary of Partyfinder.
+//
+// Domain code and adapters return *Error values (usually wrapped with
+// fmt.Errorf("op: %w", err)); the HTTP edge maps their Kind to a status code in
+// exactly one place. Errors of any other type are treated as internal.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind classifies an error by what the caller can do about it.
+type Kind string
+
+// The kinds of error. Their HTTP mapping lives in the httpapi package.
+const (
+	Invalid      Kind = "invalid"      // the request is malformed or breaks a rule
+	NotFound     Kind = "not_found"    // the thing asked for does not exist (or is not visible)
+	Conflict     Kind = "conflict"     // the request clashes with the current state
+	Unauthorized Kind = "unauthorized" // no valid credentials
+	Forbidden    Kind = "forbidden"    // valid credentials, not allowed
+	RateLimited  Kind = "rate_limited" // too many requests
+	Unavailable  Kind = "unavailable"  // a dependency is down; retrying may help
+	Internal     Kind = "internal"     // a bug or an unexpected failure
+)
+
+// FieldError names one offending input field and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error is an application error with a kind, a human message that is safe to
+// show to clients, and optional per-field details.
+type Error struct {
+	Kind    Kind
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return e.Message + " (" + strings.Join(parts, "; ") + ")"
+}
+
+// New returns an error of the given kind with a formatted message.
+func New(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field returns an Invalid error about a single field.
+func Field(field, code, message string) *Error {
+	return &Error{Kind: Invalid, Message: "invalid " + field + ": " + message,
+		Fields: []FieldError{{Field: field, Code: code, Message: message}}}
+}
+
+// Fields returns an Invalid error listing every field problem, or nil when fs is empty.
+func Fields(message string, fs []FieldError) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &Error{Kind: Invalid, Message: message, Fields: fs}
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// KindOf returns the kind of err: Internal for errors that are not *Error, "" for nil.
+func KindOf(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	if e, ok := As(err); ok {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Is reports whether err is an *Error of the given kind.
+func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }

@@ -1,0 +1,41 @@
+package party
+
+import "context"
+
+// Repository stores parties. Implementations: the sqlite and firestore
+// adapters, both held to one contract suite (partytest).
+type Repository interface {
+	// Party returns the party with the id, or a NotFound error.
+	Party(ctx context.Context, id string) (Party, error)
+
+	// PartiesOf returns every party of the conference, whatever its status,
+	// ordered by start then id. An unknown conference has no parties.
+	PartiesOf(ctx context.Context, conferenceID string) ([]Party, error)
+
+	// CreateParty stores a new party with version 1 and both timestamps set
+	// to now. It returns Conflict if the id exists and Invalid if the party
+	// breaks an invariant.
+	CreateParty(ctx context.Context, p Party) (Party, error)
+
+	// UpdateParty loads the party, applies fn and stores the result in one
+	// transaction. When fn changes anything the version grows by one and
+	// UpdatedAt is set; when it changes nothing, nothing is written. Errors
+	// from fn are returned unchanged and nothing is written. NotFound if the
+	// party does not exist; Invalid if the result breaks an invariant; fn may
+	// not change the id or conference.
+	UpdateParty(ctx context.Context, id string, fn func(*Party) error) (Party, error)
+
+	// SaveParties writes a batch atomically: all of it or none of it. A party
+	// with Version 1 must not exist yet; any other party must be stored with
+	// Version-1 (optimistic concurrency), else the whole batch fails with
+	// Conflict. Callers set versions and timestamps; the store keeps them.
+	SaveParties(ctx context.Context, ps []Party) error
+}
+
+// Revisioner is implemented by stores that can tell cheaply whether a
+// conference's parties changed, so read caches can poll instead of reloading.
+// The revision is an opaque string that differs after any write to any party
+// of the conference (creation, update, cancellation).
+type Revisioner interface {
+	Revision(ctx context.Context, conferenceID string) (string, error)
+}
