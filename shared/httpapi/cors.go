@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+)
+
+// CORS allows cross-origin reads from an allow-list of origins. A pattern is
+// an exact origin ("https://partyfinder.web.app") or one with a single "*"
+// standing for one DNS label or a port ("https://partyfinder--*.web.app",
+// "http://localhost:*").
+type CORS struct {
+	exact    map[string]bool
+	patterns [][2]string // prefix, suffix around the "*"
+}
+
+// NewCORS compiles an allow-list. An empty list allows no cross-origin access.
+func NewCORS(origins []string) *CORS {
+	c := &CORS{exact: map[string]bool{}}
+	for _, o := range origins {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if pre, suf, ok := strings.Cut(o, "*"); ok {
+			c.patterns = append(c.patterns, [2]string{pre, suf})
+		} else {
+			c.exact[o] = true
+		}
+	}
+	return c
+}
+
+// Allowed reports whether a request from origin may read responses.
+func (c *CORS) Allowed(origin string) bool {
+	if c == nil || origin == "" {
+		return false
+	}
+	if c.exact[origin] {
+		return true
+	}
+	for _, p := range c.patterns {
+		if len(origin) <= len(p[0])+len(p[1]) || !strings.HasPrefix(origin, p[0]) || !strings.HasSuffix(origin, p[1]) {
+			continue
+		}
+		mid := origin[len(p[0]) : len(origin)-len(p[1])]
+		if !strings.ContainsAny(mid, "/.:@?#") {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	hVaryOrigin   = "Origin"
+	hAllowMethods = headerList("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+	hAllowHeaders = headerList("Authorization", "Content-Type", "If-None-Match", "X-Request-Id")
+	hExpose       = headerList("ETag", "X-Request-Id", "Retry-After")
+	hMaxAge       = []string{"600"}
+)
+
+// wrap answers OPTIONS with 204 (with preflight headers for allowed
+// origins) and marks other responses readable by allowed origins.
+func (c *CORS) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		h := w.Header()
+		if origin != "" {
+			h["Vary"] = append(h["Vary"], hVaryOrigin)
+		}
+		allowed := c.Allowed(origin)
+		if allowed {
+			h["Access-Control-Allow-Origin"] = []string{origin}
+			h["Access-Control-Expose-Headers"] = hExpose
+		}
+		if r.Method == http.MethodOptions {
+			if allowed {
+				h["Access-Control-Allow-Methods"] = hAllowMethods
+				h["Access-Control-Allow-Headers"] = hAllowHeaders
+				h["Access-Control-Max-Age"] = hMaxAge
+			}
+			h["Allow"] = hAllowMethods
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,105 @@
+// Package httpapi holds the HTTP edge shared by every function: the mapping of
+// the error vocabulary to problem responses, the router, cached byte
+// responses and the middleware chain.
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+)
+
+// statusOf is the one place where error kinds become HTTP status codes.
+var statusOf = map[apperr.Kind]int{
+	apperr.Invalid:      http.StatusBadRequest,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.RateLimited:  http.StatusTooManyRequests,
+	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Internal:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for an error.
+func StatusOf(err error) int {
+	if s, ok := statusOf[apperr.KindOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem details body. It also carries success:false
+// and a human error string because existing clients read those.
+type Problem struct {
+	Type     string              `json:"type"`
+	Title    string              `json:"title"`
+	Status   int                 `json:"status"`
+	Detail   string              `json:"detail"`
+	Instance string              `json:"instance,omitempty"`
+	Code     apperr.Kind         `json:"code"`
+	Errors   []apperr.FieldError `json:"errors,omitempty"`
+	Success  bool                `json:"success"`
+	Error    string              `json:"error"`
+}
+
+// ProblemType returns the type URI of problems of a kind.
+func ProblemType(kind apperr.Kind) string { return "urn:partyfinder:problem:" + string(kind) }
+
+// ProblemFor builds the problem body for err. Internal errors never leak
+// their message: clients see a generic detail, the log keeps the cause.
+func ProblemFor(r *http.Request, err error) Problem {
+	kind := apperr.KindOf(err)
+	if kind == "" {
+		kind = apperr.Internal
+	}
+	status := StatusOf(err)
+	p := Problem{
+		Type:     ProblemType(kind),
+		Title:    http.StatusText(status),
+		Status:   status,
+		Instance: r.URL.Path,
+		Code:     kind,
+	}
+	if e, ok := apperr.As(err); ok && kind != apperr.Internal {
+		p.Detail = e.Message
+		p.Errors = e.Fields
+	} else {
+		p.Detail = "Something went wrong on our side. Please try again later."
+	}
+	p.Error = p.Detail
+	return p
+}
+
+// Error writes err as an application/problem+json response and logs server-side failures.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	p := ProblemFor(r, err)
+	if p.Status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "path", r.URL.Path, "status", p.Status)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Del("ETag")
+	if p.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "5")
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// JSON writes v as a JSON response that must not be cached.
+func JSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// LogError logs a failure that is not turned into an error response.
+func LogError(r *http.Request, msg string, err error, args ...any) {
+	slog.ErrorContext(r.Context(), msg, append([]any{"error", err.Error(), "path", r.URL.Path}, args...)...)
+}

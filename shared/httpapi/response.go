@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// gzipThreshold is the body size below which compression is not worth its header.
+const gzipThreshold = 1024
+
+// Response is a fully built response body, serialized and compressed once
+// when it is cached, so the hot read path only writes bytes.
+type Response struct {
+	ContentType        string
+	CacheControl       string
+	Body               []byte
+	Gzip               []byte // nil when the body is too small to be worth compressing
+	ETag               string // strong, over Body
+	GzipETag           string // strong, over Gzip
+	ContentDisposition string
+	length, gzipLength string
+}
+
+// NewResponse builds a Response: it computes the strong ETags and the
+// gzip encoding (for bodies over 1 KB).
+func NewResponse(contentType, cacheControl string, body []byte) *Response {
+	r := &Response{ContentType: contentType, CacheControl: cacheControl, Body: body}
+	r.ETag = etag(body)
+	r.length = strconv.Itoa(len(body))
+	if len(body) > gzipThreshold {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		r.Gzip = buf.Bytes()
+		r.GzipETag = etag(r.Gzip)
+		r.gzipLength = strconv.Itoa(len(r.Gzip))
+	}
+	return r
+}
+
+func etag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+// Size returns the bytes the response holds, for cache weighing.
+func (resp *Response) Size() int { return len(resp.Body) + len(resp.Gzip) + 256 }
+
+// Serve writes the response: 304 when If-None-Match matches either
+// encoding's ETag, the gzip bytes when the client accepts them, the plain
+// bytes otherwise. HEAD gets the headers only.
+func (resp *Response) Serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Type"] = []string{resp.ContentType}
+	if resp.CacheControl != "" {
+		h["Cache-Control"] = []string{resp.CacheControl}
+	}
+	if resp.ContentDisposition != "" {
+		h["Content-Disposition"] = []string{resp.ContentDisposition}
+	}
+	body, tag, length := resp.Body, resp.ETag, resp.length
+	if resp.Gzip != nil {
+		h["Vary"] = append(h["Vary"], "Accept-Encoding")
+		if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, tag, length = resp.Gzip, resp.GzipETag, resp.gzipLength
+			h["Content-Encoding"] = []string{"gzip"}
+		}
+	}
+	h["Etag"] = []string{tag}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && resp.matches(inm) {
+		h.Del("Content-Type")
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Length"] = []string{length}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// matches implements If-None-Match's weak comparison against both encodings:
+// a client holding either representation has current content.
+func (resp *Response) matches(header string) bool {
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == resp.ETag || (resp.GzipETag != "" && t == resp.GzipETag) {
+			return true
+		}
+	}
+	return false
+}
+
+// AcceptsGzip reports whether an Accept-Encoding header allows gzip.
+func AcceptsGzip(header string) bool {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.TrimSpace(coding)
+		if !strings.EqualFold(coding, "gzip") && coding != "*" {
+			continue
+		}
+		params = strings.ReplaceAll(params, " ", "")
+		if strings.HasPrefix(params, "q=0") && strings.Trim(strings.TrimPrefix(params, "q="), "0.") == "" {
+			return false
+		}
+		return true
+	}
+	return false
+}

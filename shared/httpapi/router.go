@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+)
+
+// Router dispatches requests by method and path pattern (net/http
+// ServeMux patterns) and answers unknown paths with 404 and wrong methods
+// with 405 and an Allow header, both as problem details.
+type Router struct {
+	mux     *http.ServeMux
+	methods []string
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+
+// Handle registers h for method and path, e.g. Handle("GET", "/api/parties/{id}", h).
+// GET routes answer HEAD too.
+func (rt *Router) Handle(method, path string, h http.HandlerFunc) {
+	rt.mux.HandleFunc(method+" "+path, h)
+	if !slices.Contains(rt.methods, method) {
+		rt.methods = append(rt.methods, method)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
+		r.URL.Path = strings.TrimRight(r.URL.Path, "/")
+	}
+	if h, pattern := rt.mux.Handler(r); pattern != "" {
+		h.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	probe := r.Clone(r.Context())
+	for _, m := range rt.methods {
+		probe.Method = m
+		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	if len(allow) == 0 {
+		Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+		return
+	}
+	allow = append(allow, http.MethodOptions)
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	Error(w, r, &apperr.Error{Kind: methodNotAllowed, Message: "method " + r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
+}
+
+// methodNotAllowed is an HTTP-only kind: it never leaves this package's routing.
+const methodNotAllowed apperr.Kind = "method_not_allowed"
+
+func init() { statusOf[methodNotAllowed] = http.StatusMethodNotAllowed }
