@@ -1,0 +1,26 @@
+// Package openapi is the "openapi" function: it serves the API contract.
+//
+//	GET /api/openapi.yaml
+package openapi
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+// Spec is the OpenAPI 3.1 document describing every endpoint.
+//
+//go:embed openapi.yaml
+var Spec []byte
+
+var specResponse = httpapi.NewResponse("application/yaml; charset=utf-8", feed.CacheStatic, Spec)
+
+// Routes returns the function's router.
+func Routes() http.Handler {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodGet, "/api/openapi.yaml", specResponse.Serve)
+	return rt
+}

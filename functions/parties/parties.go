@@ -1,0 +1,94 @@
+// Package parties is the "parties" function: the public party feed, party
+// details and per-party calendar files.
+//
+//	GET /api/parties                      feed with filters and paging
+//	GET /api/parties/{id}                 one party
+//	GET /api/parties/{id}/calendar.ics    one party as iCalendar
+package parties
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+// Handler serves the parties function.
+type Handler struct {
+	Feed              *feed.Cache
+	DefaultConference string // used when a request names none
+	Calendar          feed.CalendarOptions
+}
+
+// Routes returns the function's router.
+func (h *Handler) Routes() http.Handler {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodGet, "/api/parties", h.list)
+	rt.Handle(http.MethodGet, "/api/parties/{id}", h.get)
+	rt.Handle(http.MethodGet, "/api/parties/{id}/calendar.ics", h.calendar)
+	return rt
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := r.URL.Query()
+	confID := v.Get("conference")
+	if confID == "" {
+		confID = v.Get("conferenceId")
+	}
+	confID, err := h.Feed.DefaultConference(ctx, orDefault(confID, h.DefaultConference))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap, err := h.Feed.Snapshot(ctx, confID)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	q, err := feed.ParseQuery(v, confID, snap.Location)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	resp, _ := h.Feed.Response("feed|"+snap.Key()+"|"+q.Key(), func() (*httpapi.Response, error) {
+		return snap.FeedResponse(q), nil
+	})
+	resp.Serve(w, r)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	snap, e, err := h.Feed.PartySnapshot(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap.PartyResponse(e).Serve(w, r)
+}
+
+func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) {
+	ServePartyCalendar(w, r, h.Feed, r.PathValue("id"), h.Calendar)
+}
+
+// ServePartyCalendar writes one party's iCalendar file; the calendar
+// function's older URL shares it.
+func ServePartyCalendar(w http.ResponseWriter, r *http.Request, c *feed.Cache, id string, o feed.CalendarOptions) {
+	snap, e, err := c.PartySnapshot(r.Context(), id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	resp, err := snap.PartyCalendar(e, o)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	resp.Serve(w, r)
+}
+
+func orDefault(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,50 @@
+// Package partydays is the "partyDays" function.
+//
+//	GET /api/party-days?conference=ID   the days that have parties, with counts, chronological
+package partydays
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+// Handler serves the partyDays function.
+type Handler struct {
+	Feed              *feed.Cache
+	DefaultConference string
+}
+
+// Routes returns the function's router.
+func (h *Handler) Routes() http.Handler {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodGet, "/api/party-days", h.days)
+	return rt
+}
+
+func (h *Handler) days(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	for k := range v {
+		if k != "conference" {
+			httpapi.Error(w, r, apperr.Field(k, "unknown", "is not a known parameter"))
+			return
+		}
+	}
+	id := v.Get("conference")
+	if id == "" {
+		id = h.DefaultConference
+	}
+	id, err := h.Feed.DefaultConference(r.Context(), id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap, err := h.Feed.Snapshot(r.Context(), id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap.DaysResponse().Serve(w, r)
+}

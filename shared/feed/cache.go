@@ -1,0 +1,230 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Store is what the feed reads: conferences, every party of a conference,
+// and a cheap revision to poll for changes.
+type Store interface {
+	Conference(ctx context.Context, id string) (conference.Conference, error)
+	Conferences(ctx context.Context) ([]conference.Conference, error)
+	Party(ctx context.Context, id string) (party.Party, error)
+	PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error)
+	Revision(ctx context.Context, conferenceID string) (string, error)
+}
+
+// Cache keeps one snapshot per conference and finished responses per query.
+//
+// A snapshot is checked against the store's revision at most once per
+// refresh interval, in the background, while readers keep getting the
+// current one: readers never wait for the store except on a cold start.
+// Writes made through this process call Invalidate for read-your-writes.
+type Cache struct {
+	store       Store
+	snaps       *otter.Cache[string, *Snapshot]
+	confs       *otter.Cache[string, []conference.Conference]
+	owners      *otter.Cache[string, string] // party id -> conference id ("" = no such visible party)
+	responses   *otter.Cache[string, *httpapi.Response]
+	seq         atomic.Uint64
+	snapLoader  otter.Loader[string, *Snapshot]
+	confsLoader otter.Loader[string, []conference.Conference]
+}
+
+// Options tunes a Cache.
+type Options struct {
+	Refresh       time.Duration // how often a snapshot in use is checked against the store; default 5 s
+	ResponseBytes uint64        // memory for cached responses; default 64 MiB
+}
+
+// NewCache returns a cache reading from store.
+func NewCache(store Store, o Options) *Cache {
+	if o.Refresh <= 0 {
+		o.Refresh = 5 * time.Second
+	}
+	if o.ResponseBytes == 0 {
+		o.ResponseBytes = 64 << 20
+	}
+	c := &Cache{store: store}
+	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
+		MaximumSize:       1000,
+		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
+	})
+	c.confs = otter.Must(&otter.Options[string, []conference.Conference]{
+		MaximumSize:       1,
+		RefreshCalculator: otter.RefreshWriting[string, []conference.Conference](o.Refresh),
+	})
+	c.owners = otter.Must(&otter.Options[string, string]{
+		MaximumSize:      100_000,
+		ExpiryCalculator: otter.ExpiryWriting[string, string](o.Refresh * 6),
+	})
+	c.responses = otter.Must(&otter.Options[string, *httpapi.Response]{
+		MaximumWeight: o.ResponseBytes,
+		Weigher:       func(_ string, r *httpapi.Response) uint32 { return uint32(min(r.Size(), 1<<31)) },
+	})
+	c.snapLoader = snapshotLoader{c}
+	c.confsLoader = otter.LoaderFunc[string, []conference.Conference](func(ctx context.Context, _ string) ([]conference.Conference, error) {
+		cs, err := c.store.Conferences(ctx)
+		if err != nil {
+			return nil, storeErr("list conferences", err)
+		}
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].FirstDay < cs[j].FirstDay })
+		return cs, nil
+	})
+	return c
+}
+
+// snapshotLoader builds snapshots and, on refresh, keeps the current one
+// when the store's revision has not moved.
+type snapshotLoader struct{ c *Cache }
+
+func (l snapshotLoader) Load(ctx context.Context, id string) (*Snapshot, error) {
+	return l.c.build(ctx, id)
+}
+
+func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*Snapshot, error) {
+	if !old.Missing {
+		rev, err := l.c.store.Revision(ctx, id)
+		if err != nil {
+			return nil, storeErr("revision", err)
+		}
+		if rev == old.Revision {
+			return old, nil
+		}
+	}
+	return l.c.build(ctx, id)
+}
+
+func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
+	conf, err := c.store.Conference(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return &Snapshot{Conference: conference.Conference{ID: id}, Missing: true, Seq: c.seq.Add(1)}, nil
+	}
+	if err != nil {
+		return nil, storeErr("load conference", err)
+	}
+	// The revision is read before the parties: a write racing the load
+	// makes the next refresh see a new revision and rebuild.
+	rev, err := c.store.Revision(ctx, id)
+	if err != nil {
+		return nil, storeErr("revision", err)
+	}
+	ps, err := c.store.PartiesOf(ctx, id)
+	if err != nil {
+		return nil, storeErr("load parties", err)
+	}
+	return NewSnapshot(conf, ps, rev, c.seq.Add(1)), nil
+}
+
+// storeErr makes store failures Unavailable (503, retry) unless they are
+// already classified.
+func storeErr(op string, err error) error {
+	if _, ok := apperr.As(err); ok {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &apperr.Error{Kind: apperr.Unavailable, Message: "the party store did not answer in time"}
+	}
+	return fmt.Errorf("%s: %w", op, &apperr.Error{Kind: apperr.Unavailable, Message: "the party store is unavailable: " + err.Error()})
+}
+
+// Snapshot returns the current snapshot of a conference, or NotFound.
+func (c *Cache) Snapshot(ctx context.Context, conferenceID string) (*Snapshot, error) {
+	s, err := c.snaps.Get(ctx, conferenceID, c.snapLoader)
+	if err != nil {
+		return nil, err
+	}
+	if s.Missing {
+		return nil, apperr.New(apperr.NotFound, "no conference %q", conferenceID)
+	}
+	return s, nil
+}
+
+// Conferences returns every conference, by first day.
+func (c *Cache) Conferences(ctx context.Context) ([]conference.Conference, error) {
+	return c.confs.Get(ctx, "", c.confsLoader)
+}
+
+// DefaultConference returns configured if set, else the conference that
+// starts last (the current or upcoming one), or NotFound when there is none.
+func (c *Cache) DefaultConference(ctx context.Context, configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	cs, err := c.Conferences(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(cs) == 0 {
+		return "", apperr.New(apperr.NotFound, "there are no conferences yet")
+	}
+	return cs[len(cs)-1].ID, nil
+}
+
+// PartySnapshot finds the snapshot holding a visible party, or NotFound.
+// Parties that are drafts, pending or unknown are all simply not found.
+func (c *Cache) PartySnapshot(ctx context.Context, id string) (*Snapshot, *Entry, error) {
+	notFound := apperr.New(apperr.NotFound, "no party %q", id)
+	if !party.ValidID(id) {
+		return nil, nil, notFound
+	}
+	confID, known := c.owners.GetIfPresent(id)
+	if !known {
+		p, err := c.store.Party(ctx, id)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			confID = ""
+		case err != nil:
+			return nil, nil, storeErr("load party", err)
+		default:
+			confID = p.ConferenceID
+		}
+		c.owners.Set(id, confID)
+	}
+	if confID == "" {
+		return nil, nil, notFound
+	}
+	s, err := c.Snapshot(ctx, confID)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, ok := s.Entry(id)
+	if !ok {
+		return nil, nil, notFound
+	}
+	return s, e, nil
+}
+
+// Invalidate drops what is cached for a conference after a write through
+// this process, so the writer reads its own write.
+func (c *Cache) Invalidate(conferenceID string) {
+	c.snaps.Invalidate(conferenceID)
+	c.confs.InvalidateAll()
+	c.owners.InvalidateAll()
+}
+
+// Response returns the cached response under key or builds and caches it.
+// Keys must include the snapshot's Seq so a new snapshot never serves old bytes.
+func (c *Cache) Response(key string, build func() (*httpapi.Response, error)) (*httpapi.Response, error) {
+	if r, ok := c.responses.GetIfPresent(key); ok {
+		return r, nil
+	}
+	r, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.responses.Set(key, r)
+	return r, nil
+}

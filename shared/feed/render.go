@@ -1,0 +1,156 @@
+package feed
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/ics"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Cache-Control values of public responses. Browsers revalidate after a
+// minute (cheap 304s); CDNs keep the bytes longer and may serve them stale
+// while they refetch.
+const (
+	CacheFeed     = "public, max-age=60, s-maxage=300, stale-while-revalidate=600"
+	CacheCalendar = "public, max-age=300, s-maxage=900, stale-while-revalidate=3600"
+	CacheStatic   = "public, max-age=3600, s-maxage=86400, stale-while-revalidate=86400"
+	ContentJSON   = "application/json; charset=utf-8"
+	ContentICS    = "text/calendar; charset=utf-8"
+)
+
+// feedMeta is the "meta" object of a feed response.
+type feedMeta struct {
+	Count      int     `json:"count"`
+	Total      int     `json:"total"`
+	Limit      int     `json:"limit"`
+	Page       int     `json:"page"`
+	HasMore    bool    `json:"hasMore"`
+	NextCursor *string `json:"nextCursor"`
+	Conference string  `json:"conference"`
+	Timezone   string  `json:"timezone"`
+}
+
+// FeedResponse renders a page of a query as the finished response, by
+// splicing the parties' pre-encoded JSON: nothing is re-encoded.
+func (s *Snapshot) FeedResponse(q Query) *httpapi.Response {
+	pg := s.Select(q)
+	meta := feedMeta{Count: len(pg.Entries), Total: pg.Total, Limit: q.Limit, Page: max(q.Page, 1),
+		HasMore: pg.HasMore, Conference: s.Conference.ID, Timezone: s.Conference.TimeZone}
+	if q.After != nil {
+		meta.Page = 0 // cursor paging has no page number
+	}
+	if pg.HasMore {
+		meta.NextCursor = &pg.NextCursor
+	}
+	size := 64
+	for _, e := range pg.Entries {
+		size += len(e.JSON) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+256))
+	buf.WriteString(`{"success":true,"data":[`)
+	for i, e := range pg.Entries {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(e.JSON)
+	}
+	buf.WriteString(`],"meta":`)
+	buf.Write(Marshal(meta))
+	buf.WriteByte('}')
+	return httpapi.NewResponse(ContentJSON, CacheFeed, buf.Bytes())
+}
+
+// DataResponse wraps pre-encoded JSON as {"success":true,"data":...}.
+func DataResponse(cacheControl string, data []byte) *httpapi.Response {
+	body := make([]byte, 0, len(data)+32)
+	body = append(body, `{"success":true,"data":`...)
+	body = append(body, data...)
+	body = append(body, '}')
+	return httpapi.NewResponse(ContentJSON, cacheControl, body)
+}
+
+// PartyResponse returns the detail response of a visible party, built once per snapshot.
+func (s *Snapshot) PartyResponse(e *Entry) *httpapi.Response {
+	return s.Memo("party:"+e.Party.ID, func() any { return DataResponse(CacheFeed, e.JSON) }).(*httpapi.Response)
+}
+
+// DaysResponse returns the party-days response, built once per snapshot.
+func (s *Snapshot) DaysResponse() *httpapi.Response {
+	return s.Memo("days", func() any {
+		days := s.Days
+		if days == nil {
+			days = []DayJSON{}
+		}
+		total := 0
+		for _, d := range days {
+			total += d.Count
+		}
+		body := Marshal(struct {
+			Success bool      `json:"success"`
+			Data    []DayJSON `json:"data"`
+			Meta    any       `json:"meta"`
+		}{true, days, map[string]any{"conference": s.Conference.ID, "timezone": s.Conference.TimeZone, "days": len(days), "total": total}})
+		return httpapi.NewResponse(ContentJSON, CacheFeed, body)
+	}).(*httpapi.Response)
+}
+
+// ConferenceResponse returns the conference's detail response with its
+// party count and days.
+func (s *Snapshot) ConferenceResponse() *httpapi.Response {
+	return s.Memo("conference", func() any {
+		cj := NewConferenceJSON(s.Conference)
+		n := 0
+		for _, d := range s.Days {
+			n += d.Count
+		}
+		cj.PartyCount = &n
+		return DataResponse(CacheFeed, Marshal(cj))
+	}).(*httpapi.Response)
+}
+
+// CalendarOptions are the settings of calendar exports.
+type CalendarOptions struct {
+	BaseURL string // public site URL, for parties without a link
+	ProdID  string
+}
+
+// PartyCalendar returns one party as an iCalendar file, built once per snapshot.
+func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*httpapi.Response, error) {
+	return s.calendar("ics:"+e.Party.ID, e.Party.Title, []party.Party{e.Party}, e.Party.ID+".ics", 0, o)
+}
+
+// ConferenceCalendar returns every visible party (cancelled ones marked as
+// such, so subscribers see cancellations) as a subscribable calendar.
+func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*httpapi.Response, error) {
+	ps := make([]party.Party, len(s.Entries))
+	for i, e := range s.Entries {
+		ps[i] = e.Party
+	}
+	return s.calendar("ics:conference", s.Conference.Name+" parties", ps, s.Conference.ID+".ics", 1, o)
+}
+
+type calResult struct {
+	resp *httpapi.Response
+	err  error
+}
+
+func (s *Snapshot) calendar(key, name string, ps []party.Party, filename string, refreshHours int, o CalendarOptions) (*httpapi.Response, error) {
+	r := s.Memo(key, func() any {
+		cal := ics.Calendar{Name: name, Conference: s.Conference, Parties: ps, ProdID: o.ProdID, BaseURL: o.BaseURL}
+		if refreshHours > 0 {
+			cal.Refresh = refreshHoursDuration(refreshHours)
+		}
+		b, err := ics.Encode(cal)
+		if err != nil {
+			return calResult{err: err}
+		}
+		resp := httpapi.NewResponse(ContentICS, CacheCalendar, b)
+		resp.ContentDisposition = `inline; filename="` + filename + `"`
+		return calResult{resp: resp}
+	}).(calResult)
+	return r.resp, r.err
+}
+
+func refreshHoursDuration(h int) time.Duration { return time.Duration(h) * time.Hour }

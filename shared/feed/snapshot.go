@@ -1,0 +1,109 @@
+// Package feed serves the public party feed: an immutable, pre-encoded
+// snapshot of each conference's visible parties, queried in memory and
+// cached as finished responses. Stores are read only to build snapshots.
+package feed
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/fold"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Entry is one visible party with everything a query needs precomputed.
+type Entry struct {
+	Party  party.Party
+	JSON   []byte // the party as the API serves it
+	Date   string // local start day
+	search string // folded title, hosts, venue, description
+	end    time.Time
+}
+
+// Snapshot is the immutable public view of one conference at one revision.
+type Snapshot struct {
+	Conference conference.Conference
+	Location   *time.Location
+	Revision   string
+	Seq        uint64  // distinguishes snapshots in response cache keys
+	Entries    []Entry // published and cancelled parties, by start then id
+	Missing    bool    // the conference does not exist (cached to spare the store)
+	Days       []DayJSON
+
+	byID     map[string]int
+	memoMu   sync.Mutex
+	memo     map[string]any // lazily built per-snapshot artefacts (ICS, details)
+	dayIndex map[string]bool
+}
+
+// NewSnapshot builds a snapshot from a conference and all its parties (any
+// status, any order): only public parties are kept.
+func NewSnapshot(c conference.Conference, parties []party.Party, revision string, seq uint64) *Snapshot {
+	s := &Snapshot{Conference: c, Location: c.Location(), Revision: revision, Seq: seq,
+		byID: make(map[string]int), memo: make(map[string]any), dayIndex: make(map[string]bool)}
+	for _, p := range parties {
+		if !p.Status.Public() {
+			continue
+		}
+		e := Entry{Party: p, end: p.EndOrStart()}
+		e.Date = p.LocalDate(s.Location)
+		e.JSON = Marshal(NewPartyJSON(p, s.Location))
+		e.search = fold.String(strings.Join([]string{p.Title, strings.Join(p.Hosts, " "), p.Venue, p.Description, p.Address, p.Category.Label}, " \x00 "))
+		s.Entries = append(s.Entries, e)
+	}
+	slices.SortFunc(s.Entries, func(a, b Entry) int {
+		if c := a.Party.Start.Compare(b.Party.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Party.ID, b.Party.ID)
+	})
+	counts := map[string]int{}
+	var days []string
+	for i, e := range s.Entries {
+		s.byID[e.Party.ID] = i
+		s.dayIndex[e.Date] = true
+		if _, seen := counts[e.Date]; !seen {
+			days = append(days, e.Date)
+			counts[e.Date] = 0
+		}
+		if e.Party.Status != party.Cancelled {
+			counts[e.Date]++
+		}
+	}
+	for _, d := range days { // entries are chronological, so days are too
+		t, _ := time.ParseInLocation(conference.DateLayout, d, s.Location)
+		s.Days = append(s.Days, DayJSON{Date: d, Weekday: t.Weekday().String(), Label: t.Format("Mon Jan 2"), Count: counts[d]})
+	}
+	return s
+}
+
+// Entry returns the visible party with the id.
+func (s *Snapshot) Entry(id string) (*Entry, bool) {
+	i, ok := s.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return &s.Entries[i], true
+}
+
+// Memo returns the artefact stored under key, building it once per
+// snapshot. Snapshots are replaced, never mutated, when data changes, so a
+// memoized artefact can never be stale.
+func (s *Snapshot) Memo(key string, build func() any) any {
+	s.memoMu.Lock()
+	defer s.memoMu.Unlock()
+	if v, ok := s.memo[key]; ok {
+		return v
+	}
+	v := build()
+	s.memo[key] = v
+	return v
+}
+
+// Key identifies this snapshot in response cache keys: a new snapshot never
+// serves an older one's bytes.
+func (s *Snapshot) Key() string { return s.Conference.ID + "@" + strconv.FormatUint(s.Seq, 36) }
