@@ -1,0 +1,28 @@
+package fold
+
+import "testing"
+
+func TestString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Köln", "koln"},
+		{"KÖLN", "koln"},
+		{"Café  Crème", "cafe creme"},
+		{"Straße", "strasse"},
+		{"  Ærø Łódź ", "aero lodz"},
+		{"plain ascii", "plain ascii"},
+		{"Tab\tand\nnewline", "tab and newline"},
+		{"", ""},
+		{"São Paulo", "sao paulo"},
+	}
+	for _, tt := range tests {
+		if got := String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkString(b *testing.B) {
+	for b.Loop() {
+		String("Courage Cologne @ devcom Developer Night 2025 — HERBRAND's, Herbrandstraße 21, Köln")
+	}
+}
