@@ -2,6 +2,11 @@ package party
 
 import "context"
 
+// MaxBatch is the most parties one SaveParties call may write. Firestore
+// commits at most 500 writes atomically; every store enforces the same limit
+// so that a batch that works locally also works in production.
+const MaxBatch = 500
+
 // Repository stores parties. Implementations: the sqlite and firestore
 // adapters, both held to one contract suite (partytest).
 type Repository interface {
@@ -29,6 +34,8 @@ type Repository interface {
 	// with Version 1 must not exist yet; any other party must be stored with
 	// Version-1 (optimistic concurrency), else the whole batch fails with
 	// Conflict. Callers set versions and timestamps; the store keeps them.
+	// Invalid if a party breaks an invariant, an id appears twice, a party
+	// would move to another conference or the batch is longer than MaxBatch.
 	SaveParties(ctx context.Context, ps []Party) error
 }
 

@@ -1,0 +1,799 @@
+// Package partytest is the contract suite every party and conference store
+// must pass. Each store's tests call Run with a constructor for a fresh,
+// empty store, so the SQLite file and the Firestore emulator are held to the
+// same behaviour the rest of the code relies on.
+package partytest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Store is what a complete store offers: parties, their revision and the
+// conferences they belong to.
+type Store interface {
+	party.Repository
+	party.Revisioner
+	conference.Repository
+}
+
+// opTimeout bounds every test. It is generous because transactions that
+// contend on one document are slow on the Firestore emulator.
+const opTimeout = 90 * time.Second
+
+// Run runs the contract suite. newStore must return a fresh, empty store
+// (or one isolated from every other call, e.g. by a collection prefix); it is
+// called once per subtest, and subtests run in parallel.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Store)
+	}{
+		{"CreateAndGetRoundTrip", testRoundTrip},
+		{"NotFound", testNotFound},
+		{"CreateConflict", testCreateConflict},
+		{"CreateInvalid", testCreateInvalid},
+		{"PartiesOfOrderAndIsolation", testPartiesOf},
+		{"UpdateParty", testUpdateParty},
+		{"UpdatePartyRejects", testUpdateRejects},
+		{"UpdatePartyConcurrent", testUpdateConcurrent},
+		{"SaveParties", testSaveParties},
+		{"SavePartiesAtomic", testSavePartiesAtomic},
+		{"Revision", testRevision},
+		{"Conferences", testConferences},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), opTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var berlin = mustZone("Europe/Berlin")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// at returns a Cologne wall-clock time in August 2025.
+func at(day, hour, minute int) time.Time {
+	return time.Date(2025, time.August, day, hour, minute, 0, 0, berlin)
+}
+
+// fullParty returns a valid party with every field set, including text that
+// needs more than ASCII and an end after local midnight.
+func fullParty(id, conferenceID string) party.Party {
+	return party.Party{
+		ID:           id,
+		ConferenceID: conferenceID,
+		Title:        "Kölner Nacht — Indie Mixer 🎮",
+		Description:  "Drinks & demos.\nZweite Zeile: Grüße aus Köln, 東京 too.",
+		Venue:        "Bürgerhaus Stollwerck",
+		Address:      "Dreikönigenstraße 23, 50678 Köln",
+		Location:     &party.Point{Lat: 50.925113, Lng: 6.962761},
+		Start:        at(20, 21, 30),
+		End:          at(21, 2, 15), // past midnight: belongs to the 20th
+		Category:     party.NewCategory("Exec Social"),
+		Hosts:        []string{"Ubisoft", "Épique Studios"},
+		Price:        "From £13.16",
+		Free:         false,
+		Link:         "https://example.com/parties/köln?x=1&y=2",
+		Focus:        "Developers, Publishers",
+		Tags:         []string{"indie", "networking"},
+		Status:       party.Published,
+		Source:       "gamescom-sheets",
+	}
+}
+
+// minimalParty returns a valid party with only the required fields: no
+// location, open-ended, no lists.
+func minimalParty(id, conferenceID string, start time.Time) party.Party {
+	return party.Party{
+		ID:           id,
+		ConferenceID: conferenceID,
+		Title:        "Party " + id,
+		Start:        start,
+		Category:     party.NewCategory(""),
+		Status:       party.Draft,
+	}
+}
+
+// diff lists the fields in which got differs from want. Times must be the
+// same instant and come back in UTC.
+func diff(want, got party.Party) []string {
+	var d []string
+	add := func(field string, w, g any) { d = append(d, fmt.Sprintf("%s: got %v, want %v", field, g, w)) }
+	eqTime := func(field string, w, g time.Time) {
+		if !w.Equal(g) || w.IsZero() != g.IsZero() {
+			add(field, w, g)
+		} else if !g.IsZero() && g.Location() != time.UTC {
+			add(field+" zone", time.UTC, g.Location())
+		}
+	}
+	if want.ID != got.ID {
+		add("ID", want.ID, got.ID)
+	}
+	if want.ConferenceID != got.ConferenceID {
+		add("ConferenceID", want.ConferenceID, got.ConferenceID)
+	}
+	for _, f := range []struct{ name, w, g string }{
+		{"Title", want.Title, got.Title}, {"Description", want.Description, got.Description},
+		{"Venue", want.Venue, got.Venue}, {"Address", want.Address, got.Address},
+		{"Price", want.Price, got.Price}, {"Link", want.Link, got.Link}, {"Focus", want.Focus, got.Focus},
+		{"Status", string(want.Status), string(got.Status)}, {"Source", want.Source, got.Source},
+	} {
+		if f.w != f.g {
+			add(f.name, fmt.Sprintf("%q", f.w), fmt.Sprintf("%q", f.g))
+		}
+	}
+	if (want.Location == nil) != (got.Location == nil) || want.Location != nil && *want.Location != *got.Location {
+		add("Location", want.Location, got.Location)
+	}
+	eqTime("Start", want.Start, got.Start)
+	eqTime("End", want.End, got.End)
+	eqTime("CreatedAt", want.CreatedAt, got.CreatedAt)
+	eqTime("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
+	if want.Category != got.Category {
+		add("Category", want.Category, got.Category)
+	}
+	// nil and empty lists are the same thing to every caller.
+	if !slices.Equal(want.Hosts, got.Hosts) {
+		add("Hosts", want.Hosts, got.Hosts)
+	}
+	if !slices.Equal(want.Tags, got.Tags) {
+		add("Tags", want.Tags, got.Tags)
+	}
+	if want.Free != got.Free {
+		add("Free", want.Free, got.Free)
+	}
+	if want.Version != got.Version {
+		add("Version", want.Version, got.Version)
+	}
+	return d
+}
+
+func assertSame(t *testing.T, what string, want, got party.Party) {
+	t.Helper()
+	if d := diff(want, got); len(d) > 0 {
+		t.Errorf("%s differs:\n  %s", what, strings.Join(d, "\n  "))
+	}
+}
+
+func assertKind(t *testing.T, what string, err error, kind apperr.Kind) {
+	t.Helper()
+	if !apperr.Is(err, kind) {
+		t.Fatalf("%s: got error %v (kind %q), want kind %q", what, err, apperr.KindOf(err), kind)
+	}
+}
+
+func mustCreate(t *testing.T, ctx context.Context, s Store, p party.Party) party.Party {
+	t.Helper()
+	created, err := s.CreateParty(ctx, p)
+	if err != nil {
+		t.Fatalf("CreateParty(%s): %v", p.ID, err)
+	}
+	return created
+}
+
+func mustGet(t *testing.T, ctx context.Context, s Store, id string) party.Party {
+	t.Helper()
+	p, err := s.Party(ctx, id)
+	if err != nil {
+		t.Fatalf("Party(%s): %v", id, err)
+	}
+	return p
+}
+
+func mustRevision(t *testing.T, ctx context.Context, s Store, conferenceID string) string {
+	t.Helper()
+	rev, err := s.Revision(ctx, conferenceID)
+	if err != nil {
+		t.Fatalf("Revision(%s): %v", conferenceID, err)
+	}
+	return rev
+}
+
+func testRoundTrip(t *testing.T, s Store) {
+	ctx := testContext(t)
+	tests := []struct {
+		name string
+		p    party.Party
+	}{
+		{"every field", fullParty("full", "gamescom2025")},
+		{"no location, open-ended, no lists", minimalParty("minimal", "gamescom2025", at(22, 18, 0))},
+		{"end exactly at midnight, cancelled", func() party.Party {
+			p := fullParty("midnight", "gamescom2025")
+			p.Start, p.End = at(23, 19, 0), at(24, 0, 0)
+			p.Location = nil
+			p.Status = party.Cancelled
+			return p
+		}()},
+		{"given in UTC, negative coordinates", func() party.Party {
+			p := fullParty("utc_given", "gamescom2025")
+			p.Start, p.End = p.Start.UTC(), p.End.UTC()
+			p.Location = &party.Point{Lat: -33.8688, Lng: -151.2093}
+			p.Free, p.Price = true, "Free if approved"
+			return p
+		}()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := time.Now().Add(-time.Millisecond)
+			created := mustCreate(t, ctx, s, tc.p)
+			after := time.Now().Add(time.Millisecond)
+
+			if created.Version != 1 {
+				t.Errorf("created version = %d, want 1", created.Version)
+			}
+			if created.CreatedAt.Before(before) || created.CreatedAt.After(after) {
+				t.Errorf("CreatedAt = %v, want between %v and %v", created.CreatedAt, before, after)
+			}
+			if !created.UpdatedAt.Equal(created.CreatedAt) {
+				t.Errorf("UpdatedAt = %v, want CreatedAt %v", created.UpdatedAt, created.CreatedAt)
+			}
+			// The returned party is the stored party: same content as given,
+			// bookkeeping filled in.
+			want := tc.p
+			want.CreatedAt, want.UpdatedAt, want.Version = created.CreatedAt, created.UpdatedAt, 1
+			assertSame(t, "created", want, created)
+
+			got := mustGet(t, ctx, s, tc.p.ID)
+			assertSame(t, "read back", created, got)
+			if !got.Equal(tc.p) {
+				t.Errorf("read back party is not Equal to the one given")
+			}
+		})
+	}
+}
+
+func testNotFound(t *testing.T, s Store) {
+	ctx := testContext(t)
+	_, err := s.Party(ctx, "missing")
+	assertKind(t, "Party(missing)", err, apperr.NotFound)
+
+	called := false
+	_, err = s.UpdateParty(ctx, "missing", func(p *party.Party) error { called = true; return nil })
+	assertKind(t, "UpdateParty(missing)", err, apperr.NotFound)
+	if called {
+		t.Error("UpdateParty called fn for a missing party")
+	}
+
+	_, err = s.Conference(ctx, "nowhere2025")
+	assertKind(t, "Conference(nowhere2025)", err, apperr.NotFound)
+
+	ps, err := s.PartiesOf(ctx, "nowhere2025")
+	if err != nil || len(ps) != 0 {
+		t.Errorf("PartiesOf(unknown) = %d parties, %v; want none, nil", len(ps), err)
+	}
+}
+
+func testCreateConflict(t *testing.T, s Store) {
+	ctx := testContext(t)
+	first := mustCreate(t, ctx, s, fullParty("dup", "gamescom2025"))
+
+	second := minimalParty("dup", "devcom2025", at(19, 10, 0))
+	_, err := s.CreateParty(ctx, second)
+	assertKind(t, "second CreateParty", err, apperr.Conflict)
+
+	assertSame(t, "after conflict", first, mustGet(t, ctx, s, "dup"))
+	if ps, _ := s.PartiesOf(ctx, "devcom2025"); len(ps) != 0 {
+		t.Errorf("the rejected party shows up in its conference")
+	}
+}
+
+// invalidParties are parties every write must reject.
+func invalidParties(conferenceID string) map[string]party.Party {
+	mod := func(f func(*party.Party)) party.Party {
+		p := fullParty("bad", conferenceID)
+		f(&p)
+		return p
+	}
+	return map[string]party.Party{
+		"empty title":         mod(func(p *party.Party) { p.Title = "" }),
+		"end before start":    mod(func(p *party.Party) { p.End = p.Start.Add(-time.Hour) }),
+		"no start":            mod(func(p *party.Party) { p.Start = time.Time{}; p.End = time.Time{} }),
+		"javascript link":     mod(func(p *party.Party) { p.Link = "javascript:alert(1)" }),
+		"unknown status":      mod(func(p *party.Party) { p.Status = "deleted" }),
+		"id with slash":       mod(func(p *party.Party) { p.ID = "a/b" }),
+		"location off earth":  mod(func(p *party.Party) { p.Location = &party.Point{Lat: 91, Lng: 0} }),
+		"bad conference id":   mod(func(p *party.Party) { p.ConferenceID = "Gamescom 2025" }),
+		"title too long":      mod(func(p *party.Party) { p.Title = strings.Repeat("x", party.MaxTitle+1) }),
+		"more than 20 tags":   mod(func(p *party.Party) { p.Tags = make([]string, party.MaxTags+1) }),
+		"longer than 7 days":  mod(func(p *party.Party) { p.End = p.Start.Add(party.MaxDuration + time.Minute) }),
+		"description too big": mod(func(p *party.Party) { p.Description = strings.Repeat("ü", party.MaxDescription+1) }),
+	}
+}
+
+func testCreateInvalid(t *testing.T, s Store) {
+	ctx := testContext(t)
+	for name, p := range invalidParties("gamescom2025") {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.CreateParty(ctx, p)
+			assertKind(t, "CreateParty", err, apperr.Invalid)
+			if party.ValidID(p.ID) {
+				_, err = s.Party(ctx, p.ID)
+				assertKind(t, "Party after rejected create", err, apperr.NotFound)
+			}
+		})
+	}
+	// "empty2025" never had parties: its revision is that of nothing.
+	if rev0, rev := mustRevision(t, ctx, s, "empty2025"), mustRevision(t, ctx, s, "gamescom2025"); rev0 != rev {
+		t.Errorf("revision after rejected creates = %q, want the empty conference's %q", rev, rev0)
+	}
+}
+
+func testPartiesOf(t *testing.T, s Store) {
+	ctx := testContext(t)
+	// Created out of order; "a-early" and "b-early" start together and
+	// must come back ordered by id.
+	for _, p := range []party.Party{
+		minimalParty("late", "gamescom2025", at(23, 22, 0)),
+		minimalParty("b-early", "gamescom2025", at(20, 18, 0)),
+		func() party.Party {
+			p := fullParty("middle", "gamescom2025")
+			p.Start, p.End = at(21, 12, 0), time.Time{}
+			return p
+		}(),
+		minimalParty("a-early", "gamescom2025", at(20, 18, 0)),
+		func() party.Party {
+			p := minimalParty("cancelled", "gamescom2025", at(22, 9, 0))
+			p.Status = party.Cancelled
+			return p
+		}(),
+		minimalParty("other-conf", "devcom2025", at(21, 0, 0)),
+	} {
+		mustCreate(t, ctx, s, p)
+	}
+
+	got, err := s.PartiesOf(ctx, "gamescom2025")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range got {
+		ids = append(ids, p.ID)
+		assertSame(t, "PartiesOf entry "+p.ID, mustGet(t, ctx, s, p.ID), p)
+	}
+	want := []string{"a-early", "b-early", "middle", "cancelled", "late"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("PartiesOf(gamescom2025) = %v, want %v", ids, want)
+	}
+
+	other, err := s.PartiesOf(ctx, "devcom2025")
+	if err != nil || len(other) != 1 || other[0].ID != "other-conf" {
+		t.Errorf("PartiesOf(devcom2025) = %v, %v; want [other-conf]", other, err)
+	}
+}
+
+var errVeto = errors.New("veto")
+
+func testUpdateParty(t *testing.T, s Store) {
+	ctx := testContext(t)
+	created := mustCreate(t, ctx, s, fullParty("upd", "gamescom2025"))
+
+	t.Run("change bumps version and UpdatedAt", func(t *testing.T) {
+		calls := 0
+		updated, err := s.UpdateParty(ctx, "upd", func(p *party.Party) error {
+			calls++
+			assertSame(t, "party given to fn", created, *p)
+			p.Title = "Kölner Nacht (moved)"
+			p.Location = nil
+			p.End = time.Time{}
+			p.Tags = append(p.Tags, "late-night")
+			// Bookkeeping belongs to the store; attempts to set it are ignored.
+			p.Version = 99
+			p.CreatedAt = time.Time{}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls < 1 {
+			t.Fatal("fn was not called")
+		}
+		want := created
+		want.Title, want.Location, want.End = "Kölner Nacht (moved)", nil, time.Time{}
+		want.Tags = []string{"indie", "networking", "late-night"}
+		want.Version = 2
+		want.UpdatedAt = updated.UpdatedAt
+		assertSame(t, "updated", want, updated)
+		if !updated.UpdatedAt.After(created.UpdatedAt) {
+			t.Errorf("UpdatedAt = %v, want after %v", updated.UpdatedAt, created.UpdatedAt)
+		}
+		assertSame(t, "read back", updated, mustGet(t, ctx, s, "upd"))
+		created = updated
+	})
+
+	t.Run("change in place through pointers and slices", func(t *testing.T) {
+		want := mustCreate(t, ctx, s, fullParty("inplace", "gamescom2025"))
+		for _, step := range []struct {
+			name   string
+			fn     func(*party.Party)
+			expect func(*party.Party)
+		}{
+			{"location", func(p *party.Party) { p.Location.Lat += 0.001 },
+				func(p *party.Party) { p.Location = &party.Point{Lat: p.Location.Lat + 0.001, Lng: p.Location.Lng} }},
+			{"host", func(p *party.Party) { p.Hosts[0] = "Nintendo" },
+				func(p *party.Party) { p.Hosts = []string{"Nintendo", p.Hosts[1]} }},
+			{"tag", func(p *party.Party) { p.Tags[1] = "meetup" },
+				func(p *party.Party) { p.Tags = []string{p.Tags[0], "meetup"} }},
+		} {
+			updated, err := s.UpdateParty(ctx, "inplace", func(p *party.Party) error { step.fn(p); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			step.expect(&want)
+			want.Version, want.UpdatedAt = want.Version+1, updated.UpdatedAt
+			assertSame(t, step.name+" updated", want, updated)
+			assertSame(t, step.name+" read back", want, mustGet(t, ctx, s, "inplace"))
+		}
+	})
+
+	t.Run("no change writes nothing", func(t *testing.T) {
+		rev := mustRevision(t, ctx, s, "gamescom2025")
+		same, err := s.UpdateParty(ctx, "upd", func(p *party.Party) error {
+			p.Title = p.Title + "" // touched, not changed
+			p.Hosts = slices.Clone(p.Hosts)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSame(t, "returned", created, same)
+		assertSame(t, "read back", created, mustGet(t, ctx, s, "upd"))
+		if got := mustRevision(t, ctx, s, "gamescom2025"); got != rev {
+			t.Errorf("revision changed from %q to %q by a no-op update", rev, got)
+		}
+	})
+
+	t.Run("fn error aborts", func(t *testing.T) {
+		_, err := s.UpdateParty(ctx, "upd", func(p *party.Party) error {
+			p.Title = "should not be stored"
+			return fmt.Errorf("checking: %w", errVeto)
+		})
+		if !errors.Is(err, errVeto) {
+			t.Fatalf("got %v, want the error from fn", err)
+		}
+		assertSame(t, "after veto", created, mustGet(t, ctx, s, "upd"))
+	})
+}
+
+func testUpdateRejects(t *testing.T, s Store) {
+	ctx := testContext(t)
+	created := mustCreate(t, ctx, s, fullParty("fixed", "gamescom2025"))
+	tests := map[string]func(*party.Party){
+		"change id":         func(p *party.Party) { p.ID = "other" },
+		"change conference": func(p *party.Party) { p.ConferenceID = "devcom2025" },
+		"empty title":       func(p *party.Party) { p.Title = "" },
+		"bad link":          func(p *party.Party) { p.Link = "ftp://example.com" },
+		"end before start":  func(p *party.Party) { p.End = p.Start.Add(-time.Minute) },
+		"unknown status":    func(p *party.Party) { p.Status = "archived" },
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.UpdateParty(ctx, "fixed", func(p *party.Party) error {
+				p.Description = "changed as well"
+				fn(p)
+				return nil
+			})
+			assertKind(t, "UpdateParty", err, apperr.Invalid)
+			assertSame(t, "after rejected update", created, mustGet(t, ctx, s, "fixed"))
+		})
+	}
+	_, err := s.Party(ctx, "other")
+	assertKind(t, "Party(other)", err, apperr.NotFound)
+	if ps, _ := s.PartiesOf(ctx, "devcom2025"); len(ps) != 0 {
+		t.Errorf("a party moved to another conference")
+	}
+}
+
+func testUpdateConcurrent(t *testing.T, s Store) {
+	ctx := testContext(t)
+	mustCreate(t, ctx, s, minimalParty("busy", "gamescom2025", at(20, 20, 0)))
+
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.UpdateParty(ctx, "busy", func(p *party.Party) error {
+				p.Tags = append(p.Tags, fmt.Sprintf("tag%d", i))
+				return nil
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent UpdateParty: %v", err)
+		}
+	}
+	got := mustGet(t, ctx, s, "busy")
+	if got.Version != 1+n {
+		t.Errorf("version = %d, want %d", got.Version, 1+n)
+	}
+	tags := slices.Sorted(slices.Values(got.Tags))
+	want := []string{"tag0", "tag1", "tag2", "tag3", "tag4"}
+	if !slices.Equal(tags, want) {
+		t.Errorf("tags = %v, want every update's tag %v", tags, want)
+	}
+}
+
+// stamped returns p as a caller of SaveParties prepares it.
+func stamped(p party.Party, version int64, created, updated time.Time) party.Party {
+	p.Version, p.CreatedAt, p.UpdatedAt = version, created, updated
+	return p
+}
+
+func testSaveParties(t *testing.T, s Store) {
+	ctx := testContext(t)
+	t0 := time.Date(2025, 7, 1, 10, 0, 0, 123456000, time.UTC)
+	t1 := t0.Add(36 * time.Hour)
+
+	batch := []party.Party{
+		stamped(fullParty("s1", "gamescom2025"), 1, t0, t0),
+		stamped(minimalParty("s2", "gamescom2025", at(21, 19, 0)), 1, t0, t0),
+	}
+	if err := s.SaveParties(ctx, batch); err != nil {
+		t.Fatalf("SaveParties(new): %v", err)
+	}
+	for _, want := range batch {
+		assertSame(t, "saved "+want.ID, want, mustGet(t, ctx, s, want.ID))
+	}
+
+	next := stamped(batch[0], 2, t0, t1)
+	next.Title = "Renamed"
+	newer := stamped(minimalParty("s3", "gamescom2025", at(22, 19, 0)), 1, t1, t1)
+	if err := s.SaveParties(ctx, []party.Party{next, newer}); err != nil {
+		t.Fatalf("SaveParties(update + new): %v", err)
+	}
+	assertSame(t, "updated s1", next, mustGet(t, ctx, s, "s1"))
+	assertSame(t, "new s3", newer, mustGet(t, ctx, s, "s3"))
+	assertSame(t, "untouched s2", batch[1], mustGet(t, ctx, s, "s2"))
+
+	if err := s.SaveParties(ctx, nil); err != nil {
+		t.Errorf("SaveParties(empty) = %v, want nil", err)
+	}
+
+	// Parties saved in a batch keep working with the closure update.
+	up, err := s.UpdateParty(ctx, "s2", func(p *party.Party) error { p.Venue = "Gloria"; return nil })
+	if err != nil || up.Version != 2 || !up.CreatedAt.Equal(t0) {
+		t.Errorf("UpdateParty after SaveParties = v%d created %v, %v; want v2 created %v", up.Version, up.CreatedAt, err, t0)
+	}
+
+	max := make([]party.Party, party.MaxBatch)
+	for i := range max {
+		max[i] = stamped(minimalParty(fmt.Sprintf("m%03d", i), "bigcon2025", at(20, 10, 0).Add(time.Duration(i)*time.Minute)), 1, t0, t0)
+	}
+	if err := s.SaveParties(ctx, max); err != nil {
+		t.Fatalf("SaveParties(%d parties): %v", len(max), err)
+	}
+	if ps, err := s.PartiesOf(ctx, "bigcon2025"); err != nil || len(ps) != party.MaxBatch {
+		t.Errorf("PartiesOf after a full batch = %d parties, %v; want %d", len(ps), err, party.MaxBatch)
+	}
+}
+
+func testSavePartiesAtomic(t *testing.T, s Store) {
+	ctx := testContext(t)
+	t0 := time.Date(2025, 7, 1, 10, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	base := []party.Party{
+		stamped(fullParty("a1", "gamescom2025"), 1, t0, t0),
+		stamped(minimalParty("a2", "gamescom2025", at(21, 19, 0)), 1, t0, t0),
+	}
+	if err := s.SaveParties(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	rev := mustRevision(t, ctx, s, "gamescom2025")
+
+	good := stamped(base[0], 2, t0, t1)
+	good.Title = "Should not be stored"
+	fresh := stamped(minimalParty("a3", "gamescom2025", at(22, 19, 0)), 1, t1, t1)
+	stale := stamped(base[1], 1, t0, t1) // exists already: version 1 is a create
+	skipped := stamped(base[1], 3, t0, t1)
+	ghost := stamped(minimalParty("ghost", "gamescom2025", at(22, 19, 0)), 2, t0, t1)
+	moved := stamped(base[1], 2, t0, t1)
+	moved.ConferenceID = "devcom2025"
+	invalid := stamped(base[1], 2, t0, t1)
+	invalid.Title = ""
+	zero := stamped(base[1], 0, t0, t1)
+	tooMany := make([]party.Party, party.MaxBatch+1)
+	for i := range tooMany {
+		tooMany[i] = stamped(minimalParty(fmt.Sprintf("x%03d", i), "gamescom2025", at(20, 10, 0)), 1, t1, t1)
+	}
+
+	tests := []struct {
+		name  string
+		batch []party.Party
+		kind  apperr.Kind
+	}{
+		{"create of an existing party", []party.Party{good, fresh, stale}, apperr.Conflict},
+		{"version skips one", []party.Party{good, skipped, fresh}, apperr.Conflict},
+		{"update of a missing party", []party.Party{fresh, good, ghost}, apperr.Conflict},
+		{"party moves conference", []party.Party{good, fresh, moved}, apperr.Invalid},
+		{"invalid party", []party.Party{good, fresh, invalid}, apperr.Invalid},
+		{"version zero", []party.Party{good, fresh, zero}, apperr.Invalid},
+		{"same id twice", []party.Party{good, fresh, fresh}, apperr.Invalid},
+		{"more than MaxBatch", tooMany, apperr.Invalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.SaveParties(ctx, tc.batch)
+			assertKind(t, "SaveParties", err, tc.kind)
+			assertSame(t, "a1 after failed batch", base[0], mustGet(t, ctx, s, "a1"))
+			assertSame(t, "a2 after failed batch", base[1], mustGet(t, ctx, s, "a2"))
+			for _, id := range []string{"a3", "ghost", "x000", "x500"} {
+				_, err := s.Party(ctx, id)
+				assertKind(t, id+" after failed batch", err, apperr.NotFound)
+			}
+			if got := mustRevision(t, ctx, s, "gamescom2025"); got != rev {
+				t.Errorf("revision changed from %q to %q by a failed batch", rev, got)
+			}
+		})
+	}
+}
+
+func testRevision(t *testing.T, s Store) {
+	ctx := testContext(t)
+	const conf, other = "gamescom2025", "devcom2025"
+	seen := map[string]string{}
+	step := func(name string, write func() error) {
+		t.Helper()
+		before := mustRevision(t, ctx, s, conf)
+		if err := write(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after := mustRevision(t, ctx, s, conf)
+		if after == before {
+			t.Errorf("revision did not change after %s (%q)", name, after)
+		}
+		if prev, ok := seen[after]; ok {
+			t.Errorf("revision %q after %s repeats the one after %s", after, name, prev)
+		}
+		seen[after] = name
+		if again := mustRevision(t, ctx, s, conf); again != after {
+			t.Errorf("revision not stable after %s: %q then %q", name, after, again)
+		}
+	}
+	seen[mustRevision(t, ctx, s, conf)] = "start"
+
+	step("CreateParty", func() error {
+		_, err := s.CreateParty(ctx, fullParty("r1", conf))
+		return err
+	})
+	step("UpdateParty", func() error {
+		_, err := s.UpdateParty(ctx, "r1", func(p *party.Party) error { p.Price = "Free"; p.Free = true; return nil })
+		return err
+	})
+	step("cancellation", func() error {
+		_, err := s.UpdateParty(ctx, "r1", func(p *party.Party) error { p.Status = party.Cancelled; return nil })
+		return err
+	})
+	step("SaveParties create", func() error {
+		return s.SaveParties(ctx, []party.Party{stamped(minimalParty("r2", conf, at(22, 10, 0)), 1, time.Now(), time.Now())})
+	})
+	step("SaveParties update", func() error {
+		p := mustGet(t, ctx, s, "r2")
+		p.Title, p.Version = "Renamed", p.Version+1
+		return s.SaveParties(ctx, []party.Party{p})
+	})
+
+	rev := mustRevision(t, ctx, s, conf)
+	if _, err := s.CreateParty(ctx, minimalParty("elsewhere", other, at(20, 10, 0))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateParty(ctx, "elsewhere", func(p *party.Party) error { p.Title = "x"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRevision(t, ctx, s, conf); got != rev {
+		t.Errorf("revision of %s changed from %q to %q by writes to %s", conf, rev, got, other)
+	}
+	if got := mustRevision(t, ctx, s, other); got == mustRevision(t, ctx, s, "empty2025") {
+		t.Errorf("revision of %s with parties equals that of a conference without any", other)
+	}
+}
+
+func testConferences(t *testing.T, s Store) {
+	ctx := testContext(t)
+	list, err := s.Conferences(ctx)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("Conferences() on an empty store = %v, %v; want none", list, err)
+	}
+
+	mk := func(id, name, first, last string) conference.Conference {
+		c, err := conference.New(id, name, "Köln", "Europe/Berlin", first, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	gc := mk("gamescom2025", "Gamescom 2025 — Köln", "2025-08-20", "2025-08-24")
+	before := time.Now().Add(-time.Millisecond)
+	created, err := s.CreateConference(ctx, gc)
+	after := time.Now().Add(time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.CreatedAt.Before(before) || created.CreatedAt.After(after) || created.CreatedAt.Location() != time.UTC {
+		t.Errorf("CreatedAt = %v, want a UTC time between %v and %v", created.CreatedAt, before, after)
+	}
+	if !created.UpdatedAt.Equal(created.CreatedAt) {
+		t.Errorf("UpdatedAt = %v, want CreatedAt", created.UpdatedAt)
+	}
+	want := gc
+	want.CreatedAt, want.UpdatedAt = created.CreatedAt, created.UpdatedAt
+	if !sameConference(want, created) {
+		t.Errorf("created = %+v, want %+v", created, want)
+	}
+	got, err := s.Conference(ctx, "gamescom2025")
+	if err != nil || !sameConference(created, got) {
+		t.Errorf("Conference() = %+v, %v; want %+v", got, err, created)
+	}
+
+	_, err = s.CreateConference(ctx, mk("gamescom2025", "Other", "2026-08-20", "2026-08-24"))
+	assertKind(t, "duplicate CreateConference", err, apperr.Conflict)
+
+	bad := gc
+	bad.ID, bad.TimeZone = "bad2025", "Mars/Olympus"
+	_, err = s.CreateConference(ctx, bad)
+	assertKind(t, "invalid CreateConference", err, apperr.Invalid)
+	_, err = s.Conference(ctx, "bad2025")
+	assertKind(t, "Conference after invalid create", err, apperr.NotFound)
+
+	for _, c := range []conference.Conference{
+		mk("devcom2025", "devcom", "2025-08-18", "2025-08-20"),
+		mk("b-gamescom2024", "Gamescom 2024", "2024-08-21", "2024-08-25"),
+		mk("a-gamescom2024", "Gamescom 2024 (copy)", "2024-08-21", "2024-08-25"),
+	} {
+		if _, err := s.CreateConference(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err = s.Conferences(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	wantIDs := []string{"a-gamescom2024", "b-gamescom2024", "devcom2025", "gamescom2025"}
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("Conferences() = %v, want %v (by first day, then id)", ids, wantIDs)
+	}
+	if i := slices.Index(ids, "gamescom2025"); i >= 0 && !sameConference(created, list[i]) {
+		t.Errorf("listed %+v, want %+v", list[i], created)
+	}
+}
+
+func sameConference(a, b conference.Conference) bool {
+	ta, tb := [2]time.Time{a.CreatedAt, a.UpdatedAt}, [2]time.Time{b.CreatedAt, b.UpdatedAt}
+	a.CreatedAt, a.UpdatedAt, b.CreatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b) && ta[0].Equal(tb[0]) && ta[1].Equal(tb[1]) &&
+		tb[0].Location() == time.UTC && tb[1].Location() == time.UTC
+}

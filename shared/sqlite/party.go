@@ -1,0 +1,377 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+const partyColumns = `id, conference_id, title, description, venue, address, lat, lng,
+	start_at, end_at, category_key, category_label, hosts, price, free, link, focus, tags,
+	status, source, created_at, updated_at, version`
+
+const upsertParty = `INSERT INTO parties (` + partyColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET
+		title = excluded.title, description = excluded.description, venue = excluded.venue,
+		address = excluded.address, lat = excluded.lat, lng = excluded.lng,
+		start_at = excluded.start_at, end_at = excluded.end_at,
+		category_key = excluded.category_key, category_label = excluded.category_label,
+		hosts = excluded.hosts, price = excluded.price, free = excluded.free, link = excluded.link,
+		focus = excluded.focus, tags = excluded.tags, status = excluded.status, source = excluded.source,
+		created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version`
+
+// Party returns the party with the id, or a NotFound error.
+func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
+	p, err := getParty(ctx, s.read, id)
+	if err != nil {
+		return party.Party{}, fmt.Errorf("party: %w", err)
+	}
+	return p, nil
+}
+
+// PartiesOf returns every party of the conference, whatever its status,
+// ordered by start then id. An unknown conference has no parties.
+func (s *Store) PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+partyColumns+` FROM parties
+		WHERE conference_id = ? ORDER BY start_at, id`, conferenceID)
+	if err != nil {
+		return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+	}
+	defer rows.Close()
+	var out []party.Party
+	for rows.Next() {
+		p, err := scanParty(rows)
+		if err != nil {
+			return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+	}
+	return out, nil
+}
+
+// CreateParty stores a new party with version 1 and both timestamps set to
+// now. It returns Invalid if the party breaks an invariant and Conflict if
+// the id exists.
+func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, error) {
+	if err := p.Validate(); err != nil {
+		return party.Party{}, fmt.Errorf("create party: %w", err)
+	}
+	p = inUTC(p)
+	now := s.nowUTC()
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	args, err := partyArgs(p)
+	if err != nil {
+		return party.Party{}, fmt.Errorf("create party: %w", err)
+	}
+	res, err := s.write.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, args...)
+	if err != nil {
+		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, err)
+	} else if n == 0 {
+		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
+	}
+	return p, nil
+}
+
+// UpdateParty loads the party, applies fn and stores the result in one
+// transaction. When fn changes anything the version grows by one and
+// UpdatedAt is set; when it changes nothing, nothing is written. Errors from
+// fn are returned unchanged and nothing is written. It returns NotFound if
+// the party does not exist and Invalid if the result breaks an invariant or
+// fn changed the id or conference. Changes fn makes to CreatedAt, UpdatedAt
+// and Version are ignored: they belong to the store.
+func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party) error) (party.Party, error) {
+	var out party.Party
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := getParty(ctx, tx, id)
+		if err != nil {
+			return fmt.Errorf("update party: %w", err)
+		}
+		p := clone(old)
+		if err := fn(&p); err != nil {
+			return err
+		}
+		p, changed, err := applyUpdate(old, p, s.nowUTC())
+		if err != nil {
+			return fmt.Errorf("update party %s: %w", id, err)
+		}
+		if !changed {
+			out = old
+			return nil
+		}
+		args, err := partyArgs(p)
+		if err != nil {
+			return fmt.Errorf("update party %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, upsertParty, args...); err != nil {
+			return fmt.Errorf("update party %s: %w", id, err)
+		}
+		out = p
+		return nil
+	})
+	if err != nil {
+		return party.Party{}, err
+	}
+	return out, nil
+}
+
+// applyUpdate checks the result of an update closure against the stored
+// party and fills in the bookkeeping. It reports whether anything changed.
+func applyUpdate(old, p party.Party, now time.Time) (party.Party, bool, error) {
+	if p.ID != old.ID || p.ConferenceID != old.ConferenceID {
+		return party.Party{}, false, apperr.New(apperr.Invalid, "an update may not change a party's id or conference")
+	}
+	p = inUTC(p)
+	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, old.UpdatedAt, old.Version
+	if err := p.Validate(); err != nil {
+		return party.Party{}, false, err
+	}
+	if p.Equal(old) {
+		return old, false, nil
+	}
+	// UpdatedAt only moves forward, even if the clock stepped back.
+	if !now.After(old.UpdatedAt) {
+		now = old.UpdatedAt.Add(time.Microsecond)
+	}
+	p.UpdatedAt = now
+	p.Version++
+	return p, true, nil
+}
+
+// SaveParties writes a batch atomically: all of it or none of it. A party
+// with Version 1 must not exist yet; any other party must be stored with
+// Version-1, else the whole batch fails with Conflict. Versions and
+// timestamps are kept as given. Invalid if a party breaks an invariant, an
+// id appears twice, a party would move to another conference or the batch
+// holds more than party.MaxBatch parties.
+func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
+	if err := checkBatch(ps); err != nil {
+		return fmt.Errorf("save parties: %w", err)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		args, err := partyArgs(inUTC(p))
+		if err != nil {
+			return fmt.Errorf("save parties: party %s: %w", p.ID, err)
+		}
+		rows[i] = args
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		check, err := tx.PrepareContext(ctx, `SELECT conference_id, version FROM parties WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("save parties: %w", err)
+		}
+		defer check.Close()
+		for _, p := range ps {
+			var conf string
+			var version int64
+			err := check.QueryRowContext(ctx, p.ID).Scan(&conf, &version)
+			exists := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("save parties: %w", err)
+			}
+			if err := checkStored(p, exists, conf, version); err != nil {
+				return fmt.Errorf("save parties: %w", err)
+			}
+		}
+		upsert, err := tx.PrepareContext(ctx, upsertParty)
+		if err != nil {
+			return fmt.Errorf("save parties: %w", err)
+		}
+		defer upsert.Close()
+		for i, args := range rows {
+			if _, err := upsert.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("save parties: party %s: %w", ps[i].ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// checkBatch validates a SaveParties batch before it touches the store.
+func checkBatch(ps []party.Party) error {
+	if len(ps) > party.MaxBatch {
+		return apperr.New(apperr.Invalid, "a batch holds at most %d parties, got %d", party.MaxBatch, len(ps))
+	}
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("party %s: %w", p.ID, err)
+		}
+		if p.Version < 1 {
+			return fmt.Errorf("party %s: %w", p.ID, apperr.Field("version", "range", "must be at least 1"))
+		}
+		if seen[p.ID] {
+			return apperr.New(apperr.Invalid, "party %q appears twice in the batch", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	return nil
+}
+
+// checkStored applies SaveParties' optimistic concurrency rule to one party
+// and the stored state of its id.
+func checkStored(p party.Party, exists bool, storedConference string, storedVersion int64) error {
+	switch {
+	case p.Version == 1 && exists:
+		return apperr.New(apperr.Conflict, "party %q already exists", p.ID)
+	case p.Version > 1 && !exists:
+		return apperr.New(apperr.Conflict, "party %q version %d: it does not exist", p.ID, p.Version)
+	case p.Version > 1 && storedVersion != p.Version-1:
+		return apperr.New(apperr.Conflict, "party %q version %d: stored version is %d", p.ID, p.Version, storedVersion)
+	case exists && storedConference != p.ConferenceID:
+		return apperr.New(apperr.Invalid, "party %q belongs to conference %q, not %q", p.ID, storedConference, p.ConferenceID)
+	}
+	return nil
+}
+
+// Revision returns the count and version sum of the conference's parties.
+// Parties are never deleted and every write raises a version, so the pair
+// changes with every write and only then.
+func (s *Store) Revision(ctx context.Context, conferenceID string) (string, error) {
+	var n, sum int64
+	err := s.read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(version), 0)
+		FROM parties WHERE conference_id = ?`, conferenceID).Scan(&n, &sum)
+	if err != nil {
+		return "", fmt.Errorf("revision of %s: %w", conferenceID, err)
+	}
+	return fmt.Sprintf("%d.%d", n, sum), nil
+}
+
+// querier is what reads need from *sql.DB and *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getParty(ctx context.Context, q querier, id string) (party.Party, error) {
+	p, err := scanParty(q.QueryRowContext(ctx, `SELECT `+partyColumns+` FROM parties WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return party.Party{}, apperr.New(apperr.NotFound, "party %q not found", id)
+	}
+	if err != nil {
+		return party.Party{}, fmt.Errorf("party %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// partyArgs returns the column values of p in partyColumns order.
+func partyArgs(p party.Party) ([]any, error) {
+	var lat, lng sql.NullFloat64
+	if p.Location != nil {
+		lat = sql.NullFloat64{Float64: p.Location.Lat, Valid: true}
+		lng = sql.NullFloat64{Float64: p.Location.Lng, Valid: true}
+	}
+	var times [4]sql.NullInt64
+	for i, f := range []struct {
+		name string
+		t    time.Time
+	}{{"start", p.Start}, {"end", p.End}, {"createdAt", p.CreatedAt}, {"updatedAt", p.UpdatedAt}} {
+		n, err := nanos(f.name, f.t)
+		if err != nil {
+			return nil, err
+		}
+		times[i] = n
+	}
+	hosts, err := jsonList(p.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := jsonList(p.Tags)
+	if err != nil {
+		return nil, err
+	}
+	return []any{p.ID, p.ConferenceID, p.Title, p.Description, p.Venue, p.Address, lat, lng,
+		times[0], times[1], p.Category.Key, p.Category.Label, hosts, p.Price, p.Free, p.Link, p.Focus, tags,
+		string(p.Status), p.Source, times[2], times[3], p.Version}, nil
+}
+
+func scanParty(r scanner) (party.Party, error) {
+	var (
+		p                        party.Party
+		lat, lng                 sql.NullFloat64
+		start, end, created, upd sql.NullInt64
+		hosts, tags, status      string
+	)
+	err := r.Scan(&p.ID, &p.ConferenceID, &p.Title, &p.Description, &p.Venue, &p.Address, &lat, &lng,
+		&start, &end, &p.Category.Key, &p.Category.Label, &hosts, &p.Price, &p.Free, &p.Link, &p.Focus, &tags,
+		&status, &p.Source, &created, &upd, &p.Version)
+	if err != nil {
+		return party.Party{}, err
+	}
+	if lat.Valid && lng.Valid {
+		p.Location = &party.Point{Lat: lat.Float64, Lng: lng.Float64}
+	}
+	p.Start, p.End, p.CreatedAt, p.UpdatedAt = fromNanos(start), fromNanos(end), fromNanos(created), fromNanos(upd)
+	p.Status = party.Status(status)
+	if p.Hosts, err = parseList(hosts); err != nil {
+		return party.Party{}, fmt.Errorf("party %s hosts: %w", p.ID, err)
+	}
+	if p.Tags, err = parseList(tags); err != nil {
+		return party.Party{}, fmt.Errorf("party %s tags: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+func jsonList(l []string) (string, error) {
+	if len(l) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
+}
+
+// parseList decodes a JSON list; an empty list comes back as nil, like a
+// list that was never set.
+func parseList(s string) ([]string, error) {
+	if s == "[]" {
+		return nil, nil
+	}
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// inUTC returns p with every time in UTC, as stored.
+func inUTC(p party.Party) party.Party {
+	for _, t := range []*time.Time{&p.Start, &p.End, &p.CreatedAt, &p.UpdatedAt} {
+		if !t.IsZero() {
+			*t = t.UTC().Round(0)
+		}
+	}
+	return p
+}
+
+// clone returns a deep copy of p, so an update closure cannot reach the
+// stored copy it is compared against.
+func clone(p party.Party) party.Party {
+	if p.Location != nil {
+		loc := *p.Location
+		p.Location = &loc
+	}
+	p.Hosts = slices.Clip(slices.Clone(p.Hosts))
+	p.Tags = slices.Clip(slices.Clone(p.Tags))
+	return p
+}

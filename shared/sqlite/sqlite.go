@@ -1,0 +1,248 @@
+// Package sqlite is the embedded default store: conferences and parties in
+// one SQLite file (modernc.org/sqlite, pure Go, no cgo), so a local run or a
+// small deployment needs no cloud services and keeps its data across restarts.
+//
+// The file is opened twice: one connection writes and every write runs in a
+// BEGIN IMMEDIATE transaction, so concurrent writers queue on the write lock
+// (within busy_timeout) instead of failing with SQLITE_BUSY; a pool of
+// read-only connections serves reads concurrently thanks to WAL mode.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+)
+
+// busyTimeout is how long a connection waits for a lock held by another
+// connection or process (an importer running next to the server) before
+// giving up with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// Store keeps conferences and parties in a SQLite file. It implements
+// conference.Repository, party.Repository and party.Revisioner, and is safe
+// for concurrent use.
+type Store struct {
+	write *sql.DB // exactly one connection: SQLite has one writer anyway
+	read  *sql.DB // read-only connections, concurrent under WAL
+
+	// now returns the current time; a field so tests can pin it.
+	now func() time.Time
+}
+
+// Open opens the database file at path, creating it, its parent
+// directories and the schema as needed, and migrates an older schema to the
+// current one. It fails if the file was written by a newer schema version.
+func Open(path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlite: open %q: need a plain file path", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+	}
+	common := url.Values{}
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	common.Add("_pragma", "foreign_keys(1)")
+
+	w := cloneValues(common)
+	w.Add("_pragma", "journal_mode(WAL)")
+	// NORMAL is durable in WAL mode except for the last commits on power
+	// loss, and avoids an fsync per write.
+	w.Add("_pragma", "synchronous(NORMAL)")
+	w.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", path+"?"+w.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	if err := migrate(context.Background(), write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	r := cloneValues(common)
+	r.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", path+"?"+r.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+
+	s := &Store{write: write, read: read, now: time.Now}
+	if err := s.Ping(context.Background()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// Close closes the database. The WAL is checkpointed into the main file
+// when the last connection closes.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping checks that both the reader and the writer can reach the file.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// migrations are applied in order; PRAGMA user_version records how many
+// have run. Never edit a released migration: append a new one.
+var migrations = []string{
+	// 1: conferences and parties. Times are Unix nanoseconds in UTC (NULL
+	// for the zero time), lists are JSON arrays, the location is two nullable
+	// REAL columns.
+	`
+CREATE TABLE conferences (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	city       TEXT NOT NULL,
+	time_zone  TEXT NOT NULL,
+	first_day  TEXT NOT NULL,
+	last_day   TEXT NOT NULL,
+	created_at INTEGER,
+	updated_at INTEGER
+) STRICT;
+
+CREATE TABLE parties (
+	id             TEXT PRIMARY KEY,
+	conference_id  TEXT NOT NULL,
+	title          TEXT NOT NULL,
+	description    TEXT NOT NULL,
+	venue          TEXT NOT NULL,
+	address        TEXT NOT NULL,
+	lat            REAL,
+	lng            REAL,
+	start_at       INTEGER NOT NULL,
+	end_at         INTEGER,
+	category_key   TEXT NOT NULL,
+	category_label TEXT NOT NULL,
+	hosts          TEXT NOT NULL,
+	price          TEXT NOT NULL,
+	free           INTEGER NOT NULL,
+	link           TEXT NOT NULL,
+	focus          TEXT NOT NULL,
+	tags           TEXT NOT NULL,
+	status         TEXT NOT NULL,
+	source         TEXT NOT NULL,
+	created_at     INTEGER,
+	updated_at     INTEGER,
+	version        INTEGER NOT NULL,
+	CHECK ((lat IS NULL) = (lng IS NULL))
+) STRICT;
+
+-- PartiesOf reads a conference's parties in (start, id) order straight
+-- from this index; Revision sums versions over the same prefix.
+CREATE INDEX parties_by_conference_start ON parties (conference_id, start_at, id);
+`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	// One transaction for the check and every step, so two processes opening
+	// a fresh file at once do not both create the tables.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("migrate: the file has schema version %d, newer than this program's %d", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	if version < len(migrations) {
+		// PRAGMA takes no bound parameters; the value is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("migrate: set version: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE, see Open) and
+// commits when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// nowUTC returns the current time in UTC without a monotonic reading, so it
+// compares equal to itself after a round trip through the file.
+func (s *Store) nowUTC() time.Time { return s.now().UTC().Round(0) }
+
+// Unix nanoseconds cover the years 1678 to 2262.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// nanos encodes t as Unix nanoseconds; the zero time becomes NULL.
+func nanos(field string, t time.Time) (sql.NullInt64, error) {
+	if t.IsZero() {
+		return sql.NullInt64{}, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return sql.NullInt64{}, apperr.Field(field, "range", "must be between the years 1678 and 2262")
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}, nil
+}
+
+// fromNanos decodes what nanos encoded, in UTC.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
