@@ -14,6 +14,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/ics"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -491,6 +492,46 @@ func TestDuration(t *testing.T) {
 			t.Errorf("Refresh %v: X-PUBLISHED-TTL = %q, want %q", d, got.Value, want)
 		}
 	}
+}
+
+func TestEncodeDemoWeek(t *testing.T) {
+	conf, ps := demo.Data(time.Date(2026, 8, 12, 10, 0, 0, 0, time.UTC))
+	c := parse(t, encode(t, ics.Calendar{Conference: conf, Parties: ps, Refresh: time.Hour}))
+	evs := c.Events()
+	if len(evs) != len(ps) {
+		t.Fatalf("%d events for %d parties", len(evs), len(ps))
+	}
+	byUID := map[string]party.Party{}
+	for _, p := range ps {
+		byUID[p.ID+"@partyfinder"] = p
+	}
+	cancelled := 0
+	for _, e := range evs {
+		p, ok := byUID[e.Id()]
+		if !ok {
+			t.Fatalf("event %q matches no party", e.Id())
+		}
+		delete(byUID, e.Id())
+		if start, err := e.GetStartAt(); err != nil || !start.Equal(p.Start) {
+			t.Errorf("%q starts at %v (%v), want %v", p.Title, start, err, p.Start)
+		}
+		if value(e, ical.ComponentPropertyStatus) == "CANCELLED" {
+			cancelled++
+		}
+	}
+	if want := countStatus(ps, party.Cancelled); cancelled != want || want == 0 {
+		t.Errorf("%d cancelled events, want %d", cancelled, want)
+	}
+}
+
+func countStatus(ps []party.Party, s party.Status) int {
+	n := 0
+	for _, p := range ps {
+		if p.Status == s {
+			n++
+		}
+	}
+	return n
 }
 
 // BenchmarkEncode500 encodes a feed the size of a busy Gamescom week.
