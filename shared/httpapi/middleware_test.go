@@ -1,0 +1,331 @@
+package httpapi_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/telemetry"
+)
+
+var securityHeaders = map[string]string{
+	"X-Content-Type-Options": "nosniff",
+	"X-Frame-Options":        "DENY",
+	"Referrer-Policy":        "no-referrer",
+}
+
+func checkSecurityHeaders(t *testing.T, h http.Header, hsts bool) {
+	t.Helper()
+	for k, want := range securityHeaders {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'none'", csp)
+	}
+	if got := h.Get("Strict-Transport-Security"); (got != "") != hsts {
+		t.Errorf("Strict-Transport-Security = %q, want present = %v", got, hsts)
+	} else if hsts && !strings.Contains(got, "max-age=") {
+		t.Errorf("Strict-Transport-Security = %q has no max-age", got)
+	}
+}
+
+// testApp is a small application behind the chain, with every kind of answer.
+func testApp() http.Handler {
+	rt := httpapi.NewRouter()
+	cached := httpapi.NewResponse("application/json", "public, max-age=60", jsonBody(4000))
+	rt.Handle("GET", "/ok", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.JSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
+	rt.Handle("GET", "/cached", cached.Serve)
+	rt.Handle("GET", "/missing", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no party"))
+	})
+	rt.Handle("GET", "/panic", func(w http.ResponseWriter, r *http.Request) {
+		panic("secret panic value 42")
+	})
+	rt.Handle("POST", "/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			httpapi.Error(w, r, apperr.New(apperr.Invalid, "read body: %v", err))
+			return
+		}
+		w.Write(b)
+	})
+	return rt
+}
+
+func TestChainSecurityHeaders(t *testing.T) {
+	etag := httpapi.NewResponse("application/json", "", jsonBody(4000)).ETag
+	tests := []struct {
+		name       string
+		req        func() *http.Request
+		wantStatus int
+	}{
+		{"200", func() *http.Request { return httptest.NewRequest("GET", "/ok", nil) }, 200},
+		{"cached 200", func() *http.Request { return httptest.NewRequest("GET", "/cached", nil) }, 200},
+		{"304", func() *http.Request {
+			r := httptest.NewRequest("GET", "/cached", nil)
+			r.Header.Set("If-None-Match", etag)
+			return r
+		}, 304},
+		{"handler error", func() *http.Request { return httptest.NewRequest("GET", "/missing", nil) }, 404},
+		{"router 404", func() *http.Request { return httptest.NewRequest("GET", "/nowhere", nil) }, 404},
+		{"router 405", func() *http.Request { return httptest.NewRequest("DELETE", "/ok", nil) }, 405},
+		{"panic", func() *http.Request { return httptest.NewRequest("GET", "/panic", nil) }, 500},
+		{"body too large", func() *http.Request {
+			return httptest.NewRequest("POST", "/echo", strings.NewReader(strings.Repeat("x", 200)))
+		}, 413},
+		{"preflight", func() *http.Request { return httptest.NewRequest("OPTIONS", "/ok", nil) }, 204},
+	}
+	captureLogs(t, slog.LevelError) // the panic case logs; keep test output clean
+	for _, hsts := range []bool{false, true} {
+		h := httpapi.Chain(testApp(), httpapi.Options{Name: "test", MaxBody: 100, HSTS: hsts})
+		for _, tt := range tests {
+			t.Run(tt.name+" hsts="+strconv.FormatBool(hsts), func(t *testing.T) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, tt.req())
+				if rec.Code != tt.wantStatus {
+					t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
+				}
+				checkSecurityHeaders(t, rec.Header(), hsts)
+				if rec.Header().Get("X-Request-Id") == "" {
+					t.Errorf("no X-Request-Id")
+				}
+			})
+		}
+	}
+}
+
+func TestChainRequestID(t *testing.T) {
+	long64 := strings.Repeat("a", 64)
+	tests := []struct {
+		name, sent string
+		echoed     bool
+	}{
+		{"simple", "abc-123", true},
+		{"trace-like", "4bf92f3577b34da6a3ce929d0e0e4736.00f067aa0ba902b7_1", true},
+		{"64 chars", long64, true},
+		{"absent", "", false},
+		{"65 chars", long64 + "a", false},
+		{"200 chars", strings.Repeat("b", 200), false},
+		{"spaces", "abc 123", false},
+		{"header injection", "abc\" onload=x", false},
+		{"slash", "../etc/passwd", false},
+		{"non-ascii", "abcé", false},
+	}
+	sane := regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var inCtx string
+			h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inCtx = telemetry.RequestID(r.Context())
+			}), httpapi.Options{})
+			req := httptest.NewRequest("GET", "/", nil)
+			if tt.sent != "" {
+				req.Header.Set("X-Request-Id", tt.sent)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Request-Id")
+			if tt.echoed && got != tt.sent {
+				t.Errorf("X-Request-Id = %q, want the sane id %q echoed", got, tt.sent)
+			}
+			if !tt.echoed && (got == tt.sent || !sane.MatchString(got)) {
+				t.Errorf("X-Request-Id = %q, want a fresh generated id", got)
+			}
+			if inCtx != got {
+				t.Errorf("handler saw request id %q, response says %q", inCtx, got)
+			}
+		})
+	}
+
+	t.Run("generated ids differ", func(t *testing.T) {
+		h := httpapi.Chain(http.NotFoundHandler(), httpapi.Options{})
+		seen := map[string]bool{}
+		for range 50 {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			id := rec.Header().Get("X-Request-Id")
+			if seen[id] {
+				t.Fatalf("request id %q generated twice", id)
+			}
+			seen[id] = true
+		}
+	})
+}
+
+func TestChainRecoversPanics(t *testing.T) {
+	logs := captureLogs(t, slog.LevelInfo)
+	h := httpapi.Chain(testApp(), httpapi.Options{})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
+	p := decodeProblem(t, rec, http.StatusInternalServerError)
+	if *p.Code != "internal" || *p.Detail != genericDetail {
+		t.Errorf("problem = code %q detail %q", *p.Code, *p.Detail)
+	}
+	if strings.Contains(rec.Body.String(), "secret panic value") {
+		t.Errorf("panic value leaked to the client: %s", rec.Body)
+	}
+	if !strings.Contains(logs.String(), "secret panic value 42") {
+		t.Errorf("panic value not logged; log: %s", logs)
+	}
+
+	t.Run("abort handler is not swallowed", func(t *testing.T) {
+		// http.ErrAbortHandler asks the server to drop the connection; the
+		// chain must let it through instead of writing a 500.
+		h := httpapi.Chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			panic(http.ErrAbortHandler)
+		}), httpapi.Options{})
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+			}
+		}()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	})
+}
+
+func TestChainBodyLimit(t *testing.T) {
+	tests := []struct {
+		name          string
+		maxBody       int64
+		size          int
+		chunked       bool // no Content-Length: the limit must hold while reading
+		wantStatus    int
+		wantTooLarge  bool // the handler's read fails with *http.MaxBytesError
+		handlerCalled bool
+	}{
+		{"under limit", 100, 99, false, 200, false, true},
+		{"at limit", 100, 100, false, 200, false, true},
+		{"declared over limit", 100, 101, false, 413, false, false},
+		{"streamed under limit", 100, 100, true, 200, false, true},
+		{"streamed over limit", 100, 101, true, 400, true, true},
+		{"streamed far over limit", 100, 1 << 16, true, 400, true, true},
+		{"default limit, at 1 MiB", 0, 1 << 20, false, 200, false, true},
+		{"default limit, over 1 MiB", 0, 1<<20 + 1, false, 413, false, false},
+		{"default limit, streamed over 1 MiB", 0, 1<<20 + 1, true, 400, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var called bool
+			var readErr error
+			var read int
+			h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				called = true
+				b, err := io.ReadAll(r.Body)
+				read, readErr = len(b), err
+				if err != nil {
+					w.WriteHeader(http.StatusBadRequest)
+				}
+			}), httpapi.Options{MaxBody: tt.maxBody})
+			var body io.Reader = strings.NewReader(strings.Repeat("x", tt.size))
+			if tt.chunked {
+				body = io.MultiReader(body) // hides the length from NewRequest
+			}
+			req := httptest.NewRequest("POST", "/", body)
+			if tt.chunked {
+				req.ContentLength = -1
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.wantStatus)
+			}
+			if called != tt.handlerCalled {
+				t.Errorf("handler called = %v, want %v", called, tt.handlerCalled)
+			}
+			if tt.wantStatus == 413 {
+				p := decodeProblem(t, rec, 413)
+				if *p.Code != "payload_too_large" {
+					t.Errorf("code = %q", *p.Code)
+				}
+			}
+			var tooLarge *http.MaxBytesError
+			if got := errors.As(readErr, &tooLarge); got != tt.wantTooLarge {
+				t.Errorf("read error = %v, want MaxBytesError = %v", readErr, tt.wantTooLarge)
+			}
+			limit := tt.maxBody
+			if limit == 0 {
+				limit = 1 << 20
+			}
+			if int64(read) > limit {
+				t.Errorf("handler read %d bytes past the %d-byte limit", read, limit)
+			}
+		})
+	}
+}
+
+func TestChainDeadline(t *testing.T) {
+	tests := []struct {
+		timeout, want time.Duration
+	}{
+		{0, 15 * time.Second},
+		{2 * time.Second, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want.String(), func(t *testing.T) {
+			var deadline time.Time
+			var ok bool
+			h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				deadline, ok = r.Context().Deadline()
+			}), httpapi.Options{Timeout: tt.timeout})
+			before := time.Now()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+			after := time.Now()
+			if !ok {
+				t.Fatal("handler context has no deadline")
+			}
+			if deadline.Before(before.Add(tt.want)) || deadline.After(after.Add(tt.want)) {
+				t.Errorf("deadline %v is not %v after the request", deadline.Sub(before), tt.want)
+			}
+		})
+	}
+}
+
+func TestChainLogsServerErrors(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		t.Run(level.String(), func(t *testing.T) {
+			logs := captureLogs(t, level)
+			h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/bad" {
+					w.WriteHeader(http.StatusBadGateway)
+				}
+			}), httpapi.Options{})
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fine", nil))
+			if level == slog.LevelInfo && logs.String() != "" {
+				t.Errorf("successful request logged at info level: %s", logs)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/bad", nil))
+			var errLine string
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					errLine = line
+				}
+			}
+			if !strings.Contains(errLine, "502") {
+				t.Errorf("5xx not logged at error level with its status; log: %s", logs)
+			}
+		})
+	}
+}
+
+func TestChainWithTracing(t *testing.T) {
+	h := httpapi.Chain(testApp(), httpapi.Options{Name: "parties", Tracing: true})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/ok", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "success") {
+		t.Errorf("status %d body %s", rec.Code, rec.Body)
+	}
+	checkSecurityHeaders(t, rec.Header(), false)
+}

@@ -1,0 +1,113 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+func newTestRouter() *httpapi.Router {
+	rt := httpapi.NewRouter()
+	answer := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Route", name)
+			fmt.Fprintf(w, "%s id=%s", name, r.PathValue("id"))
+		}
+	}
+	rt.Handle(http.MethodGet, "/api/parties", answer("list"))
+	rt.Handle(http.MethodPost, "/api/parties", answer("create"))
+	rt.Handle(http.MethodGet, "/api/parties/{id}", answer("get"))
+	rt.Handle(http.MethodDelete, "/api/parties/{id}", answer("delete"))
+	rt.Handle(http.MethodPost, "/api/swipes", answer("swipe"))
+	return rt
+}
+
+func TestRouterDispatch(t *testing.T) {
+	tests := []struct {
+		name, method, path string
+		wantRoute          string // X-Route set by the handler
+		wantBody           string // checked unless empty
+	}{
+		{"get list", "GET", "/api/parties", "list", "list id="},
+		{"head answers like get", "HEAD", "/api/parties", "list", ""},
+		{"post", "POST", "/api/parties", "create", "create id="},
+		{"trailing slash", "GET", "/api/parties/", "list", "list id="},
+		{"several trailing slashes", "GET", "/api/parties//", "list", "list id="},
+		{"pattern with wildcard", "GET", "/api/parties/gamescom2025-abc_1", "get", ""},
+		{"wildcard with trailing slash", "GET", "/api/parties/abc/", "get", ""},
+		{"head on wildcard", "HEAD", "/api/parties/abc", "get", ""},
+		{"delete on wildcard", "DELETE", "/api/parties/abc", "delete", ""},
+		{"query string ignored", "GET", "/api/parties?date=2025-08-20", "list", "list id="},
+	}
+	rt := newTestRouter()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			rt.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+			}
+			if got := rec.Header().Get("X-Route"); got != tt.wantRoute {
+				t.Errorf("route = %q, want %q", got, tt.wantRoute)
+			}
+			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
+				t.Errorf("body = %q, want %q", rec.Body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestRouterNotFound(t *testing.T) {
+	rt := newTestRouter()
+	for _, path := range []string{"/", "/nope", "/api", "/api/parties/abc/extra", "/api/partiesx"} {
+		t.Run(path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			rt.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			p := decodeProblem(t, rec, http.StatusNotFound)
+			if *p.Code != "not_found" || *p.Type != "urn:partyfinder:problem:not_found" || *p.Title != "Not Found" {
+				t.Errorf("problem = code %q type %q title %q", *p.Code, *p.Type, *p.Title)
+			}
+			if rec.Header().Get("Allow") != "" {
+				t.Errorf("404 carries Allow %q", rec.Header().Get("Allow"))
+			}
+		})
+	}
+}
+
+func TestRouterMethodNotAllowed(t *testing.T) {
+	tests := []struct {
+		method, path string
+		wantAllow    []string
+	}{
+		{"PUT", "/api/parties", []string{"GET", "HEAD", "POST", "OPTIONS"}},
+		{"DELETE", "/api/parties", []string{"GET", "HEAD", "POST", "OPTIONS"}},
+		{"PATCH", "/api/parties/abc", []string{"GET", "HEAD", "DELETE", "OPTIONS"}},
+		{"POST", "/api/parties/abc/", []string{"GET", "HEAD", "DELETE", "OPTIONS"}},
+		{"GET", "/api/swipes", []string{"POST", "OPTIONS"}},
+		{"HEAD", "/api/swipes", []string{"POST", "OPTIONS"}},
+	}
+	rt := newTestRouter()
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			rt.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if tt.method == "HEAD" {
+				// A HEAD answer has no body to decode; status and Allow are what count.
+				if rec.Code != http.StatusMethodNotAllowed {
+					t.Fatalf("status = %d, want 405", rec.Code)
+				}
+			} else {
+				p := decodeProblem(t, rec, http.StatusMethodNotAllowed)
+				if *p.Code != "method_not_allowed" || *p.Title != "Method Not Allowed" {
+					t.Errorf("problem = code %q title %q", *p.Code, *p.Title)
+				}
+			}
+			if got := headerTokens(rec.Header().Values("Allow")); !sameSet(got, tt.wantAllow) {
+				t.Errorf("Allow = %v, want %v", got, tt.wantAllow)
+			}
+		})
+	}
+}
