@@ -1,0 +1,183 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Store is what an import needs from storage. The sqlite and firestore
+// stores implement it.
+type Store interface {
+	Conference(ctx context.Context, id string) (conference.Conference, error)
+	CreateConference(ctx context.Context, c conference.Conference) (conference.Conference, error)
+	Party(ctx context.Context, id string) (party.Party, error)
+	PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error)
+	SaveParties(ctx context.Context, ps []party.Party) error
+}
+
+// Importer runs imports against a store.
+type Importer struct {
+	Store Store
+	// Now returns the current time; nil means time.Now. It stamps created
+	// and updated parties.
+	Now func() time.Time
+}
+
+// ConferenceSpec describes the conference to create when it does not exist
+// yet. Name, City and TimeZone are required then; FirstDay and LastDay
+// (YYYY-MM-DD) default to the days of the imported parties. For an existing
+// conference, values that differ from the stored ones are reported in the
+// notes and otherwise ignored: an import never changes a conference.
+type ConferenceSpec struct {
+	Name     string
+	City     string
+	TimeZone string
+	FirstDay string
+	LastDay  string
+}
+
+// Request is one import.
+type Request struct {
+	ConferenceID  string
+	NewConference ConferenceSpec
+	Input         Input
+	Options       Options
+	// DryRun computes the same report and writes nothing.
+	DryRun bool
+}
+
+// Run imports the request's rows. Rejected rows are part of the report, not
+// errors. Run returns an error only when the import as a whole cannot be
+// done: Invalid for a bad request (unknown conference without its details,
+// bad time zone), Conflict when parties changed while importing (run again),
+// and store errors; in every such case nothing was written.
+func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
+	now := time.Now
+	if im.Now != nil {
+		now = im.Now
+	}
+	id := strings.TrimSpace(req.ConferenceID)
+	if !conference.ValidID(id) {
+		return Report{}, apperr.Field("conference", "format", fmt.Sprintf("%q must be 2-63 lowercase letters, digits or dashes", id))
+	}
+	conf, isNew, notes, err := im.conference(ctx, id, req.NewConference)
+	if err != nil {
+		return Report{}, err
+	}
+	var existing []party.Party
+	if !isNew {
+		if existing, err = im.Store.PartiesOf(ctx, id); err != nil {
+			return Report{}, fmt.Errorf("load parties of %s: %w", id, err)
+		}
+	}
+	if existing, err = im.withForeign(ctx, existing, req.Input); err != nil {
+		return Report{}, err
+	}
+	plan, err := Prepare(conf, isNew, existing, req.Input, req.Options, now())
+	if err != nil {
+		return Report{}, err
+	}
+	plan.Report.Notes = append(notes, plan.Report.Notes...)
+	plan.Report.DryRun = req.DryRun
+	if req.DryRun {
+		return plan.Report, nil
+	}
+	if len(plan.Writes) > party.MaxBatch {
+		return Report{}, tooMany(len(plan.Writes))
+	}
+	if isNew {
+		if _, err := im.Store.CreateConference(ctx, plan.Conference); err != nil {
+			return Report{}, fmt.Errorf("create conference %s: %w", id, err)
+		}
+	}
+	if len(plan.Writes) > 0 {
+		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
+			if apperr.Is(err, apperr.Conflict) {
+				return Report{}, fmt.Errorf("save parties: parties of %s changed during the import; nothing was written, run it again: %w", id, err)
+			}
+			return Report{}, fmt.Errorf("save parties: %w", err)
+		}
+	}
+	return plan.Report, nil
+}
+
+// conference loads the conference, or prepares a new one from spec.
+func (im *Importer) conference(ctx context.Context, id string, spec ConferenceSpec) (conference.Conference, bool, []string, error) {
+	c, err := im.Store.Conference(ctx, id)
+	switch {
+	case err == nil:
+		var notes []string
+		for _, d := range []struct{ what, given, kept string }{
+			{"name", spec.Name, c.Name},
+			{"city", spec.City, c.City},
+			{"time zone", spec.TimeZone, c.TimeZone},
+			{"first day", spec.FirstDay, c.FirstDay},
+			{"last day", spec.LastDay, c.LastDay},
+		} {
+			if g := strings.TrimSpace(d.given); g != "" && g != d.kept {
+				notes = append(notes, fmt.Sprintf("conference %s exists: its %s stays %q (given %q)", id, d.what, d.kept, g))
+			}
+		}
+		return c, false, notes, nil
+	case apperr.Is(err, apperr.NotFound):
+	default:
+		return c, false, nil, fmt.Errorf("load conference %s: %w", id, err)
+	}
+	var fs []apperr.FieldError
+	for _, f := range []struct{ field, value, msg string }{
+		{"name", spec.Name, "is required to create the conference"},
+		{"city", spec.City, "is required to create the conference"},
+		{"timeZone", spec.TimeZone, "is required to create the conference (an IANA zone such as Europe/Berlin)"},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			fs = append(fs, apperr.FieldError{Field: f.field, Code: "required", Message: f.msg})
+		}
+	}
+	if err := apperr.Fields(fmt.Sprintf("conference %s does not exist; give its name, city and time zone to create it", id), fs); err != nil {
+		return c, false, nil, err
+	}
+	if _, err := loadZone(spec.TimeZone); err != nil {
+		return c, false, nil, err
+	}
+	c = conference.Conference{
+		ID:       id,
+		Name:     strings.TrimSpace(spec.Name),
+		City:     strings.TrimSpace(spec.City),
+		TimeZone: strings.TrimSpace(spec.TimeZone),
+		FirstDay: strings.TrimSpace(spec.FirstDay),
+		LastDay:  strings.TrimSpace(spec.LastDay),
+	}
+	return c, true, nil, nil
+}
+
+// withForeign adds the stored parties that export rows name by id but that
+// belong to another conference, so Prepare can reject those rows instead of
+// the whole batch failing on the clash.
+func (im *Importer) withForeign(ctx context.Context, existing []party.Party, in Input) ([]party.Party, error) {
+	known := make(map[string]bool, len(existing))
+	for _, p := range existing {
+		known[p.ID] = true
+	}
+	for _, row := range in.Rows {
+		id := strings.TrimSpace(row.ID)
+		if row.Layout != Export || !party.ValidID(id) || known[id] {
+			continue
+		}
+		known[id] = true
+		p, err := im.Store.Party(ctx, id)
+		switch {
+		case err == nil:
+			existing = append(existing, p)
+		case apperr.Is(err, apperr.NotFound):
+		default:
+			return nil, fmt.Errorf("look up party %s: %w", id, err)
+		}
+	}
+	return existing, nil
+}
