@@ -1,0 +1,204 @@
+package firestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	gfs "cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Party returns the party with the id, or a NotFound error.
+func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
+	if !party.ValidID(id) {
+		// Not a possible document id (it might contain a slash): it cannot exist.
+		return party.Party{}, fmt.Errorf("party: %w", apperr.New(apperr.NotFound, "party %q not found", id))
+	}
+	snap, err := s.parties.Doc(id).Get(ctx)
+	if isNotFound(err) {
+		return party.Party{}, fmt.Errorf("party: %w", apperr.New(apperr.NotFound, "party %q not found", id))
+	}
+	if err != nil {
+		return party.Party{}, fmt.Errorf("party %s: %w", id, translate(err))
+	}
+	return decodeParty(snap)
+}
+
+// PartiesOf returns every party of the conference, whatever its status,
+// ordered by start then id. An unknown conference has no parties.
+func (s *Store) PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error) {
+	it := s.query(partiesByStart, conferenceID).Documents(ctx)
+	defer it.Stop()
+	var out []party.Party
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parties of %s: %w", conferenceID, translate(err))
+		}
+		p, err := decodeParty(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+}
+
+// CreateParty stores a new party with version 1 and both timestamps set to
+// now. It returns Invalid if the party breaks an invariant and Conflict if
+// the id exists.
+func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, error) {
+	if err := checkParty(p); err != nil {
+		return party.Party{}, fmt.Errorf("create party: %w", err)
+	}
+	now := storedTime(s.now())
+	p = asStored(p)
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	_, err := s.parties.Doc(p.ID).Create(ctx, marshalParty(p))
+	if status.Code(err) == codes.AlreadyExists {
+		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
+	}
+	if err != nil {
+		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, translate(err))
+	}
+	return p, nil
+}
+
+// UpdateParty loads the party, applies fn and stores the result in one
+// transaction. When fn changes anything the version grows by one and
+// UpdatedAt is set; when it changes nothing, nothing is written. Errors from
+// fn are returned unchanged and nothing is written. It returns NotFound if
+// the party does not exist and Invalid if the result breaks an invariant or
+// fn changed the id or conference. Changes fn makes to CreatedAt, UpdatedAt
+// and Version are ignored: they belong to the store.
+//
+// fn runs again, on a freshly read party, when a concurrent write makes
+// Firestore retry the transaction: it must do nothing but change the party.
+func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party) error) (party.Party, error) {
+	if !party.ValidID(id) {
+		return party.Party{}, fmt.Errorf("update party: %w", apperr.New(apperr.NotFound, "party %q not found", id))
+	}
+	ref := s.parties.Doc(id)
+	var out party.Party
+	var fnErr error
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		fnErr = nil
+		snap, err := tx.Get(ref)
+		if isNotFound(err) {
+			return apperr.New(apperr.NotFound, "party %q not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		old, err := decodeParty(snap)
+		if err != nil {
+			return err
+		}
+		p := clone(old)
+		if err := fn(&p); err != nil {
+			fnErr = err
+			return err
+		}
+		p, changed, err := applyUpdate(old, p, storedTime(s.now()))
+		if err != nil {
+			return err
+		}
+		out = p
+		if !changed {
+			return nil
+		}
+		return tx.Set(ref, marshalParty(p))
+	}, gfs.MaxAttempts(txAttempts))
+	if fnErr != nil && errors.Is(err, fnErr) {
+		return party.Party{}, fnErr
+	}
+	if err != nil {
+		return party.Party{}, fmt.Errorf("update party %s: %w", id, translate(err))
+	}
+	return out, nil
+}
+
+// SaveParties writes a batch atomically, in one transaction: all of it or
+// none of it. A party with Version 1 must not exist yet; any other party
+// must be stored with Version-1, else the whole batch fails with Conflict.
+// Versions and timestamps are kept as given (to the microsecond). Invalid if
+// a party breaks an invariant, an id appears twice, a party would move to
+// another conference or the batch holds more than party.MaxBatch parties:
+// Firestore commits at most 500 writes at once, and splitting the batch
+// would give up atomicity.
+func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
+	if err := checkBatch(ps); err != nil {
+		return fmt.Errorf("save parties: %w", err)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	refs := make([]*gfs.DocumentRef, len(ps))
+	for i, p := range ps {
+		refs[i] = s.parties.Doc(p.ID)
+	}
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		snaps, err := tx.GetAll(refs)
+		if err != nil {
+			return err
+		}
+		for i, snap := range snaps {
+			var stored struct {
+				ConferenceID string `firestore:"conferenceId"`
+				Version      int64  `firestore:"version"`
+			}
+			if snap.Exists() {
+				if err := snap.DataTo(&stored); err != nil {
+					return fmt.Errorf("party %s: %w", ps[i].ID, err)
+				}
+			}
+			if err := checkStored(ps[i], snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
+				return err
+			}
+		}
+		for i, p := range ps {
+			if err := tx.Set(refs[i], marshalParty(p)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, gfs.MaxAttempts(txAttempts))
+	if err != nil {
+		return fmt.Errorf("save parties: %w", translate(err))
+	}
+	return nil
+}
+
+// Revision returns the count and version sum of the conference's parties,
+// from one aggregation query. Parties are never deleted and every write
+// raises a version, so the pair changes with every write and only then.
+func (s *Store) Revision(ctx context.Context, conferenceID string) (string, error) {
+	res, err := s.aggregate(partiesRevision, conferenceID).Get(ctx)
+	if err != nil {
+		return "", fmt.Errorf("revision of %s: %w", conferenceID, translate(err))
+	}
+	var r struct {
+		Count int64 `firestore:"count"`
+		Sum   int64 `firestore:"sum_version"`
+	}
+	if err := res.DataTo(&r); err != nil {
+		return "", fmt.Errorf("revision of %s: %w", conferenceID, err)
+	}
+	return fmt.Sprintf("%d.%d", r.Count, r.Sum), nil
+}
+
+func decodeParty(snap *gfs.DocumentSnapshot) (party.Party, error) {
+	var d partyDoc
+	if err := snap.DataTo(&d); err != nil {
+		return party.Party{}, fmt.Errorf("decode party %s: %w", snap.Ref.ID, err)
+	}
+	return unmarshalParty(snap.Ref.ID, d), nil
+}

@@ -1,0 +1,85 @@
+package firestore
+
+import (
+	"fmt"
+
+	gfs "cloud.google.com/go/firestore"
+)
+
+// queryID names one of the queries the store runs.
+type queryID int
+
+// The queries the store runs. Adding one means adding its shape to
+// queryShapes; TestQueriesHaveIndexes then demands its composite index in
+// firestore.indexes.json, and TestQueriesAreBuiltFromShapes rejects queries
+// built anywhere but in query and aggregate below.
+const (
+	partiesByStart        queryID = iota // PartiesOf
+	partiesRevision                      // Revision
+	conferencesByFirstDay                // Conferences
+)
+
+// order is one sort key of a query.
+type order struct {
+	field string
+	dir   gfs.Direction
+}
+
+// queryShape is what decides which index a query needs: the collection, the
+// fields filtered by equality, the sort order and the fields an aggregation
+// sums.
+type queryShape struct {
+	name       string // for error messages
+	collection string // collection id without the store's prefix
+	equal      []string
+	order      []order
+	sum        []string
+}
+
+var queryShapes = map[queryID]queryShape{
+	partiesByStart: {
+		name:       "partiesByStart",
+		collection: partiesCollection,
+		equal:      []string{fieldConferenceID},
+		// The document id breaks ties between parties starting together.
+		order: []order{{fieldStart, gfs.Asc}, {gfs.DocumentID, gfs.Asc}},
+	},
+	partiesRevision: {
+		name:       "partiesRevision",
+		collection: partiesCollection,
+		equal:      []string{fieldConferenceID},
+		sum:        []string{fieldVersion},
+	},
+	conferencesByFirstDay: {
+		name:       "conferencesByFirstDay",
+		collection: conferencesCollection,
+		order:      []order{{fieldFirstDay, gfs.Asc}, {gfs.DocumentID, gfs.Asc}},
+	},
+}
+
+// query builds the query id, with one value per equality field of its shape.
+func (s *Store) query(id queryID, values ...any) gfs.Query {
+	shape, ok := queryShapes[id]
+	if !ok || len(values) != len(shape.equal) {
+		panic(fmt.Sprintf("firestore: query %d %q: unknown, or %d values for %d equality fields", id, shape.name, len(values), len(shape.equal)))
+	}
+	q := s.client.Collection(s.prefix + shape.collection).Query
+	for i, f := range shape.equal {
+		q = q.WhereEntity(gfs.PropertyFilter{Path: f, Operator: "==", Value: values[i]})
+	}
+	for _, o := range shape.order {
+		q = q.OrderBy(o.field, o.dir)
+	}
+	return q
+}
+
+// aggregate builds the aggregation of query id: a count under "count" and
+// each summed field under "sum_" + field.
+func (s *Store) aggregate(id queryID, values ...any) *gfs.AggregationQuery {
+	q := s.query(id, values...)
+	a := q.NewAggregationQuery().WithCount("count")
+	for _, f := range queryShapes[id].sum {
+		a = a.WithSum(f, "sum_"+f)
+	}
+	return a
+}
