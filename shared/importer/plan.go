@@ -121,19 +121,6 @@ func Prepare(conf conference.Conference, isNew bool, existing []party.Party, in 
 		notes = append(notes, yearNote)
 	}
 
-	plan := Plan{Conference: conf, NewConference: isNew}
-	if isNew {
-		c, derived, err := newConferenceDays(conf, results)
-		if err != nil {
-			return Plan{}, err
-		}
-		if derived != "" {
-			notes = append(notes, derived)
-		}
-		plan.Conference = c
-	}
-	conf = plan.Conference
-
 	mine := make(map[string]party.Party, len(existing))
 	foreign := map[string]string{}
 	for _, p := range existing {
@@ -160,6 +147,20 @@ func Prepare(conf conference.Conference, isNew bool, existing []party.Party, in 
 		}
 		firstWithID[r.id] = r.row.Num
 	}
+
+	// A new conference spans its accepted parties unless its days were given.
+	plan := Plan{Conference: conf, NewConference: isNew}
+	if isNew {
+		c, derived, err := newConferenceDays(conf, results)
+		if err != nil {
+			return Plan{}, err
+		}
+		if derived != "" {
+			notes = append(notes, derived)
+		}
+		plan.Conference = c
+	}
+	conf = plan.Conference
 
 	// Days outside the conference, and likely duplicates: same title, same day.
 	firstWithTitle := map[string]int{}

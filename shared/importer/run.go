@@ -83,7 +83,7 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	plan.Report.Notes = append(notes, plan.Report.Notes...)
+	plan.Report.Notes = append(append([]string{}, notes...), plan.Report.Notes...)
 	plan.Report.DryRun = req.DryRun
 	if req.DryRun {
 		return plan.Report, nil
