@@ -140,3 +140,6 @@ func translate(err error) error {
 
 // isNotFound reports whether err carries Firestore's not-found code.
 func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
+
+// Close closes the Firestore client the store was built with.
+func (s *Store) Close() error { return s.client.Close() }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/demo"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := app.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Local = true
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", defaultAddr(), "listen address (default :8080, or :$PORT)")
+	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite database file")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
+	noSeed := fs.Bool("no-seed", false, "do not seed the demo conference into an empty store")
+	config := fs.String("firebase", "firebase.json", "firebase.json whose hosting rewrites map paths to functions")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.Store == app.StoreFirestore && cfg.ProjectID == "" {
+		cfg.ProjectID = "demo-party"
+	}
+	rewrites, err := loadRewrites(*config)
+	if err != nil {
+		return err
+	}
+	if err := app.Setup(ctx, cfg); err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a := app.New(cfg, store)
+	defer a.Close()
+
+	if !*noSeed {
+		if n, err := seedIfEmpty(ctx, store, time.Now()); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		} else if n > 0 {
+			fmt.Fprintf(stdout, "seeded the demo conference with %d parties\n", n)
+		}
+	}
+	handler, err := newRouter(rewrites, a)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(stdout, "partyfinder serving %s store on %s\n", cfg.Store, base)
+	fmt.Fprintf(stdout, "try:\n  %[1]s/api/parties\n  %[1]s/api/parties?date=%[2]s&free=true\n  %[1]s/api/party-days\n  %[1]s/api/conferences\n  %[1]s/api/health\n  %[1]s/api/openapi.yaml\n", base, firstDay(ctx, a))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return nil
+}
+
+func defaultAddr() string {
+	if p := os.Getenv("PORT"); p != "" {
+		return ":" + p
+	}
+	return ":8080"
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+	}
+	return a.String()
+}
+
+// firstDay names a day with parties, for the example URLs.
+func firstDay(ctx context.Context, a *app.App) string {
+	id, err := a.Feed.DefaultConference(ctx, a.Config.DefaultConference)
+	if err != nil {
+		return ""
+	}
+	s, err := a.Feed.Snapshot(ctx, id)
+	if err != nil || len(s.Days) == 0 {
+		return ""
+	}
+	return s.Days[0].Date
+}
+
+// seedIfEmpty stores the demo conference when the store has no conference at all.
+func seedIfEmpty(ctx context.Context, store app.Store, now time.Time) (int, error) {
+	cs, err := store.Conferences(ctx)
+	if err != nil || len(cs) > 0 {
+		return 0, err
+	}
+	conf, parties := demo.Data(now)
+	if _, err := store.CreateConference(ctx, conf); err != nil && !apperr.Is(err, apperr.Conflict) {
+		return 0, err
+	}
+	if err := store.SaveParties(ctx, parties); err != nil {
+		return 0, err
+	}
+	return len(parties), nil
+}
+
+// notFound answers paths that no rewrite covers.
+var notFound = httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+}), httpapi.Options{Name: "notFound"})

@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/partyfinder/partyfinder/functions/calendar"
+	"github.com/partyfinder/partyfinder/functions/conferences"
+	"github.com/partyfinder/partyfinder/functions/health"
+	"github.com/partyfinder/partyfinder/functions/openapi"
+	"github.com/partyfinder/partyfinder/functions/parties"
+	"github.com/partyfinder/partyfinder/functions/partydays"
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/firestore"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/sqlite"
+)
+
+// Store is what the application needs of a storage backend.
+type Store interface {
+	conference.Repository
+	party.Repository
+	party.Revisioner
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Function names, as registered with the Functions Framework and named in
+// firebase.json's hosting rewrites.
+const (
+	FnParties     = "parties"
+	FnConferences = "conferences"
+	FnPartyDays   = "partyDays"
+	FnCalendar    = "calendar"
+	FnHealth      = "health"
+	FnOpenAPI     = "openapi"
+)
+
+// FunctionNames lists every HTTP function.
+var FunctionNames = []string{FnParties, FnConferences, FnPartyDays, FnCalendar, FnHealth, FnOpenAPI}
+
+// App holds the opened store, the feed cache and every function's handler.
+type App struct {
+	Config   Config
+	Store    Store
+	Feed     *feed.Cache
+	handlers map[string]http.Handler
+}
+
+// OpenStore opens the configured store.
+func OpenStore(ctx context.Context, c Config) (Store, error) {
+	switch c.Store {
+	case StoreSQLite:
+		s, err := sqlite.Open(c.DBPath)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite store %s: %w", c.DBPath, err)
+		}
+		return s, nil
+	case StoreFirestore:
+		client, err := firestore.NewClient(ctx, c.ProjectID)
+		if err != nil {
+			return nil, fmt.Errorf("connect to firestore (project %s): %w", c.ProjectID, err)
+		}
+		return firestore.New(client), nil
+	}
+	return nil, fmt.Errorf("unknown store %q", c.Store)
+}
+
+// New builds the application over an opened store.
+func New(c Config, store Store) *App {
+	a := &App{Config: c, Store: store, Feed: feed.NewCache(store, feed.Options{Refresh: c.FeedRefresh})}
+	cal := feed.CalendarOptions{ProdID: "-//Partyfinder//Party feed//EN"}
+	if c.PublicURL != "" {
+		cal.BaseURL = c.PublicURL + "/parties"
+	}
+	routes := map[string]http.Handler{
+		FnParties:     (&parties.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference, Calendar: cal}).Routes(),
+		FnConferences: (&conferences.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
+		FnPartyDays:   (&partydays.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference}).Routes(),
+		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
+		FnHealth:      (&health.Handler{Version: c.Version, Checks: map[string]health.Pinger{"store": store}}).Routes(),
+		FnOpenAPI:     openapi.Routes(),
+	}
+	origins := c.CORSOrigins
+	if c.Local {
+		origins = append(origins, "http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1")
+	}
+	cors := httpapi.NewCORS(origins)
+	a.handlers = make(map[string]http.Handler, len(routes))
+	for name, h := range routes {
+		a.handlers[name] = httpapi.Chain(h, httpapi.Options{
+			Name:    name,
+			CORS:    cors,
+			Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
+			HSTS:    !c.Local,
+		})
+	}
+	return a
+}
+
+// Handler returns the named function's handler, or nil.
+func (a *App) Handler(name string) http.Handler { return a.handlers[name] }
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Lazy builds the App on first use, from the environment, so that a cold
+// start of one function opens only what it needs and a misconfiguration is
+// a clear 503 with a logged reason rather than a crash loop.
+type Lazy struct {
+	once   sync.Once
+	app    *App
+	err    error
+	Getenv func(string) string
+}
+
+// Handler returns a handler for the named function that builds the App on
+// its first request.
+func (l *Lazy) Handler(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		l.once.Do(func() { l.app, l.err = l.build(r.Context()) })
+		if l.err != nil {
+			httpapi.LogError(r, "startup failed", l.err)
+			httpapi.Error(w, r, &apperr.Error{Kind: apperr.Unavailable, Message: "the service is not configured correctly"})
+			return
+		}
+		h := l.app.Handler(name)
+		if h == nil {
+			httpapi.Error(w, r, errors.New("unknown function "+name))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
+}
+
+func (l *Lazy) build(ctx context.Context) (*App, error) {
+	c, err := ConfigFromEnv(l.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := Setup(ctx, c); err != nil {
+		return nil, err
+	}
+	// The store outlives the request that opened it.
+	store, err := OpenStore(context.WithoutCancel(ctx), c)
+	if err != nil {
+		return nil, err
+	}
+	return New(c, store), nil
+}

@@ -1,0 +1,115 @@
+// Package app wires Partyfinder together: it reads the configuration once,
+// opens the store and builds every function's handler with its middleware.
+// Both the Cloud Run entry point (the root package) and the local runner use
+// it, so they serve the same code.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/telemetry"
+)
+
+// Store backends.
+const (
+	StoreSQLite    = "sqlite"
+	StoreFirestore = "firestore"
+)
+
+// Config is everything the functions need to know, read once at start.
+type Config struct {
+	Store             string        // sqlite or firestore
+	DBPath            string        // sqlite file
+	ProjectID         string        // Google Cloud / Firebase project
+	DefaultConference string        // conference of requests that name none; "" = the latest
+	CORSOrigins       []string      // allowed browser origins, "*" wildcards allowed
+	PublicURL         string        // the site's public base URL, for links in calendars
+	TraceExporter     string        // none, stdout or otlp
+	LogLevel          slog.Level    //
+	Version           string        // served by /api/health
+	FeedRefresh       time.Duration // how often cached snapshots are checked for changes
+	Local             bool          // serving on this machine: localhost origins, no HSTS
+}
+
+// Env variable names, documented in README.
+const (
+	EnvStore             = "PARTYFINDER_STORE"
+	EnvDB                = "PARTYFINDER_DB"
+	EnvDefaultConference = "PARTYFINDER_DEFAULT_CONFERENCE"
+	EnvCORSOrigins       = "PARTYFINDER_CORS_ORIGINS"
+	EnvPublicURL         = "PARTYFINDER_PUBLIC_URL"
+	EnvTraceExporter     = "PARTYFINDER_TRACE_EXPORTER"
+	EnvFeedRefresh       = "PARTYFINDER_FEED_REFRESH"
+	EnvVersion           = "PARTYFINDER_VERSION"
+	EnvLogLevel          = "LOG_LEVEL"
+	EnvProject           = "GOOGLE_CLOUD_PROJECT"
+)
+
+// DefaultDBPath is where the embedded store lives unless configured.
+const DefaultDBPath = ".partyfinder/partyfinder.db"
+
+// ConfigFromEnv reads the configuration from environment variables. In a
+// Cloud Run deployment (K_SERVICE is set) the store defaults to Firestore.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Store:             getenv(EnvStore),
+		DBPath:            or(getenv(EnvDB), DefaultDBPath),
+		ProjectID:         or(getenv(EnvProject), getenv("GCLOUD_PROJECT")),
+		DefaultConference: getenv(EnvDefaultConference),
+		PublicURL:         strings.TrimRight(getenv(EnvPublicURL), "/"),
+		TraceExporter:     or(getenv(EnvTraceExporter), telemetry.ExporterNone),
+		LogLevel:          telemetry.ParseLevel(getenv(EnvLogLevel)),
+		Version:           or(getenv(EnvVersion), or(getenv("K_REVISION"), "dev")),
+		FeedRefresh:       5 * time.Second,
+	}
+	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	if c.Store == "" {
+		c.Store = StoreSQLite
+		if getenv("K_SERVICE") != "" {
+			c.Store = StoreFirestore
+		}
+	}
+	if s := getenv(EnvFeedRefresh); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%s=%q: want a duration such as 5s", EnvFeedRefresh, s)
+		}
+		c.FeedRefresh = d
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch c.Store {
+	case StoreSQLite:
+		if c.DBPath == "" {
+			return fmt.Errorf("%s is empty", EnvDB)
+		}
+	case StoreFirestore:
+		if c.ProjectID == "" {
+			return fmt.Errorf("the firestore store needs %s (e.g. demo-party for the emulator)", EnvProject)
+		}
+	default:
+		return fmt.Errorf("%s=%q: want sqlite or firestore", EnvStore, c.Store)
+	}
+	switch c.TraceExporter {
+	case telemetry.ExporterNone, telemetry.ExporterStdout, telemetry.ExporterOTLP:
+	default:
+		return fmt.Errorf("%s=%q: want none, stdout or otlp", EnvTraceExporter, c.TraceExporter)
+	}
+	return nil
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr bool
+	}{
+		{name: "local defaults", env: nil, check: func(t *testing.T, c Config) {
+			if c.Store != StoreSQLite || c.DBPath != DefaultDBPath || c.FeedRefresh != 5*time.Second || c.TraceExporter != "none" {
+				t.Errorf("defaults = %+v", c)
+			}
+		}},
+		{name: "cloud run defaults to firestore", env: map[string]string{"K_SERVICE": "parties", EnvProject: "p"}, check: func(t *testing.T, c Config) {
+			if c.Store != StoreFirestore {
+				t.Errorf("store = %q", c.Store)
+			}
+		}},
+		{name: "firestore needs a project", env: map[string]string{EnvStore: "firestore"}, wantErr: true},
+		{name: "unknown store", env: map[string]string{EnvStore: "mysql"}, wantErr: true},
+		{name: "bad refresh", env: map[string]string{EnvFeedRefresh: "soon"}, wantErr: true},
+		{name: "bad exporter", env: map[string]string{EnvTraceExporter: "zipkin"}, wantErr: true},
+		{name: "origins split and trimmed", env: map[string]string{EnvCORSOrigins: " https://a.example , https://b--*.web.app,"}, check: func(t *testing.T, c Config) {
+			if len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b--*.web.app" {
+				t.Errorf("origins = %q", c.CORSOrigins)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
