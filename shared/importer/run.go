@@ -55,8 +55,10 @@ type Request struct {
 // Run imports the request's rows. Rejected rows are part of the report, not
 // errors. Run returns an error only when the import as a whole cannot be
 // done: Invalid for a bad request (unknown conference without its details,
-// bad time zone), Conflict when parties changed while importing (run again),
-// and store errors; in every such case nothing was written.
+// bad time zone, more writes than one batch holds), Conflict when parties
+// changed while importing (run again), and store errors. In every such case
+// no party was written; only a new conference may already exist when saving
+// its parties failed (the next run then finds it and completes the import).
 func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	now := time.Now
 	if im.Now != nil {
