@@ -3,6 +3,7 @@ package feed
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -82,7 +83,7 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 	bad := func(field, code, msg string) {
 		fs = append(fs, apperr.FieldError{Field: field, Code: code, Message: msg})
 	}
-	for k := range v {
+	for _, k := range slices.Sorted(maps.Keys(v)) {
 		if !known[k] {
 			bad(k, "unknown", "is not a known parameter")
 		}

@@ -33,8 +33,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
 		r.URL.Path = strings.TrimRight(r.URL.Path, "/")
 	}
-	if h, pattern := rt.mux.Handler(r); pattern != "" {
-		h.ServeHTTP(w, r)
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r) // sets the path values that Handler does not
 		return
 	}
 	var allow []string
