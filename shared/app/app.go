@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/partyfinder/partyfinder/functions/calendar"
@@ -44,6 +45,14 @@ const (
 
 // FunctionNames lists every HTTP function.
 var FunctionNames = []string{FnParties, FnConferences, FnPartyDays, FnCalendar, FnHealth, FnOpenAPI}
+
+// basePaths are where each function's resources live behind Firebase
+// Hosting. A function called on its own URL (https://parties-….run.app/)
+// sees paths relative to it; they are mounted here so both ways work.
+var basePaths = map[string]string{
+	FnParties: "/api/parties", FnConferences: "/api/conferences", FnPartyDays: "/api/party-days",
+	FnCalendar: "/api/calendar", FnHealth: "/api/health", FnOpenAPI: "/api/openapi.yaml",
+}
 
 // App holds the opened store, the feed cache and every function's handler.
 type App struct {
@@ -134,6 +143,10 @@ func (l *Lazy) Handler(name string) http.HandlerFunc {
 		if h == nil {
 			httpapi.Error(w, r, errors.New("unknown function "+name))
 			return
+		}
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			r.URL.Path = strings.TrimSuffix(basePaths[name]+r.URL.Path, "/")
+			r.URL.RawPath = ""
 		}
 		h.ServeHTTP(w, r)
 	}
