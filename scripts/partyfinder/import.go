@@ -22,7 +22,7 @@ import (
 const importUsage = `usage: partyfinder import --conference ID [flags] FILE
 
 Imports parties from an organiser spreadsheet (CSV, or the sheet's JSON
-export) or from a Partyfinder party export (JSON) into the SQLite store.
+export) or from a Partyfinder party export (JSON) into the SQLite store (or Firestore with --store firestore).
 FILE may be "-" for standard input. Every row is reported as accepted,
 accepted with warnings, or rejected with reasons; rows are numbered from 1
 for the first data row (CSV rows also show their line in the file).
@@ -45,6 +45,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defaultDB = app.DefaultDBPath
 	}
 	db := fs.String("db", defaultDB, "SQLite database file")
+	storeKind := fs.String("store", app.StoreSQLite, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
 	confID := fs.String("conference", "", "conference id, e.g. gamescom2025 (required)")
 	var spec importer.ConferenceSpec
 	fs.StringVar(&spec.Name, "name", "", "conference name (to create a new conference)")
@@ -90,7 +91,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openImportStore(*db, *dryRun)
+	store, closeStore, err := openImportStore(ctx, *storeKind, *db, *dryRun)
 	if err != nil {
 		return err
 	}
@@ -153,7 +154,22 @@ func readInput(name string, f importer.Format) (importer.Input, error) {
 // openImportStore opens the SQLite store. A dry run against a database that
 // does not exist yet uses a throwaway one, so that "writes nothing" includes
 // not creating the file.
-func openImportStore(path string, dryRun bool) (*sqlite.Store, func(), error) {
+func openImportStore(ctx context.Context, kind, path string, dryRun bool) (importer.Store, func(), error) {
+	if kind != app.StoreSQLite {
+		cfg, err := app.ConfigFromEnv(os.Getenv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import: %w", err)
+		}
+		cfg.Store = kind
+		if cfg.ProjectID == "" && os.Getenv("FIRESTORE_EMULATOR_HOST") != "" {
+			cfg.ProjectID = "demo-party"
+		}
+		s, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import: %w", err)
+		}
+		return s, func() { s.Close() }, nil
+	}
 	if dryRun {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			dir, err := os.MkdirTemp("", "partyfinder-dry-run-")
