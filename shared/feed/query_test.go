@@ -309,3 +309,20 @@ func TestQueryKey(t *testing.T) {
 		t.Errorf("the same query on two conferences shares a key")
 	}
 }
+
+// Unknown parameters are reported in a stable order, so the same bad request
+// always gets the same error body (and the same cached answer).
+func TestParseQueryUnknownOrder(t *testing.T) {
+	v, _ := url.ParseQuery("zeta=1&alpha=2&mid=3&beta=4")
+	for range 20 {
+		_, err := feed.ParseQuery(v, "testcon", berlin)
+		e, _ := apperr.As(err)
+		var got []string
+		for _, f := range e.Fields {
+			got = append(got, f.Field)
+		}
+		if want := []string{"alpha", "beta", "mid", "zeta"}; !slices.Equal(got, want) {
+			t.Fatalf("fields = %q, want %q", got, want)
+		}
+	}
+}

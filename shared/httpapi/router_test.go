@@ -36,10 +36,10 @@ func TestRouterDispatch(t *testing.T) {
 		{"post", "POST", "/api/parties", "create", "create id="},
 		{"trailing slash", "GET", "/api/parties/", "list", "list id="},
 		{"several trailing slashes", "GET", "/api/parties//", "list", "list id="},
-		{"pattern with wildcard", "GET", "/api/parties/gamescom2025-abc_1", "get", ""},
-		{"wildcard with trailing slash", "GET", "/api/parties/abc/", "get", ""},
-		{"head on wildcard", "HEAD", "/api/parties/abc", "get", ""},
-		{"delete on wildcard", "DELETE", "/api/parties/abc", "delete", ""},
+		{"path value", "GET", "/api/parties/gamescom2025-abc_1", "get", "get id=gamescom2025-abc_1"},
+		{"path value with trailing slash", "GET", "/api/parties/abc/", "get", "get id=abc"},
+		{"head with path value", "HEAD", "/api/parties/abc", "get", ""},
+		{"delete with path value", "DELETE", "/api/parties/abc", "delete", "delete id=abc"},
 		{"query string ignored", "GET", "/api/parties?date=2025-08-20", "list", "list id="},
 	}
 	rt := newTestRouter()
@@ -109,5 +109,27 @@ func TestRouterMethodNotAllowed(t *testing.T) {
 				t.Errorf("Allow = %v, want %v", got, tt.wantAllow)
 			}
 		})
+	}
+}
+
+// Path values reach the handler for every method, HEAD included (its body
+// is not recorded, so the value is captured directly).
+func TestRouterPathValues(t *testing.T) {
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/api/parties/gamescom2025-abc_1", "gamescom2025-abc_1"},
+		{"GET", "/api/parties/abc/", "abc"},
+		{"HEAD", "/api/parties/abc", "abc"},
+		{"DELETE", "/api/parties/abc", "abc"},
+		{"GET", "/api/parties/K%C3%B6ln", "Köln"},
+	} {
+		rt := httpapi.NewRouter()
+		got := "(handler not called)"
+		h := func(w http.ResponseWriter, r *http.Request) { got = r.PathValue("id") }
+		rt.Handle("GET", "/api/parties/{id}", h)
+		rt.Handle("DELETE", "/api/parties/{id}", h)
+		rt.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, tt.path, nil))
+		if got != tt.want {
+			t.Errorf("%s %s: PathValue(id) = %q, want %q", tt.method, tt.path, got, tt.want)
+		}
 	}
 }
