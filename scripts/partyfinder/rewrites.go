@@ -60,7 +60,8 @@ func loadRewrites(path string) ([]rewrite, error) {
 // router dispatches like Firebase Hosting: the first rewrite whose glob
 // matches the path wins.
 type router struct {
-	routes []route
+	routes   []route
+	notFound http.Handler
 }
 
 type route struct {
@@ -69,7 +70,7 @@ type route struct {
 }
 
 func newRouter(rewrites []rewrite, a *app.App) (http.Handler, error) {
-	rt := &router{}
+	rt := &router{notFound: a.Chain("notFound", http.HandlerFunc(notFound))}
 	for _, rw := range rewrites {
 		h := a.Handler(rw.Function)
 		if h == nil {
@@ -88,7 +89,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	notFound.ServeHTTP(w, r)
+	rt.notFound.ServeHTTP(w, r)
 }
 
 func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }

@@ -144,6 +144,6 @@ func seedIfEmpty(ctx context.Context, store app.Store, now time.Time) (int, erro
 }
 
 // notFound answers paths that no rewrite covers.
-var notFound = httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func notFound(w http.ResponseWriter, r *http.Request) {
 	httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
-}), httpapi.Options{Name: "notFound"})
+}

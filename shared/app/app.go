@@ -60,6 +60,7 @@ type App struct {
 	Store    Store
 	Feed     *feed.Cache
 	handlers map[string]http.Handler
+	edge     httpapi.Options
 }
 
 // OpenStore opens the configured store.
@@ -100,17 +101,24 @@ func New(c Config, store Store) *App {
 	if c.Local {
 		origins = append(origins, "http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1")
 	}
-	cors := httpapi.NewCORS(origins)
+	a.edge = httpapi.Options{
+		CORS:    httpapi.NewCORS(origins),
+		Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
+		HSTS:    !c.Local,
+	}
 	a.handlers = make(map[string]http.Handler, len(routes))
 	for name, h := range routes {
-		a.handlers[name] = httpapi.Chain(h, httpapi.Options{
-			Name:    name,
-			CORS:    cors,
-			Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
-			HSTS:    !c.Local,
-		})
+		a.handlers[name] = a.Chain(name, h)
 	}
 	return a
+}
+
+// Chain wraps h in the middleware every function gets, so a handler the
+// local runner adds (its 404 for unrouted paths) behaves like the rest.
+func (a *App) Chain(name string, h http.Handler) http.Handler {
+	o := a.edge
+	o.Name = name
+	return httpapi.Chain(h, o)
 }
 
 // Handler returns the named function's handler, or nil.

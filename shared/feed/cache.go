@@ -144,7 +144,7 @@ func storeErr(op string, err error) error {
 func (c *Cache) Snapshot(ctx context.Context, conferenceID string) (*Snapshot, error) {
 	s, err := c.snaps.Get(ctx, conferenceID, c.snapLoader)
 	if err != nil {
-		return nil, err
+		return nil, storeErr("snapshot", err)
 	}
 	if s.Missing {
 		return nil, apperr.New(apperr.NotFound, "no conference %q", conferenceID)
@@ -154,7 +154,11 @@ func (c *Cache) Snapshot(ctx context.Context, conferenceID string) (*Snapshot, e
 
 // Conferences returns every conference, by first day.
 func (c *Cache) Conferences(ctx context.Context) ([]conference.Conference, error) {
-	return c.confs.Get(ctx, "", c.confsLoader)
+	cs, err := c.confs.Get(ctx, "", c.confsLoader)
+	if err != nil {
+		return nil, storeErr("conferences", err)
+	}
+	return cs, nil
 }
 
 // DefaultConference returns configured if set, else the conference that

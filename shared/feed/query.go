@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
@@ -100,15 +102,18 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 			q.Categories = append(q.Categories, k)
 		}
 	}
-	if len(q.Dates) > maxValues || len(q.Categories) > maxValues {
-		bad("date", "too_many", "at most 31 dates and 31 categories")
+	if len(q.Dates) > maxValues {
+		bad("date", "too_many", "at most 31 dates")
+	}
+	if len(q.Categories) > maxValues {
+		bad("category", "too_many", "at most 31 categories")
 	}
 	q.Dates, q.Categories = sortUnique(q.Dates), sortUnique(q.Categories)
 	if text := v.Get("q"); text != "" {
-		if len(text) > 200 {
+		if utf8.RuneCountInString(text) > 200 {
 			bad("q", "too_long", "must be at most 200 characters")
 		} else {
-			q.Text = strings.Fields(fold.String(text))
+			q.Text = sortUnique(strings.Fields(fold.String(text)))
 		}
 	}
 	switch v.Get("free") {
@@ -133,7 +138,7 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 	if r := v.Get("radius"); r != "" {
 		km, err := strconv.ParseFloat(r, 64)
 		switch {
-		case err != nil || km <= 0 || km > MaxRadius:
+		case err != nil || math.IsNaN(km) || km <= 0 || km > MaxRadius:
 			bad("radius", "range", "must be a number of kilometres between 0 and 100")
 		case q.Near == nil:
 			bad("radius", "requires", "needs near=lat,lng")
@@ -177,7 +182,7 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 			bad("page", "range", "must be a whole number from 1")
 		case q.After != nil:
 			bad("page", "conflict", "use either cursor or page, not both")
-		default:
+		case n > 1: // page 1 is the first page, as with no page at all
 			q.Page = n
 		}
 	}
@@ -231,10 +236,10 @@ func (q Query) Key() string {
 		fmt.Fprintf(&b, "|near=%g,%g,%g", q.Near.Lat, q.Near.Lng, q.RadiusKm)
 	}
 	if !q.From.IsZero() {
-		b.WriteString("|from=" + strconv.FormatInt(q.From.Unix(), 10))
+		b.WriteString("|from=" + strconv.FormatInt(q.From.UnixNano(), 36))
 	}
 	if !q.To.IsZero() {
-		b.WriteString("|to=" + strconv.FormatInt(q.To.Unix(), 10))
+		b.WriteString("|to=" + strconv.FormatInt(q.To.UnixNano(), 36))
 	}
 	if q.IncludeCancelled {
 		b.WriteString("|cancelled")

@@ -75,6 +75,9 @@ func NewSnapshot(c conference.Conference, parties []party.Party, revision string
 		}
 	}
 	for _, d := range days { // entries are chronological, so days are too
+		if counts[d] == 0 {
+			continue // only cancelled parties: nothing to go to that day
+		}
 		t, _ := time.ParseInLocation(conference.DateLayout, d, s.Location)
 		s.Days = append(s.Days, DayJSON{Date: d, Weekday: t.Weekday().String(), Label: t.Format("Mon Jan 2"), Count: counts[d]})
 	}

@@ -101,21 +101,36 @@ func (resp *Response) matches(header string) bool {
 	return false
 }
 
-// AcceptsGzip reports whether an Accept-Encoding header allows gzip.
+// AcceptsGzip reports whether an Accept-Encoding header allows gzip
+// (RFC 9110 12.5.3): an explicit gzip entry decides by its q-value,
+// otherwise a "*" entry does; q=0 means "not acceptable".
 func AcceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
 	for header != "" {
 		var part string
 		part, header, _ = strings.Cut(header, ",")
 		coding, params, _ := strings.Cut(part, ";")
 		coding = strings.TrimSpace(coding)
-		if !strings.EqualFold(coding, "gzip") && coding != "*" {
-			continue
+		q := 1.0
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
 		}
-		params = strings.ReplaceAll(params, " ", "")
-		if strings.HasPrefix(params, "q=0") && strings.Trim(strings.TrimPrefix(params, "q="), "0.") == "" {
-			return false
+		switch {
+		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
+			gzipQ = q
+		case coding == "*":
+			starQ = q
 		}
-		return true
 	}
-	return false
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
