@@ -1,0 +1,228 @@
+// Package blackbox_test drives the real local server (scripts/partyfinder)
+// over HTTP, the way the frontend and calendar apps use it, and checks
+// every response it receives against the OpenAPI contract.
+package blackbox_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	repoRoot string  // the module root: the server runs there (it reads firebase.json)
+	binary   string  // the built partyfinder command
+	shared   *server // the server most tests talk to: a fresh store with the demo seed
+	api      *contract
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	var err error
+	if repoRoot, err = findRepoRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox:", err)
+		return 1
+	}
+	tmp, err := os.MkdirTemp("", "partyfinder-blackbox-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox:", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+
+	if api, err = loadContract(filepath.Join(repoRoot, "functions", "openapi", "openapi.yaml")); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox: the OpenAPI contract:", err)
+		return 1
+	}
+	binary = filepath.Join(tmp, "partyfinder")
+	build := exec.Command("go", "build", "-o", binary, "./scripts/partyfinder")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "blackbox: go build ./scripts/partyfinder: %v\n%s", err, out)
+		return 1
+	}
+	if shared, err = startServer(filepath.Join(tmp, "pf.db")); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox:", err)
+		return 1
+	}
+	code := m.Run()
+	if err := shared.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox: stopping the server:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "blackbox: server output:\n%s\n", shared.output())
+	}
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
+		// A full run must have exercised every operation of the contract:
+		// an endpoint added to the spec without a test fails here.
+		if missing := api.unexercised(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "blackbox: no test received a 2xx response from: %s\n", strings.Join(missing, ", "))
+			code = 1
+		}
+	}
+	return code
+}
+
+// findRepoRoot walks up from the test's directory to the directory holding go.mod.
+func findRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// server is one running partyfinder process.
+type server struct {
+	base string // e.g. http://127.0.0.1:41234
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status, once done
+
+	mu  sync.Mutex
+	out strings.Builder // everything it printed, for failure reports
+}
+
+const servingPrefix = "partyfinder serving sqlite store on "
+
+// startServer runs `partyfinder serve` on the SQLite file db, on a free
+// port, and waits until /api/health answers 200.
+func startServer(db string, extraArgs ...string) (*server, error) {
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, extraArgs...)
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = repoRoot
+	cmd.Env = serverEnv()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{s}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	baseURL := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.write(line + "\n")
+			if rest, ok := strings.CutPrefix(line, servingPrefix); ok {
+				select {
+				case baseURL <- strings.TrimSpace(rest):
+				default:
+				}
+			}
+		}
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	select {
+	case s.base = <-baseURL:
+	case <-s.done:
+		return nil, fmt.Errorf("partyfinder serve exited before serving (%v):\n%s", s.err, s.output())
+	case <-time.After(60 * time.Second):
+		_ = s.stop()
+		return nil, fmt.Errorf("partyfinder serve printed no %q line in 60 s:\n%s", servingPrefix, s.output())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/api/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = s.stop()
+			return nil, fmt.Errorf("%s/api/health did not answer 200 in 30 s (last: %v):\n%s", s.base, err, s.output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// serverEnv is this process's environment without the settings that would
+// point the server elsewhere than its own SQLite file.
+func serverEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "PARTYFINDER_") || k == "K_SERVICE" || k == "K_REVISION" ||
+			k == "FUNCTION_TARGET" || k == "PORT" || k == "LOG_LEVEL" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none")
+}
+
+// stop ends the server as an operator would: SIGTERM, then a graceful
+// shutdown; SIGKILL only if it hangs.
+func (s *server) stop() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	select {
+	case <-s.done:
+		return s.err
+	case <-ctx.Done():
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		return errors.New("the server ignored SIGTERM for 15 s and was killed")
+	}
+}
+
+func (s *server) write(p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out.WriteString(p)
+}
+
+func (s *server) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+type lockedWriter struct{ s *server }
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.s.write(string(p))
+	return len(p), nil
+}
