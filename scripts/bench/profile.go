@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// profileShapes serves the feed from this process, wired by shared/app as
+// the real server is, and writes one CPU profile per shape while wrk
+// saturates it. The real server has no profiling endpoint; this is the
+// same handler code under the same load.
+func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []party.Party, cfg config) error {
+	if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, app.Config{Store: app.StoreSQLite, DBPath: db})
+	if err != nil {
+		return err
+	}
+	a := app.New(app.Config{Store: app.StoreSQLite, DBPath: db, DefaultConference: benchConference,
+		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store)
+	defer a.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/parties", a.Handler(app.FnParties))
+	mux.Handle("/api/parties/", a.Handler(app.FnParties))
+	mux.Handle("/api/conferences/", a.Handler(app.FnConferences))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	shapes, err := serverShapes("http://"+ln.Addr().String(), ps)
+	if err != nil {
+		return err
+	}
+	o := cfg.load
+	if cfg.pin {
+		// This process (now the server) sits on the load CPU: give wrk the other.
+		o.LoadCPUs = serverCPU
+	}
+	for _, s := range shapes {
+		if !selected(cfg.only, s.Name) {
+			continue
+		}
+		path := filepath.Join(cfg.profile, s.Name+".pprof")
+		sat, err := profileOne(ctx, s, o, path)
+		if err != nil {
+			return err
+		}
+		step(stdout, "%s: %.0f req/s in process (%s), profile %s", s.Name, sat.RPS, sat.Tool, path)
+		printTop(ctx, stdout, root, path)
+	}
+	return nil
+}
+
+// profileOne warms the shape up, then records a CPU profile while
+// saturating it.
+func profileOne(ctx context.Context, s shape, o loadOptions, path string) (saturation, error) {
+	if _, err := saturate(ctx, s, o, o.Warmup); err != nil {
+		return saturation{}, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return saturation{}, err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return saturation{}, err
+	}
+	sat, err := saturate(ctx, s, o, o.Duration)
+	pprof.StopCPUProfile()
+	return sat, err
+}
+
+// printTop shows the hottest functions of a profile, as `go tool pprof -top`.
+func printTop(ctx context.Context, w io.Writer, root, path string) {
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", path)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(w, "go tool pprof: %v\n%s\n", err, out)
+		return
+	}
+	fmt.Fprintf(w, "%s\n", out)
+}

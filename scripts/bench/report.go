@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// The targets the feed is held to.
+const (
+	targetCeilingShare = 0.70
+	targetP99          = 5 * time.Millisecond
+	targetStartup      = 100 * time.Millisecond
+)
+
+// report is one run's findings.
+type report struct {
+	Started   time.Time
+	LoadStart string
+	Config    config
+	Machine   machine
+	Parties   []party.Party
+	Startup   startupStats
+	Results   []result
+	Micro     string
+}
+
+// machine describes where the numbers were taken.
+type machine struct {
+	CPUs              int
+	CPUModel, Memory  string
+	GoVersion, Kernel string
+	DateUTC           string
+	LoadEnd           string // load average when the run ended
+}
+
+func machineInfo(ctx context.Context) machine {
+	m := machine{CPUs: runtime.NumCPU(), CPUModel: procField("/proc/cpuinfo", "model name"),
+		Memory: procField("/proc/meminfo", "MemTotal"), GoVersion: runtime.Version(), LoadEnd: loadAverage()}
+	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
+		m.GoVersion = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.CommandContext(ctx, "uname", "-sr").Output(); err == nil {
+		m.Kernel = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.CommandContext(ctx, "date", "-u").Output(); err == nil {
+		m.DateUTC = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// procField returns the value of the first "key: value" line of a /proc file.
+func procField(path, key string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// microBenchmarks runs the packages' Go benchmarks on every CPU and returns
+// their result lines (or the failure).
+func microBenchmarks(ctx context.Context, root, allCPUs string, pinned bool) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	argv := []string{"go", "test", "-run", "x", "-bench", ".", "./shared/feed", "./shared/ics", "./shared/sqlite"}
+	if pinned {
+		// This process is pinned to one CPU and children inherit that.
+		argv = append([]string{"taskset", "-c", allCPUs}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	var keep []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "cpu:") ||
+			strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "---") {
+			keep = append(keep, line)
+		}
+	}
+	if err != nil {
+		keep = append(keep, fmt.Sprintf("(go test failed: %v)", err))
+		if len(keep) == 1 {
+			keep = append(keep, lastLines(string(out), 20))
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func joinFloats(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.0f", x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ms formats a duration in milliseconds, precise enough for sub-millisecond latencies.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func metMark(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// byName returns the result of the named shape, if it was measured.
+func (r report) byName(name string) (result, bool) {
+	for _, x := range r.Results {
+		if x.Shape.Name == name {
+			return x, true
+		}
+	}
+	return result{}, false
+}
+
+// markdown renders the generated part of docs/PERFORMANCE.md.
+func (r report) markdown() string {
+	var b strings.Builder
+	r.writeSetup(&b)
+	r.writeResults(&b)
+	r.writeTargets(&b)
+	if r.Micro != "" {
+		fmt.Fprintf(&b, "\n### Go micro-benchmarks\n\n`go test -run x -bench . ./shared/feed ./shared/ics ./shared/sqlite`, on both CPUs:\n\n```\n%s\n```\n", r.Micro)
+	}
+	return b.String()
+}
+
+func (r report) writeSetup(b *strings.Builder) {
+	m, c := r.Machine, r.Config
+	published := 0
+	for _, p := range r.Parties {
+		if p.Status == party.Published {
+			published++
+		}
+	}
+	fmt.Fprintf(b, "## Latest run\n\n")
+	fmt.Fprintf(b, "- Date: %s\n", m.DateUTC)
+	fmt.Fprintf(b, "- Machine: %d CPUs (%s), %s memory, %s, %s; load average %s at the start, %s at the end\n",
+		m.CPUs, m.CPUModel, m.Memory, m.Kernel, m.GoVersion, r.LoadStart, m.LoadEnd)
+	fmt.Fprintf(b, "- Data: conference `%s`, %d synthetic parties over %d days in Cologne (%d published, %d cancelled), SQLite store\n",
+		benchConference, len(r.Parties), benchDays, published, len(r.Parties)-published)
+	pin := "unpinned: the load generators share both CPUs with the server"
+	if c.pin {
+		pin = fmt.Sprintf("server and ceiling pinned to CPU %s (so GOMAXPROCS=1), load generators to CPU %s", serverCPU, loadCPU)
+	}
+	satTool := "vegeta at an unlimited rate"
+	if c.load.UseWrk {
+		satTool = "wrk"
+	}
+	fmt.Fprintf(b, "- Method: `go run ./scripts/bench`; the real server binary (`partyfinder serve --no-seed`) on that file; %s. "+
+		"Each shape is checked once, warmed up for %s, driven to saturation for %s with %s and %d connections, "+
+		"then held at a fixed %d req/s for %s with vegeta (Go client, keep-alive, bodies read and dropped), whose latencies "+
+		"run from the request's start to the last body byte read and include the client's own cost. "+
+		"The ceiling is a bare net/http server in a separate process replaying the full feed's captured status, headers and gzip bytes.\n",
+		pin, c.load.Warmup, c.load.Duration, satTool, c.load.Connections, c.load.Rate, c.load.Duration)
+}
+
+func (r report) writeResults(b *strings.Builder) {
+	fmt.Fprintf(b, "\n| Shape | Response | Max req/s | p50 | p90 | p99 | max | at req/s | Errors | Other load |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|--:|---|--:|\n")
+	for _, x := range r.Results {
+		f := x.Fixed
+		errs := strings.TrimSpace(strings.Join([]string{x.Sat.Errors, f.UnexpectedStatusSum}, " "))
+		if errs == "" {
+			errs = "none"
+		}
+		fmt.Fprintf(b, "| %s | %s | %.0f | %s | %s | %s | %s | %.0f | %s | %.0f%% |\n", x.Shape.Label, describeResponse(x.Response),
+			x.Sat.RPS, ms(f.P50), ms(f.P90), ms(f.P99), ms(f.Max), f.Rate, errs, x.Background*100)
+	}
+	fmt.Fprintf(b, "\n\"Other load\" is how busy the machine was with other work just before the shape, our servers idle: "+
+		"anything above a few percent makes that row's numbers pessimistic.\n")
+	for _, x := range r.Results {
+		if len(x.Rounds) > 0 {
+			fmt.Fprintf(b, "Alternating saturation rounds, %s: %s req/s.\n", x.Shape.Name, joinFloats(x.Rounds))
+		}
+	}
+	st := r.Startup
+	fmt.Fprintf(b, "\nProcess start to first 200 on `/api/parties` (spawn, poll every 1 ms; the first request builds the snapshot from SQLite): "+
+		"median %s over %d starts (min %s, max %s); a first, discarded start with a cold page cache took %s.\n",
+		ms(st.Median), len(st.Runs), ms(st.Min), ms(st.Max), ms(st.Cold))
+}
+
+func (r report) writeTargets(b *strings.Builder) {
+	fmt.Fprintf(b, "\n| Target | Goal | Measured | |\n|---|---|---|---|\n")
+	feed, okF := r.byName("feed-gzip")
+	ceil, okC := r.byName("ceiling")
+	if okF && okC && ceil.Sat.RPS > 0 {
+		f, c, how := feed.Sat.RPS, ceil.Sat.RPS, "single runs"
+		if len(feed.Rounds) > 0 && len(ceil.Rounds) > 0 {
+			f, c, how = median(feed.Rounds), median(ceil.Rounds), fmt.Sprintf("medians of %d alternating rounds", len(feed.Rounds))
+		}
+		share := f / c
+		fmt.Fprintf(b, "| full feed throughput vs ceiling | ≥ %.0f%% | %.0f%% (%.0f of %.0f req/s, %s) | %s |\n",
+			targetCeilingShare*100, share*100, f, c, how, metMark(share >= targetCeilingShare))
+	}
+	for _, x := range r.Results {
+		ok := x.Fixed.P99 <= targetP99 && x.Fixed.Success == 1
+		fmt.Fprintf(b, "| p99 at %d req/s: %s | ≤ %s | %s | %s |\n", r.Config.load.Rate, x.Shape.Name, ms(targetP99), ms(x.Fixed.P99), metMark(ok))
+	}
+	fmt.Fprintf(b, "| process start to first 200 | ≤ %s | %s (median) | %s |\n", ms(targetStartup), ms(r.Startup.Median),
+		metMark(r.Startup.Median <= targetStartup))
+}
+
+// describeResponse says what a shape's answer was: status, size on the wire,
+// encoding and, for feeds, how many parties it held.
+func describeResponse(c capture) string {
+	s := fmt.Sprintf("%d, %s", c.Status, sizeOf(len(c.Body)))
+	if enc := c.Header.Get("Content-Encoding"); enc != "" {
+		s += " " + enc
+	}
+	if n, ok := feedTotal(c); ok {
+		s += fmt.Sprintf(", %d parties", n)
+	}
+	return s
+}
+
+func sizeOf(n int) string {
+	if n >= 1024 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// feedTotal reads meta.total from a feed response, gzip or not.
+func feedTotal(c capture) (int, bool) {
+	if !strings.HasPrefix(c.Header.Get("Content-Type"), "application/json") {
+		return 0, false
+	}
+	var body io.Reader = bytes.NewReader(c.Body)
+	if c.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return 0, false
+		}
+		body = zr
+	}
+	var v struct {
+		Meta struct {
+			Total *int `json:"total"`
+		} `json:"meta"`
+	}
+	if err := json.NewDecoder(body).Decode(&v); err != nil || v.Meta.Total == nil {
+		return 0, false
+	}
+	return *v.Meta.Total, true
+}
+
+// Markers around the generated part of docs/PERFORMANCE.md: everything
+// outside them (the analysis) is written by hand and kept.
+const (
+	beginMarker = "<!-- bench:begin: generated by go run ./scripts/bench; edits here are overwritten -->"
+	endMarker   = "<!-- bench:end -->"
+)
+
+// writeDoc replaces the generated part of the document at path, or
+// creates the document around it.
+func writeDoc(path, generated string) error {
+	block := beginMarker + "\n" + generated + "\n" + endMarker
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	text := string(old)
+	i, j := strings.Index(text, beginMarker), strings.Index(text, endMarker)
+	switch {
+	case i >= 0 && j > i:
+		text = text[:i] + block + text[j+len(endMarker):]
+	case len(old) == 0:
+		text = "# Performance\n\nMeasured with `go run ./scripts/bench` (see its doc comment); re-run it after changes to the feed.\n\n" + block + "\n"
+	default:
+		text = strings.TrimRight(text, "\n") + "\n\n" + block + "\n"
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// gzipHeader is what every browser and the app send.
+func gzipHeader() http.Header {
+	return http.Header{"Accept-Encoding": {"gzip"}}
+}
+
+// serverShapes lists the shapes against the real server at base. The full
+// feed comes first: the 304 shape and the ceiling are derived from it.
+func serverShapes(base string, ps []party.Party) ([]shape, error) {
+	first, err := time.Parse(conference.DateLayout, benchFirstDay)
+	if err != nil {
+		return nil, err
+	}
+	day2 := first.AddDate(0, 0, 1).Format(conference.DateLayout)
+	feedURL := base + "/api/parties?" + url.Values{"conference": {benchConference}, "limit": {"500"}}.Encode()
+	filtered := base + "/api/parties?" + url.Values{"conference": {benchConference}, "date": {day2},
+		"category": {"mixer"}, "q": {benchWord}}.Encode()
+	partyID := ""
+	for _, p := range ps {
+		if p.Status == party.Published {
+			partyID = p.ID
+			break
+		}
+	}
+	shapes := []shape{
+		{Name: "feed-gzip", Label: "(a) full feed, 500 parties, gzip", URL: feedURL, Header: gzipHeader(), Want: http.StatusOK},
+		{Name: "filtered", Label: "(b) filtered: day 2, mixer, q=" + benchWord + ", gzip", URL: filtered, Header: gzipHeader(), Want: http.StatusOK},
+		{Name: "conference-ics", Label: "(c) conference calendar.ics, gzip", URL: base + "/api/conferences/" + benchConference + "/calendar.ics",
+			Header: gzipHeader(), Want: http.StatusOK},
+		{Name: "party-ics", Label: "(c) one party's calendar.ics", URL: base + "/api/parties/" + partyID + "/calendar.ics",
+			Header: gzipHeader(), Want: http.StatusOK},
+	}
+	feed, err := fetch(shapes[0])
+	if err != nil {
+		return nil, err
+	}
+	etag := feed.Header.Get("ETag")
+	if feed.Status != http.StatusOK || etag == "" {
+		return nil, fmt.Errorf("full feed: status %d, ETag %q: want 200 with an ETag", feed.Status, etag)
+	}
+	h := gzipHeader()
+	h.Set("If-None-Match", etag)
+	shapes = append(shapes, shape{Name: "revalidate-304", Label: "(d) full feed revalidation, If-None-Match → 304",
+		URL: feedURL, Header: h, Want: http.StatusNotModified})
+	return shapes, nil
+}
+
+// ceilingShape is the full feed's request sent to the ceiling server.
+func ceilingShape(base string, feed shape) shape {
+	u, _ := url.Parse(feed.URL)
+	return shape{Name: "ceiling", Label: "(e) ceiling: bare net/http, same bytes as (a)",
+		URL: base + u.RequestURI(), Header: feed.Header.Clone(), Want: http.StatusOK}
+}
