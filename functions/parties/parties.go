@@ -51,9 +51,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	resp, _ := h.Feed.Response("feed|"+snap.Key()+"|"+q.Key(), func() (*httpapi.Response, error) {
-		return snap.FeedResponse(q), nil
-	})
+	resp, err := h.Feed.FeedPage(ctx, snap, q)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
 	resp.Serve(w, r)
 }
 

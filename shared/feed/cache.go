@@ -219,16 +219,19 @@ func (c *Cache) Invalidate(conferenceID string) {
 	c.owners.InvalidateAll()
 }
 
-// Response returns the cached response under key or builds and caches it.
-// Keys must include the snapshot's Seq so a new snapshot never serves old bytes.
-func (c *Cache) Response(key string, build func() (*httpapi.Response, error)) (*httpapi.Response, error) {
+// FeedPage returns the finished response of a query against a snapshot,
+// building it at most once however many requests ask at the same moment
+// (a new snapshot otherwise sends every concurrent reader into a rebuild).
+func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query) (*httpapi.Response, error) {
+	key := s.Key() + "|" + q.Key()
 	if r, ok := c.responses.GetIfPresent(key); ok {
 		return r, nil
 	}
-	r, err := build()
+	r, err := c.responses.Get(ctx, key, otter.LoaderFunc[string, *httpapi.Response](func(context.Context, string) (*httpapi.Response, error) {
+		return s.FeedResponse(q), nil
+	}))
 	if err != nil {
-		return nil, err
+		return nil, storeErr("feed page", err)
 	}
-	c.responses.Set(key, r)
 	return r, nil
 }

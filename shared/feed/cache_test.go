@@ -1,10 +1,11 @@
 package feed_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -321,33 +322,44 @@ func TestCacheConferences(t *testing.T) {
 	}
 }
 
-func TestCacheResponse(t *testing.T) {
+func TestCacheFeedPage(t *testing.T) {
 	c := feed.NewCache(newStore(t), feed.Options{})
-	builds := 0
-	build := func() (*httpapi.Response, error) {
-		builds++
-		return httpapi.NewResponse(feed.ContentJSON, feed.CacheFeed, []byte(`{"success":true}`)), nil
-	}
-	r1, err := c.Response("k", build)
+	snap := fixtureSnapshot(t)
+	q := parseQuery(t, "limit=5")
+	r1, err := c.FeedPage(context.Background(), snap, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := c.Response("k", build)
-	if r1 != r2 || builds != 1 {
-		t.Errorf("cached response rebuilt: %d builds", builds)
+	r2, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=5&page=1"))
+	if r1 != r2 {
+		t.Error("an equivalent query rebuilt the cached page")
 	}
-	if r3, _ := c.Response("other", build); r3 == r1 || builds != 2 {
-		t.Errorf("different key served the cached response")
+	r3, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=6"))
+	if r3 == r1 || bytes.Equal(r3.Body, r1.Body) {
+		t.Error("a different query served the cached page")
+	}
+	// A new snapshot of the same conference never serves the old one's bytes.
+	newer := feed.NewSnapshot(snap.Conference, nil, "other", snap.Seq+1)
+	r4, _ := c.FeedPage(context.Background(), newer, q)
+	if r4 == r1 {
+		t.Error("a new snapshot served the previous snapshot's page")
 	}
 
-	fail := errors.New("boom")
-	failing := func() (*httpapi.Response, error) { builds++; return nil, fail }
-	for range 2 {
-		if _, err := c.Response("bad", failing); !errors.Is(err, fail) {
-			t.Errorf("err = %v", err)
-		}
+	// Concurrent first requests build the page once and share it.
+	fresh := feed.NewSnapshot(snap.Conference, fixture(t), "x", snap.Seq+2)
+	var wg sync.WaitGroup
+	got := make([]*httpapi.Response, 16)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _ = c.FeedPage(context.Background(), fresh, q)
+		}()
 	}
-	if builds != 4 {
-		t.Errorf("failed build was cached (%d builds)", builds)
+	wg.Wait()
+	for _, r := range got[1:] {
+		if r != got[0] {
+			t.Fatal("concurrent requests built separate pages")
+		}
 	}
 }
