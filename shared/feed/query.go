@@ -100,6 +100,8 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 	for _, c := range splitList(v["category"]) {
 		if k := party.CategoryKey(c); k != "" {
 			q.Categories = append(q.Categories, k)
+		} else {
+			bad("category", "format", fmt.Sprintf("%q names no category", c))
 		}
 	}
 	if len(q.Dates) > maxValues {

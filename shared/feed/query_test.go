@@ -195,6 +195,7 @@ func TestParseQueryInvalid(t *testing.T) {
 		{"from=2025-08-20T20:00&to=2025-08-20T18:00:00Z", []fe{{"to", "range"}}},
 		{"from=2025-08-20T20:00&to=2025-08-20T19:00", []fe{{"to", "range"}}},
 		{"include=drafts", []fe{{"include", "enum"}}},
+		{"category=-", []fe{{"category", "format"}}},
 		{"limit=0", []fe{{"limit", "range"}}},
 		{"limit=501", []fe{{"limit", "range"}}},
 		{"limit=-5", []fe{{"limit", "range"}}},

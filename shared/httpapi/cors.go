@@ -59,8 +59,9 @@ var (
 	hMaxAge       = []string{"600"}
 )
 
-// wrap answers OPTIONS with 204 (with preflight headers for allowed
-// origins) and marks other responses readable by allowed origins.
+// wrap marks responses readable by allowed origins and adds the preflight
+// headers to their OPTIONS requests; the router answers OPTIONS itself, with
+// the path's own Allow list.
 func (c *CORS) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
@@ -73,15 +74,10 @@ func (c *CORS) wrap(next http.Handler) http.Handler {
 			h["Access-Control-Allow-Origin"] = []string{origin}
 			h["Access-Control-Expose-Headers"] = hExpose
 		}
-		if r.Method == http.MethodOptions {
-			if allowed {
-				h["Access-Control-Allow-Methods"] = hAllowMethods
-				h["Access-Control-Allow-Headers"] = hAllowHeaders
-				h["Access-Control-Max-Age"] = hMaxAge
-			}
-			h["Allow"] = hAllowMethods
-			w.WriteHeader(http.StatusNoContent)
-			return
+		if r.Method == http.MethodOptions && allowed {
+			h["Access-Control-Allow-Methods"] = hAllowMethods
+			h["Access-Control-Allow-Headers"] = hAllowHeaders
+			h["Access-Control-Max-Age"] = hMaxAge
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -83,9 +83,11 @@ func TestCORSHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var reached bool
-			h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reached = true
-			}), httpapi.Options{CORS: tt.cors})
+			rt := httpapi.NewRouter()
+			for _, m := range []string{"GET", "POST"} {
+				rt.Handle(m, "/api/parties", func(w http.ResponseWriter, r *http.Request) { reached = true })
+			}
+			h := httpapi.Chain(rt, httpapi.Options{CORS: tt.cors})
 			req := httptest.NewRequest(tt.method, "/api/parties", nil)
 			if tt.origin != "" {
 				req.Header.Set("Origin", tt.origin)

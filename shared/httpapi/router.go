@@ -10,7 +10,8 @@ import (
 
 // Router dispatches requests by method and path pattern (net/http
 // ServeMux patterns) and answers unknown paths with 404 and wrong methods
-// with 405 and an Allow header, both as problem details.
+// with 405 and an Allow header, both as problem details. OPTIONS on a known
+// path answers 204 with the path's Allow list.
 type Router struct {
 	mux     *http.ServeMux
 	methods []string
@@ -33,9 +34,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
 		r.URL.Path = strings.TrimRight(r.URL.Path, "/")
 	}
-	if _, pattern := rt.mux.Handler(r); pattern != "" {
-		rt.mux.ServeHTTP(w, r) // sets the path values that Handler does not
-		return
+	if r.Method != http.MethodOptions {
+		if _, pattern := rt.mux.Handler(r); pattern != "" {
+			rt.mux.ServeHTTP(w, r) // sets the path values that Handler does not
+			return
+		}
 	}
 	var allow []string
 	probe := r.Clone(r.Context())
@@ -54,6 +57,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	allow = append(allow, http.MethodOptions)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	Error(w, r, &apperr.Error{Kind: methodNotAllowed, Message: "method " + r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
 }
 

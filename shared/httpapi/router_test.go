@@ -133,3 +133,24 @@ func TestRouterPathValues(t *testing.T) {
 		}
 	}
 }
+
+func TestRouterOptionsListsThePathsMethods(t *testing.T) {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodGet, "/api/parties/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	rt.Handle(http.MethodDelete, "/api/parties/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	tests := []struct {
+		path      string
+		wantCode  int
+		wantAllow string
+	}{
+		{"/api/parties/x", http.StatusNoContent, "GET, HEAD, DELETE, OPTIONS"},
+		{"/api/nothing", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		rt.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, tt.path, nil))
+		if rec.Code != tt.wantCode || rec.Header().Get("Allow") != tt.wantAllow {
+			t.Errorf("OPTIONS %s = %d Allow %q, want %d %q", tt.path, rec.Code, rec.Header().Get("Allow"), tt.wantCode, tt.wantAllow)
+		}
+	}
+}
