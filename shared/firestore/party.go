@@ -102,12 +102,12 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 		if err != nil {
 			return err
 		}
-		p := clone(old)
+		p := old.Clone()
 		if err := fn(&p); err != nil {
 			fnErr = err
 			return err
 		}
-		p, changed, err := applyUpdate(old, p, storedTime(s.now()))
+		p, changed, err := party.ApplyUpdate(old, asStored(p), storedTime(s.now()), checkParty)
 		if err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 // Firestore commits at most 500 writes at once, and splitting the batch
 // would give up atomicity.
 func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
-	if err := checkBatch(ps); err != nil {
+	if err := party.CheckBatch(ps, checkParty); err != nil {
 		return fmt.Errorf("save parties: %w", err)
 	}
 	if len(ps) == 0 {
@@ -160,7 +160,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 					return fmt.Errorf("party %s: %w", ps[i].ID, err)
 				}
 			}
-			if err := checkStored(ps[i], snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
+			if err := party.CheckStored(ps[i], snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
 				return err
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -102,11 +101,11 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 		if err != nil {
 			return fmt.Errorf("update party: %w", err)
 		}
-		p := clone(old)
+		p := old.Clone()
 		if err := fn(&p); err != nil {
 			return err
 		}
-		p, changed, err := applyUpdate(old, p, s.nowUTC())
+		p, changed, err := party.ApplyUpdate(old, inUTC(p), s.nowUTC(), nil)
 		if err != nil {
 			return fmt.Errorf("update party %s: %w", id, err)
 		}
@@ -130,29 +129,6 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 	return out, nil
 }
 
-// applyUpdate checks the result of an update closure against the stored
-// party and fills in the bookkeeping. It reports whether anything changed.
-func applyUpdate(old, p party.Party, now time.Time) (party.Party, bool, error) {
-	if p.ID != old.ID || p.ConferenceID != old.ConferenceID {
-		return party.Party{}, false, apperr.New(apperr.Invalid, "an update may not change a party's id or conference")
-	}
-	p = inUTC(p)
-	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, old.UpdatedAt, old.Version
-	if err := p.Validate(); err != nil {
-		return party.Party{}, false, err
-	}
-	if p.Equal(old) {
-		return old, false, nil
-	}
-	// UpdatedAt only moves forward, even if the clock stepped back.
-	if !now.After(old.UpdatedAt) {
-		now = old.UpdatedAt.Add(time.Microsecond)
-	}
-	p.UpdatedAt = now
-	p.Version++
-	return p, true, nil
-}
-
 // SaveParties writes a batch atomically: all of it or none of it. A party
 // with Version 1 must not exist yet; any other party must be stored with
 // Version-1, else the whole batch fails with Conflict. Versions and
@@ -160,7 +136,7 @@ func applyUpdate(old, p party.Party, now time.Time) (party.Party, bool, error) {
 // id appears twice, a party would move to another conference or the batch
 // holds more than party.MaxBatch parties.
 func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
-	if err := checkBatch(ps); err != nil {
+	if err := party.CheckBatch(ps, nil); err != nil {
 		return fmt.Errorf("save parties: %w", err)
 	}
 	if len(ps) == 0 {
@@ -188,7 +164,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("save parties: %w", err)
 			}
-			if err := checkStored(p, exists, conf, version); err != nil {
+			if err := party.CheckStored(p, exists, conf, version); err != nil {
 				return fmt.Errorf("save parties: %w", err)
 			}
 		}
@@ -204,43 +180,6 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 		}
 		return nil
 	})
-}
-
-// checkBatch validates a SaveParties batch before it touches the store.
-func checkBatch(ps []party.Party) error {
-	if len(ps) > party.MaxBatch {
-		return apperr.New(apperr.Invalid, "a batch holds at most %d parties, got %d", party.MaxBatch, len(ps))
-	}
-	seen := make(map[string]bool, len(ps))
-	for _, p := range ps {
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("party %s: %w", p.ID, err)
-		}
-		if p.Version < 1 {
-			return fmt.Errorf("party %s: %w", p.ID, apperr.Field("version", "range", "must be at least 1"))
-		}
-		if seen[p.ID] {
-			return apperr.New(apperr.Invalid, "party %q appears twice in the batch", p.ID)
-		}
-		seen[p.ID] = true
-	}
-	return nil
-}
-
-// checkStored applies SaveParties' optimistic concurrency rule to one party
-// and the stored state of its id.
-func checkStored(p party.Party, exists bool, storedConference string, storedVersion int64) error {
-	switch {
-	case p.Version == 1 && exists:
-		return apperr.New(apperr.Conflict, "party %q already exists", p.ID)
-	case p.Version > 1 && !exists:
-		return apperr.New(apperr.Conflict, "party %q version %d: it does not exist", p.ID, p.Version)
-	case p.Version > 1 && storedVersion != p.Version-1:
-		return apperr.New(apperr.Conflict, "party %q version %d: stored version is %d", p.ID, p.Version, storedVersion)
-	case exists && storedConference != p.ConferenceID:
-		return apperr.New(apperr.Invalid, "party %q belongs to conference %q, not %q", p.ID, storedConference, p.ConferenceID)
-	}
-	return nil
 }
 
 // Revision returns the count and version sum of the conference's parties.
@@ -361,17 +300,5 @@ func inUTC(p party.Party) party.Party {
 			*t = t.UTC().Round(0)
 		}
 	}
-	return p
-}
-
-// clone returns a deep copy of p, so an update closure cannot reach the
-// stored copy it is compared against.
-func clone(p party.Party) party.Party {
-	if p.Location != nil {
-		loc := *p.Location
-		p.Location = &loc
-	}
-	p.Hosts = slices.Clip(slices.Clone(p.Hosts))
-	p.Tags = slices.Clip(slices.Clone(p.Tags))
 	return p
 }

@@ -1,0 +1,96 @@
+package party
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+)
+
+// The rules below are the Repository contract's write semantics, shared by
+// every store so that they cannot drift apart. A store passes its own
+// validate function when it can hold less than the domain allows (Firestore
+// times end in the year 9999); nil means Party.Validate.
+
+// Clone returns a deep copy of p, so an update closure cannot reach the
+// stored copy it is compared against.
+func (p Party) Clone() Party {
+	if p.Location != nil {
+		loc := *p.Location
+		p.Location = &loc
+	}
+	p.Hosts = slices.Clip(slices.Clone(p.Hosts))
+	p.Tags = slices.Clip(slices.Clone(p.Tags))
+	return p
+}
+
+// ApplyUpdate checks the result p of an update closure against the stored
+// party old and fills in the bookkeeping: the version grows by one and
+// UpdatedAt moves to now (never backwards, even if the clock did) when
+// anything changed. It reports whether anything changed. Changes the closure
+// made to the bookkeeping fields are ignored; a changed id or conference is
+// Invalid.
+func ApplyUpdate(old, p Party, now time.Time, validate func(Party) error) (Party, bool, error) {
+	if p.ID != old.ID || p.ConferenceID != old.ConferenceID {
+		return Party{}, false, apperr.New(apperr.Invalid, "an update may not change a party's id or conference")
+	}
+	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, old.UpdatedAt, old.Version
+	if err := validated(p, validate); err != nil {
+		return Party{}, false, err
+	}
+	if p.Equal(old) {
+		return old, false, nil
+	}
+	if !now.After(old.UpdatedAt) {
+		now = old.UpdatedAt.Add(time.Microsecond)
+	}
+	p.UpdatedAt = now
+	p.Version++
+	return p, true, nil
+}
+
+// CheckBatch validates a SaveParties batch before it touches the store:
+// at most MaxBatch parties, each valid, each id once, versions from 1.
+func CheckBatch(ps []Party, validate func(Party) error) error {
+	if len(ps) > MaxBatch {
+		return apperr.New(apperr.Invalid, "a batch holds at most %d parties, got %d", MaxBatch, len(ps))
+	}
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if err := validated(p, validate); err != nil {
+			return fmt.Errorf("party %s: %w", p.ID, err)
+		}
+		if p.Version < 1 {
+			return fmt.Errorf("party %s: %w", p.ID, apperr.Field("version", "range", "must be at least 1"))
+		}
+		if seen[p.ID] {
+			return apperr.New(apperr.Invalid, "party %q appears twice in the batch", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	return nil
+}
+
+// CheckStored applies SaveParties' optimistic concurrency rule to one party
+// of a batch and the stored state of its id.
+func CheckStored(p Party, exists bool, storedConference string, storedVersion int64) error {
+	switch {
+	case p.Version == 1 && exists:
+		return apperr.New(apperr.Conflict, "party %q already exists", p.ID)
+	case p.Version > 1 && !exists:
+		return apperr.New(apperr.Conflict, "party %q version %d: it does not exist", p.ID, p.Version)
+	case p.Version > 1 && storedVersion != p.Version-1:
+		return apperr.New(apperr.Conflict, "party %q version %d: stored version is %d", p.ID, p.Version, storedVersion)
+	case exists && storedConference != p.ConferenceID:
+		return apperr.New(apperr.Invalid, "party %q belongs to conference %q, not %q", p.ID, storedConference, p.ConferenceID)
+	}
+	return nil
+}
+
+func validated(p Party, validate func(Party) error) error {
+	if validate == nil {
+		return p.Validate()
+	}
+	return validate(p)
+}
