@@ -8,6 +8,8 @@ package parties
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
@@ -31,12 +33,16 @@ func (h *Handler) Routes() http.Handler {
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	v := r.URL.Query()
-	confID := v.Get("conference")
-	if confID == "" {
-		confID = v.Get("conferenceId")
+	raw := r.URL.RawQuery
+	var v url.Values
+	confID := h.DefaultConference
+	if strings.Contains(raw, "conference") {
+		v = r.URL.Query()
+		if c := orDefault(v.Get("conference"), v.Get("conferenceId")); c != "" {
+			confID = c
+		}
 	}
-	confID, err := h.Feed.DefaultConference(ctx, orDefault(confID, h.DefaultConference))
+	confID, err := h.Feed.DefaultConference(ctx, confID)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -46,12 +52,21 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
+	// The hot path: a query string seen before against this snapshot is
+	// answered without parsing it again.
+	if resp, ok := h.Feed.CachedPage(snap, raw); ok {
+		resp.Serve(w, r)
+		return
+	}
+	if v == nil {
+		v = r.URL.Query()
+	}
 	q, err := feed.ParseQuery(v, confID, snap.Location)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	resp, err := h.Feed.FeedPage(ctx, snap, q)
+	resp, err := h.Feed.FeedPage(ctx, snap, q, raw)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -219,19 +219,38 @@ func (c *Cache) Invalidate(conferenceID string) {
 	c.owners.InvalidateAll()
 }
 
+// maxRawKey bounds the query strings remembered verbatim, so odd or hostile
+// URLs cannot fill the cache with long keys.
+const maxRawKey = 512
+
+// CachedPage returns the page cached for this exact query string against
+// the snapshot, if a previous FeedPage call remembered it.
+func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*httpapi.Response, bool) {
+	if len(rawQuery) > maxRawKey {
+		return nil, false
+	}
+	return c.responses.GetIfPresent(s.Key() + "?" + rawQuery)
+}
+
 // FeedPage returns the finished response of a query against a snapshot,
 // building it at most once however many requests ask at the same moment
 // (a new snapshot otherwise sends every concurrent reader into a rebuild).
-func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query) (*httpapi.Response, error) {
+// The page is also remembered under the request's raw query string, for
+// CachedPage.
+func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery string) (*httpapi.Response, error) {
 	key := s.Key() + "|" + q.Key()
-	if r, ok := c.responses.GetIfPresent(key); ok {
-		return r, nil
+	r, ok := c.responses.GetIfPresent(key)
+	if !ok {
+		var err error
+		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *httpapi.Response](func(context.Context, string) (*httpapi.Response, error) {
+			return s.FeedResponse(q), nil
+		}))
+		if err != nil {
+			return nil, storeErr("feed page", err)
+		}
 	}
-	r, err := c.responses.Get(ctx, key, otter.LoaderFunc[string, *httpapi.Response](func(context.Context, string) (*httpapi.Response, error) {
-		return s.FeedResponse(q), nil
-	}))
-	if err != nil {
-		return nil, storeErr("feed page", err)
+	if len(rawQuery) <= maxRawKey {
+		c.responses.Set(s.Key()+"?"+rawQuery, r)
 	}
 	return r, nil
 }

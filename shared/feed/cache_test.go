@@ -326,21 +326,27 @@ func TestCacheFeedPage(t *testing.T) {
 	c := feed.NewCache(newStore(t), feed.Options{})
 	snap := fixtureSnapshot(t)
 	q := parseQuery(t, "limit=5")
-	r1, err := c.FeedPage(context.Background(), snap, q)
+	r1, err := c.FeedPage(context.Background(), snap, q, "limit=5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=5&page=1"))
+	if hit, ok := c.CachedPage(snap, "limit=5"); !ok || hit != r1 {
+		t.Error("the page is not remembered under its raw query string")
+	}
+	if _, ok := c.CachedPage(snap, "limit=5&x"); ok {
+		t.Error("another raw query string hit the cache")
+	}
+	r2, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=5&page=1"), "")
 	if r1 != r2 {
 		t.Error("an equivalent query rebuilt the cached page")
 	}
-	r3, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=6"))
+	r3, _ := c.FeedPage(context.Background(), snap, parseQuery(t, "limit=6"), "")
 	if r3 == r1 || bytes.Equal(r3.Body, r1.Body) {
 		t.Error("a different query served the cached page")
 	}
 	// A new snapshot of the same conference never serves the old one's bytes.
 	newer := feed.NewSnapshot(snap.Conference, nil, "other", snap.Seq+1)
-	r4, _ := c.FeedPage(context.Background(), newer, q)
+	r4, _ := c.FeedPage(context.Background(), newer, q, "")
 	if r4 == r1 {
 		t.Error("a new snapshot served the previous snapshot's page")
 	}
@@ -353,7 +359,7 @@ func TestCacheFeedPage(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], _ = c.FeedPage(context.Background(), fresh, q)
+			got[i], _ = c.FeedPage(context.Background(), fresh, q, "")
 		}()
 	}
 	wg.Wait()

@@ -118,17 +118,13 @@ type CalendarOptions struct {
 
 // PartyCalendar returns one party as an iCalendar file, built once per snapshot.
 func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*httpapi.Response, error) {
-	return s.calendar("ics:"+e.Party.ID, e.Party.Title, []party.Party{e.Party}, e.Party.ID+".ics", 0, o)
+	return s.calendar("ics:"+e.Party.ID, e.Party.Title, func() []party.Party { return []party.Party{e.Party} }, e.Party.ID+".ics", 0, o)
 }
 
 // ConferenceCalendar returns every visible party (cancelled ones marked as
 // such, so subscribers see cancellations) as a subscribable calendar.
 func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*httpapi.Response, error) {
-	ps := make([]party.Party, len(s.Entries))
-	for i, e := range s.Entries {
-		ps[i] = e.Party
-	}
-	return s.calendar("ics:conference", s.Conference.Name+" parties", ps, s.Conference.ID+".ics", 1, o)
+	return s.calendar("ics:conference", s.Conference.Name+" parties", s.parties, s.Conference.ID+".ics", 1, o)
 }
 
 type calResult struct {
@@ -136,8 +132,9 @@ type calResult struct {
 	err  error
 }
 
-func (s *Snapshot) calendar(key, name string, ps []party.Party, filename string, refreshHours int, o CalendarOptions) (*httpapi.Response, error) {
+func (s *Snapshot) calendar(key, name string, parties func() []party.Party, filename string, refreshHours int, o CalendarOptions) (*httpapi.Response, error) {
 	r := s.Memo(key, func() any {
+		ps := parties()
 		cal := ics.Calendar{Name: name, Conference: s.Conference, Parties: ps, ProdID: o.ProdID, BaseURL: o.BaseURL}
 		if refreshHours > 0 {
 			cal.Refresh = refreshHoursDuration(refreshHours)

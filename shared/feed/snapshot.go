@@ -110,3 +110,12 @@ func (s *Snapshot) Memo(key string, build func() any) any {
 // Key identifies this snapshot in response cache keys: a new snapshot never
 // serves an older one's bytes.
 func (s *Snapshot) Key() string { return s.Conference.ID + "@" + strconv.FormatUint(s.Seq, 36) }
+
+// parties returns the visible parties, in order.
+func (s *Snapshot) parties() []party.Party {
+	ps := make([]party.Party, len(s.Entries))
+	for i, e := range s.Entries {
+		ps[i] = e.Party
+	}
+	return ps
+}
