@@ -5,6 +5,7 @@ package identity
 import (
 	"context"
 	"slices"
+	"time"
 )
 
 // Role is a permission granted through custom claims, never through a request body.
@@ -22,6 +23,7 @@ type Identity struct {
 	Anonymous bool // signed in without a provider; a full user all the same
 	Email     string
 	Roles     []Role
+	IssuedAt  time.Time // when the token was issued; tokens from before an erasure are refused
 }
 
 // Has reports whether the caller holds the role.

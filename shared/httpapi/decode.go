@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+)
+
+var validate = func() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	// Field errors name the JSON field the client sent, not the Go field.
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return v
+}()
+
+// DecodeJSON reads a JSON request body into dst: it must be
+// application/json, one object, with no unknown fields (a typo or a field
+// the client may not set, such as "roles", is an error rather than
+// silently ignored), and it must pass dst's validate tags. Every problem
+// comes back as an Invalid error naming the field.
+func DecodeJSON(r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return apperr.Field("Content-Type", "unsupported", "must be application/json")
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return apperr.Field("body", "format", "must hold exactly one JSON object")
+	}
+	return Validate(dst)
+}
+
+// Validate checks v's validate tags and translates the failures into one
+// Invalid error naming every field.
+func Validate(v any) error {
+	err := validate.Struct(v)
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return err
+	}
+	fs := make([]apperr.FieldError, 0, len(ves))
+	for _, fe := range ves {
+		fs = append(fs, apperr.FieldError{Field: fe.Field(), Code: fe.Tag(), Message: describe(fe)})
+	}
+	return apperr.Fields("invalid request body", fs)
+}
+
+func describe(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "max":
+		return "must be at most " + fe.Param() + " characters"
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	}
+	return "fails the " + fe.Tag() + " rule"
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var big *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return apperr.Field("body", "required", "a JSON object is required")
+	case errors.As(err, &big):
+		return &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", big.Limit)}
+	case errors.As(err, &syn):
+		return apperr.Field("body", "format", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+	case errors.As(err, &typ):
+		return apperr.Field(typ.Field, "type", "must be a JSON "+typ.Type.Kind().String())
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.Field(name, "unknown", "is not a field that can be set")
+	}
+	return apperr.Field("body", "format", "malformed JSON")
+}
