@@ -2,11 +2,13 @@
 // party resource.
 //
 //	GET /api/calendar/ics?partyId=ID    one party as iCalendar (older clients)
+//	GET /api/calendar/u/{token}.ics     an attendee's personal feed of saved parties
 package calendar
 
 import (
 	"net/http"
 
+	"github.com/partyfinder/partyfinder/functions/me"
 	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -17,12 +19,16 @@ import (
 type Handler struct {
 	Feed     *feed.Cache
 	Calendar feed.CalendarOptions
+	Personal *me.FeedServer // nil where attendee data is not served
 }
 
 // Routes returns the function's router.
 func (h *Handler) Routes() http.Handler {
 	rt := httpapi.NewRouter()
 	rt.Handle(http.MethodGet, "/api/calendar/ics", h.party)
+	if h.Personal != nil {
+		rt.Handle(http.MethodGet, me.FeedPath+"{file}", h.Personal.Serve)
+	}
 	return rt
 }
 

@@ -254,3 +254,16 @@ func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 	}
 	return r, nil
 }
+
+// OpenParty returns a visible party that attendees can still go to:
+// NotFound for unknown, draft and pending parties, Conflict for cancelled ones.
+func (c *Cache) OpenParty(ctx context.Context, id string) (*Snapshot, *Entry, error) {
+	s, e, err := c.PartySnapshot(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.Party.Status == party.Cancelled {
+		return nil, nil, apperr.New(apperr.Conflict, "party %q is cancelled", id)
+	}
+	return s, e, nil
+}
