@@ -28,6 +28,9 @@ var rawClient = &http.Client{
 
 // fetch performs one request of a shape and returns the response as sent.
 func fetch(s shape) (capture, error) {
+	if err := loopbackOnly(s); err != nil {
+		return capture{}, err
+	}
 	req, err := http.NewRequest(http.MethodGet, s.URL, nil)
 	if err != nil {
 		return capture{}, err
@@ -75,15 +78,7 @@ func runCeiling(args []string) error {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return fmt.Errorf("capture %s: %w", *file, err)
 	}
-	c.Header.Set("Content-Length", strconv.Itoa(len(c.Body)))
-	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		for k, v := range c.Header {
-			h[k] = v // shared read-only slices, as the real server's static headers are
-		}
-		w.WriteHeader(c.Status)
-		_, _ = w.Write(c.Body)
-	})
+	handler := replay(c)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -92,6 +87,20 @@ func runCeiling(args []string) error {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	return srv.Serve(ln)
+}
+
+// replay answers every request with the captured status, headers and bytes.
+func replay(c capture) http.Handler {
+	header := c.Header.Clone()
+	header.Set("Content-Length", strconv.Itoa(len(c.Body)))
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		for k, v := range header {
+			h[k] = v // shared read-only slices, as the real server's static headers are
+		}
+		w.WriteHeader(c.Status)
+		_, _ = w.Write(c.Body)
+	})
 }
 
 // startCeiling runs this program's ceiling subcommand as a separate process,

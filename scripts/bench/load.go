@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -22,14 +23,17 @@ type shape struct {
 	URL    string
 	Header http.Header
 	Want   int // the status every answer must have
+	PID    int // the server process, for CPU accounting
 }
 
 // saturation is a shape's throughput with a fixed number of connections
 // kept busy: the most the server can answer on its core.
 type saturation struct {
-	RPS    float64
-	Tool   string
-	Errors string // non-2xx/3xx answers or socket errors; "" when none
+	RPS       float64
+	Requests  uint64
+	Tool      string
+	Errors    string        // non-2xx/3xx answers or socket errors; "" when none
+	CPUPerReq time.Duration // the server's CPU time per answer: its speed on a core of its own
 }
 
 // fixedRate is a shape's latency at a constant request rate: what a user
@@ -56,11 +60,28 @@ type loadOptions struct {
 // client costs the shared machine far less per request than a Go one) and
 // with vegeta otherwise.
 func saturate(ctx context.Context, s shape, o loadOptions, d time.Duration) (saturation, error) {
+	if err := loopbackOnly(s); err != nil {
+		return saturation{}, err
+	}
 	if o.UseWrk {
 		return wrk(ctx, s, o, d)
 	}
 	m := attack(s, vegeta.Rate{Freq: 0}, d, vegeta.Workers(uint64(o.Connections)), vegeta.MaxWorkers(uint64(o.Connections)))
-	return saturation{RPS: m.Throughput, Tool: fmt.Sprintf("vegeta, %d workers", o.Connections), Errors: statusErrors(m, s.Want)}, nil
+	return saturation{RPS: m.Throughput, Requests: m.Requests, Tool: fmt.Sprintf("vegeta, %d workers", o.Connections),
+		Errors: statusErrors(m, s.Want)}, nil
+}
+
+// loopbackOnly refuses a shape whose URL leaves this machine: the
+// benchmark's load must only ever reach our own servers on 127.0.0.1.
+func loopbackOnly(s shape) error {
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Name, err)
+	}
+	if u.Hostname() != "127.0.0.1" {
+		return fmt.Errorf("%s: %s is not on 127.0.0.1; the benchmark only loads local servers", s.Name, s.URL)
+	}
+	return nil
 }
 
 // wrk runs the wrk binary against the shape for d and parses its summary.
@@ -90,6 +111,9 @@ func wrk(ctx context.Context, s shape, o loadOptions, d time.Duration) (saturati
 			if err != nil {
 				return sat, fmt.Errorf("wrk %s: %q: %w", s.Name, line, err)
 			}
+		case strings.Contains(line, " requests in "):
+			// "123456 requests in 10.00s, 5.90GB read"
+			sat.Requests, _ = strconv.ParseUint(strings.Fields(line)[0], 10, 64)
 		case strings.HasPrefix(line, "Non-2xx"), strings.HasPrefix(line, "Socket errors"):
 			problems = append(problems, line)
 		}
@@ -104,6 +128,9 @@ func wrk(ctx context.Context, s shape, o loadOptions, d time.Duration) (saturati
 // latency runs the shape at a fixed rate and reports the latency quantiles
 // as vegeta's Go client sees them (request written to body read).
 func latency(s shape, o loadOptions) fixedRate {
+	if loopbackOnly(s) != nil {
+		panic("bench: latency run against " + s.URL) // measure fetched the shape first, which checks
+	}
 	m := attack(s, vegeta.Rate{Freq: o.Rate, Per: time.Second}, o.Duration, vegeta.Workers(16))
 	want := m.StatusCodes[strconv.Itoa(s.Want)]
 	return fixedRate{

@@ -26,8 +26,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"github.com/partyfinder/partyfinder/shared/party"
 )
 
 func main() {
@@ -58,6 +56,7 @@ type config struct {
 	only    string // comma-separated shape names; "" for all
 	profile string // directory for CPU profiles of an in-process server; "" for none
 	rounds  int    // alternating full feed / ceiling saturation rounds
+	keep    bool   // keep the temporary directory (database, binary, captured response)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -69,12 +68,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.load.Rate, "rate", 1000, "requests per second of the latency runs")
 	fs.IntVar(&c.load.Connections, "connections", 32, "busy connections of the saturation runs")
 	fs.IntVar(&c.starts, "starts", 5, "server starts to take the median of")
-	fs.IntVar(&c.rounds, "rounds", 3, "alternating full feed / ceiling saturation rounds for the ceiling comparison")
+	fs.IntVar(&c.rounds, "rounds", 5, "alternating full feed / ceiling saturation rounds for the ceiling comparison")
 	fs.BoolVar(&c.pin, "pin", true, "pin servers to CPU 0 and the load generators to CPU 1 (needs taskset and 2 CPUs)")
 	wrkFlag := fs.Bool("wrk", true, "use wrk for saturation when it is installed (else vegeta)")
 	fs.BoolVar(&c.micro, "micro", true, "also run the Go micro-benchmarks of shared/feed, shared/ics and shared/sqlite")
 	fs.BoolVar(&c.write, "write", true, "rewrite the generated part of docs/PERFORMANCE.md")
 	fs.StringVar(&c.only, "shapes", "", "measure only these shapes (comma-separated names)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory with the database, the server binary and the captured feed response")
 	fs.StringVar(&c.profile, "profile", "", "after the run, write CPU profiles of an in-process server under load into this directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -112,7 +112,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	if cfg.keep {
+		defer step(stdout, "kept %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
 
 	rep := report{Started: time.Now().UTC(), LoadStart: loadAverage(), Config: cfg}
 	step(stdout, "building the server and writing %d parties into a fresh SQLite file", benchParties)
@@ -145,6 +149,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if rep.Results, err = measureShapes(ctx, stdout, root, bin, db, ps, serverCPUs, tmp, cfg); err != nil {
 		return err
 	}
+	step(stdout, "measuring the handlers alone, in process")
+	var feedResp capture
+	if x, ok := rep.byName("feed-gzip"); ok {
+		feedResp = x.Response
+	}
+	if rep.Handlers, err = measureHandlers(ctx, db, ps, feedResp, cfg.only); err != nil {
+		return err
+	}
 	if cfg.profile != "" {
 		step(stdout, "profiling an in-process server under load into %s", cfg.profile)
 		if err := profileShapes(ctx, stdout, root, db, ps, cfg); err != nil {
@@ -155,7 +167,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		step(stdout, "running the Go micro-benchmarks")
 		rep.Micro = microBenchmarks(ctx, root, fmt.Sprintf("0-%d", runtime.NumCPU()-1), cfg.pin)
 	}
-	rep.Machine = machineInfo(ctx)
+	rep.Machine = machineInfo(ctx, root)
 	md := rep.markdown()
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, md)
@@ -167,116 +179,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		step(stdout, "wrote %s", path)
 	}
 	return nil
-}
-
-// measureShapes starts the real server (and the ceiling) pinned, checks
-// every shape once, then measures each in turn.
-func measureShapes(ctx context.Context, stdout io.Writer, root, bin, db string, ps []party.Party, cpus, tmp string, cfg config) ([]result, error) {
-	srv, _, err := startServer(root, bin, db, cpus)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
-	shapes, err := serverShapes("http://"+srv.addr, ps)
-	if err != nil {
-		return nil, err
-	}
-	// The ceiling replays the full feed's exact response.
-	feedResp, err := fetch(shapes[0])
-	if err != nil {
-		return nil, err
-	}
-	capFile := filepath.Join(tmp, "feed-response.json")
-	if err := writeCapture(capFile, feedResp); err != nil {
-		return nil, err
-	}
-	ceil, err := startCeiling(root, cpus, capFile)
-	if err != nil {
-		return nil, err
-	}
-	defer ceil.stop()
-	shapes = append(shapes, ceilingShape("http://"+ceil.addr, shapes[0]))
-
-	var results []result
-	for _, s := range shapes {
-		if !selected(cfg.only, s.Name) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		bg := waitQuiet(stdout, s.Name)
-		step(stdout, "%s: warm-up %s, saturation %s, %d req/s for %s", s.Name, cfg.load.Warmup, cfg.load.Duration, cfg.load.Rate, cfg.load.Duration)
-		r, err := measure(ctx, s, cfg.load)
-		if err != nil {
-			return nil, err
-		}
-		r.Background = bg
-		results = append(results, r)
-	}
-	if selected(cfg.only, shapes[0].Name) && selected(cfg.only, "ceiling") && cfg.rounds > 0 {
-		cmp, err := compareCeiling(ctx, stdout, shapes[0], shapes[len(shapes)-1], cfg)
-		if err != nil {
-			return nil, err
-		}
-		results[0].Rounds, results[len(results)-1].Rounds = cmp[0], cmp[1]
-	}
-	return results, nil
-}
-
-// compareCeiling alternates saturation runs of the full feed and the
-// ceiling, so that background load on the shared machine hits both alike;
-// the comparison uses the median of each.
-func compareCeiling(ctx context.Context, stdout io.Writer, feed, ceil shape, cfg config) ([2][]float64, error) {
-	var out [2][]float64
-	d := max(cfg.load.Duration/2, time.Second)
-	for i := range cfg.rounds {
-		waitQuiet(stdout, "ceiling comparison")
-		step(stdout, "ceiling comparison round %d of %d: %s each", i+1, cfg.rounds, d)
-		for j, s := range []shape{feed, ceil} {
-			sat, err := saturate(ctx, s, cfg.load, d)
-			if err != nil {
-				return out, err
-			}
-			out[j] = append(out[j], sat.RPS)
-		}
-	}
-	return out, nil
-}
-
-// result is everything measured about one shape.
-type result struct {
-	Shape      shape
-	Response   capture
-	Sat        saturation
-	Fixed      fixedRate
-	Background float64   // machine busy share just before, with our processes idle
-	Rounds     []float64 // saturation req/s of the alternating ceiling comparison
-}
-
-// measure checks the shape's answer, warms it up, then measures its
-// saturation throughput and its latency at the fixed rate.
-func measure(ctx context.Context, s shape, o loadOptions) (result, error) {
-	resp, err := fetch(s)
-	if err != nil {
-		return result{}, err
-	}
-	if resp.Status != s.Want {
-		return result{}, fmt.Errorf("%s: status %d, want %d: %.300s", s.Name, resp.Status, s.Want, resp.Body)
-	}
-	if o.Warmup > 0 {
-		if _, err := saturate(ctx, s, o, o.Warmup); err != nil {
-			return result{}, err
-		}
-	}
-	sat, err := saturate(ctx, s, o, o.Duration)
-	if err != nil {
-		return result{}, err
-	}
-	// A short pause lets the server's connections from the saturation run
-	// go idle before the latency run starts its own.
-	time.Sleep(500 * time.Millisecond)
-	return result{Shape: s, Response: resp, Sat: sat, Fixed: latency(s, o)}, nil
 }
 
 func selected(only, name string) bool {

@@ -24,28 +24,24 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 	if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, app.Config{Store: app.StoreSQLite, DBPath: db})
+	h, closeApp, err := inProcessApp(ctx, db)
 	if err != nil {
 		return err
 	}
-	a := app.New(app.Config{Store: app.StoreSQLite, DBPath: db, DefaultConference: benchConference,
-		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store)
-	defer a.Close()
-
-	mux := http.NewServeMux()
-	mux.Handle("/api/parties", a.Handler(app.FnParties))
-	mux.Handle("/api/parties/", a.Handler(app.FnParties))
-	mux.Handle("/api/conferences/", a.Handler(app.FnConferences))
+	defer closeApp()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
 	shapes, err := serverShapes("http://"+ln.Addr().String(), ps)
 	if err != nil {
+		return err
+	}
+	if shapes, _, err = withRevalidation(shapes); err != nil {
 		return err
 	}
 	o := cfg.load
@@ -66,6 +62,23 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 		printTop(ctx, stdout, root, path)
 	}
 	return nil
+}
+
+// inProcessApp wires the functions from shared/app over the database as
+// the server does, behind a plain ServeMux standing in for the server's
+// firebase.json router.
+func inProcessApp(ctx context.Context, db string) (http.Handler, func(), error) {
+	store, err := app.OpenStore(ctx, app.Config{Store: app.StoreSQLite, DBPath: db})
+	if err != nil {
+		return nil, nil, err
+	}
+	a := app.New(app.Config{Store: app.StoreSQLite, DBPath: db, DefaultConference: benchConference,
+		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store)
+	mux := http.NewServeMux()
+	mux.Handle("/api/parties", a.Handler(app.FnParties))
+	mux.Handle("/api/parties/", a.Handler(app.FnParties))
+	mux.Handle("/api/conferences/", a.Handler(app.FnConferences))
+	return mux, func() { a.Close() }, nil
 }
 
 // profileOne warms the shape up, then records a CPU profile while

@@ -34,6 +34,7 @@ type report struct {
 	Parties   []party.Party
 	Startup   startupStats
 	Results   []result
+	Handlers  []handlerCost
 	Micro     string
 }
 
@@ -44,9 +45,10 @@ type machine struct {
 	GoVersion, Kernel string
 	DateUTC           string
 	LoadEnd           string // load average when the run ended
+	Commit            string // the measured code: HEAD, and whether server code had uncommitted changes
 }
 
-func machineInfo(ctx context.Context) machine {
+func machineInfo(ctx context.Context, root string) machine {
 	m := machine{CPUs: runtime.NumCPU(), CPUModel: procField("/proc/cpuinfo", "model name"),
 		Memory: procField("/proc/meminfo", "MemTotal"), GoVersion: runtime.Version(), LoadEnd: loadAverage()}
 	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
@@ -58,7 +60,24 @@ func machineInfo(ctx context.Context) machine {
 	if out, err := exec.CommandContext(ctx, "date", "-u").Output(); err == nil {
 		m.DateUTC = strings.TrimSpace(string(out))
 	}
+	m.Commit = commitOf(ctx, root)
 	return m
+}
+
+// commitOf names the code that was measured. The server is built from the
+// working tree, so uncommitted changes to what it is built from are noted.
+func commitOf(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	dirty, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--",
+		"shared", "functions", "scripts/partyfinder", "go.mod").Output()
+	if err == nil && len(bytes.TrimSpace(dirty)) > 0 {
+		c += " with uncommitted changes to the server's code"
+	}
+	return c
 }
 
 // procField returns the value of the first "key: value" line of a /proc file.
@@ -121,6 +140,46 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+func rps(rs []round) []float64 {
+	out := make([]float64, len(rs))
+	for i, x := range rs {
+		out[i] = x.RPS
+	}
+	return out
+}
+
+// cpuPerReq lists the rounds' server CPU time per request in microseconds.
+func cpuPerReq(rs []round) []float64 {
+	out := make([]float64, len(rs))
+	for i, x := range rs {
+		out[i] = float64(x.CPUPerReq) / float64(time.Microsecond)
+	}
+	return out
+}
+
+func micros(d time.Duration) string {
+	if d <= 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+}
+
+// otherWork renders a result's disturbance by other processes.
+func otherWork(x result) string {
+	s := percent(x.Other[0]) + " / " + percent(x.Other[1])
+	if x.Retries > 0 {
+		s += fmt.Sprintf(" (%d re-runs)", x.Retries)
+	}
+	return s
+}
+
+func percent(x float64) string {
+	if x < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f%%", x*100)
+}
+
 func joinFloats(xs []float64) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
@@ -157,6 +216,7 @@ func (r report) markdown() string {
 	r.writeSetup(&b)
 	r.writeResults(&b)
 	r.writeTargets(&b)
+	r.writeHandlers(&b)
 	if r.Micro != "" {
 		fmt.Fprintf(&b, "\n### Go micro-benchmarks\n\n`go test -run x -bench . ./shared/feed ./shared/ics ./shared/sqlite`, on both CPUs:\n\n```\n%s\n```\n", r.Micro)
 	}
@@ -175,6 +235,7 @@ func (r report) writeSetup(b *strings.Builder) {
 	fmt.Fprintf(b, "- Date: %s\n", m.DateUTC)
 	fmt.Fprintf(b, "- Machine: %d CPUs (%s), %s memory, %s, %s; load average %s at the start, %s at the end\n",
 		m.CPUs, m.CPUModel, m.Memory, m.Kernel, m.GoVersion, r.LoadStart, m.LoadEnd)
+	fmt.Fprintf(b, "- Code: %s\n", m.Commit)
 	fmt.Fprintf(b, "- Data: conference `%s`, %d synthetic parties over %d days in Cologne (%d published, %d cancelled), SQLite store\n",
 		benchConference, len(r.Parties), benchDays, published, len(r.Parties)-published)
 	pin := "unpinned: the load generators share both CPUs with the server"
@@ -194,22 +255,28 @@ func (r report) writeSetup(b *strings.Builder) {
 }
 
 func (r report) writeResults(b *strings.Builder) {
-	fmt.Fprintf(b, "\n| Shape | Response | Max req/s | p50 | p90 | p99 | max | at req/s | Errors | Other load |\n")
-	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|--:|---|--:|\n")
+	fmt.Fprintf(b, "\n| Shape | Response | Max req/s | CPU/req | p50 | p90 | p99 | max | at req/s | Errors | Other work |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|\n")
 	for _, x := range r.Results {
 		f := x.Fixed
 		errs := strings.TrimSpace(strings.Join([]string{x.Sat.Errors, f.UnexpectedStatusSum}, " "))
 		if errs == "" {
 			errs = "none"
 		}
-		fmt.Fprintf(b, "| %s | %s | %.0f | %s | %s | %s | %s | %.0f | %s | %.0f%% |\n", x.Shape.Label, describeResponse(x.Response),
-			x.Sat.RPS, ms(f.P50), ms(f.P90), ms(f.P99), ms(f.Max), f.Rate, errs, x.Background*100)
+		fmt.Fprintf(b, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", x.Shape.Label, describeResponse(x.Response),
+			x.Sat.RPS, micros(x.Sat.CPUPerReq), ms(f.P50), ms(f.P90), ms(f.P99), ms(f.Max), f.Rate, errs, otherWork(x))
 	}
-	fmt.Fprintf(b, "\n\"Other load\" is how busy the machine was with other work just before the shape, our servers idle: "+
-		"anything above a few percent makes that row's numbers pessimistic.\n")
+	fmt.Fprintf(b, "\n\"CPU/req\": the server process's user and system CPU time during the saturation run (from /proc, in 10 ms ticks) "+
+		"divided by the answers it gave: the cost of one answer, whatever else ran; one core of its own would give about 1 s / CPU/req. "+
+		"Kernel work in softirq context (much of loopback TCP) is charged to no process and is left out, for the ceiling alike.\n")
+	fmt.Fprintf(b, "\n\"Other work\": the machine is shared with builds and test runs, so before each shape the bench waits (up to %s) "+
+		"for it to be less than %.0f%% busy, and during each run it counts how much of the server's CPU other processes took "+
+		"(saturation / fixed rate). A run disturbed by more than %.0f%% is repeated, up to %d times, keeping the least disturbed; "+
+		"a row still showing more is pessimistic.\n", quietWait, quietBusy*100, quietIntrusion*100, maxTries)
 	for _, x := range r.Results {
 		if len(x.Rounds) > 0 {
-			fmt.Fprintf(b, "Alternating saturation rounds, %s: %s req/s.\n", x.Shape.Name, joinFloats(x.Rounds))
+			fmt.Fprintf(b, "Alternating saturation rounds, %s: %s req/s; server CPU per request %s µs.\n",
+				x.Shape.Name, joinFloats(rps(x.Rounds)), joinFloats(cpuPerReq(x.Rounds)))
 		}
 	}
 	st := r.Startup
@@ -223,13 +290,19 @@ func (r report) writeTargets(b *strings.Builder) {
 	feed, okF := r.byName("feed-gzip")
 	ceil, okC := r.byName("ceiling")
 	if okF && okC && ceil.Sat.RPS > 0 {
-		f, c, how := feed.Sat.RPS, ceil.Sat.RPS, "single runs"
+		fr, cr := []round{{feed.Sat.RPS, feed.Sat.CPUPerReq}}, []round{{ceil.Sat.RPS, ceil.Sat.CPUPerReq}}
+		how := "single runs"
 		if len(feed.Rounds) > 0 && len(ceil.Rounds) > 0 {
-			f, c, how = median(feed.Rounds), median(ceil.Rounds), fmt.Sprintf("medians of %d alternating rounds", len(feed.Rounds))
+			fr, cr, how = feed.Rounds, ceil.Rounds, fmt.Sprintf("medians of %d alternating rounds", len(feed.Rounds))
 		}
+		f, c := median(rps(fr)), median(rps(cr))
 		share := f / c
-		fmt.Fprintf(b, "| full feed throughput vs ceiling | ≥ %.0f%% | %.0f%% (%.0f of %.0f req/s, %s) | %s |\n",
-			targetCeilingShare*100, share*100, f, c, how, metMark(share >= targetCeilingShare))
+		cpuShare := ""
+		if fc, cc := median(cpuPerReq(fr)), median(cpuPerReq(cr)); fc > 0 && cc > 0 {
+			cpuShare = fmt.Sprintf("; by server CPU time per request %.0f%% (%.0f µs vs %.0f µs)", cc/fc*100, fc, cc)
+		}
+		fmt.Fprintf(b, "| full feed throughput vs ceiling | ≥ %.0f%% | %.0f%% (%.0f of %.0f req/s, %s%s) | %s |\n",
+			targetCeilingShare*100, share*100, f, c, how, cpuShare, metMark(share >= targetCeilingShare))
 	}
 	for _, x := range r.Results {
 		ok := x.Fixed.P99 <= targetP99 && x.Fixed.Success == 1
@@ -237,6 +310,19 @@ func (r report) writeTargets(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "| process start to first 200 | ≤ %s | %s (median) | %s |\n", ms(targetStartup), ms(r.Startup.Median),
 		metMark(r.Startup.Median <= targetStartup))
+}
+
+func (r report) writeHandlers(b *strings.Builder) {
+	if len(r.Handlers) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### The handlers alone\n\nEach shape's request run through the handlers in the bench process (the app wired by shared/app, "+
+		"a ServeMux in place of the server's firebase.json router; for the ceiling its replay handler) into a writer that keeps nothing, "+
+		"with testing.Benchmark on one CPU: the part of CPU/req that is our code rather than the network, the kernel and net/http.\n\n")
+	fmt.Fprintf(b, "| Shape | ns/op | B/op | allocs/op |\n|---|--:|--:|--:|\n")
+	for _, h := range r.Handlers {
+		fmt.Fprintf(b, "| %s | %d | %d | %d |\n", h.Name, h.NsPerOp, h.BytesPerOp, h.AllocsPerOp)
+	}
 }
 
 // describeResponse says what a shape's answer was: status, size on the wire,

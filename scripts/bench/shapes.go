@@ -15,8 +15,9 @@ func gzipHeader() http.Header {
 	return http.Header{"Accept-Encoding": {"gzip"}}
 }
 
-// serverShapes lists the shapes against the real server at base. The full
-// feed comes first: the 304 shape and the ceiling are derived from it.
+// serverShapes lists the shapes with a 200 answer against the server at
+// base. The full feed comes first: the 304 shape (withRevalidation) and
+// the ceiling are derived from it.
 func serverShapes(base string, ps []party.Party) ([]shape, error) {
 	first, err := time.Parse(conference.DateLayout, benchFirstDay)
 	if err != nil {
@@ -41,19 +42,30 @@ func serverShapes(base string, ps []party.Party) ([]shape, error) {
 		{Name: "party-ics", Label: "(c) one party's calendar.ics", URL: base + "/api/parties/" + partyID + "/calendar.ics",
 			Header: gzipHeader(), Want: http.StatusOK},
 	}
+	return shapes, nil
+}
+
+// revalidateShape is the full feed's request from a client that holds its
+// current version: it sends the ETag back and gets 304 Not Modified.
+func revalidateShape(feed shape, etag string) shape {
+	h := feed.Header.Clone()
+	h.Set("If-None-Match", etag)
+	return shape{Name: "revalidate-304", Label: "(d) full feed revalidation, If-None-Match → 304",
+		URL: feed.URL, Header: h, Want: http.StatusNotModified, PID: feed.PID}
+}
+
+// withRevalidation fetches the full feed (the first shape) from its server
+// and appends the 304 shape with its ETag.
+func withRevalidation(shapes []shape) ([]shape, capture, error) {
 	feed, err := fetch(shapes[0])
 	if err != nil {
-		return nil, err
+		return nil, feed, err
 	}
 	etag := feed.Header.Get("ETag")
 	if feed.Status != http.StatusOK || etag == "" {
-		return nil, fmt.Errorf("full feed: status %d, ETag %q: want 200 with an ETag", feed.Status, etag)
+		return nil, feed, fmt.Errorf("full feed: status %d, ETag %q: want 200 with an ETag", feed.Status, etag)
 	}
-	h := gzipHeader()
-	h.Set("If-None-Match", etag)
-	shapes = append(shapes, shape{Name: "revalidate-304", Label: "(d) full feed revalidation, If-None-Match → 304",
-		URL: feedURL, Header: h, Want: http.StatusNotModified})
-	return shapes, nil
+	return append(shapes, revalidateShape(shapes[0], etag)), feed, nil
 }
 
 // ceilingShape is the full feed's request sent to the ceiling server.
