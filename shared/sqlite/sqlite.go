@@ -170,6 +170,43 @@ CREATE TABLE parties (
 -- from this index; Revision sums versions over the same prefix.
 CREATE INDEX parties_by_conference_start ON parties (conference_id, start_at, id);
 `,
+	// 2: attendees. A user's rows are keyed by their uid first, so every
+	// read of one user is a prefix scan and DeleteUser a range delete.
+	// calendar_tokens holds at most one row per user (the current link):
+	// the old hash is gone the moment a new one is recorded.
+	`
+CREATE TABLE profiles (
+	uid          TEXT PRIMARY KEY,
+	display_name TEXT NOT NULL,
+	company      TEXT NOT NULL,
+	job_title    TEXT NOT NULL,
+	persona      TEXT NOT NULL,
+	visibility   TEXT NOT NULL,
+	created_at   INTEGER,
+	updated_at   INTEGER
+) STRICT;
+
+CREATE TABLE swipes (
+	uid      TEXT NOT NULL,
+	party_id TEXT NOT NULL,
+	action   TEXT NOT NULL CHECK (action IN ('like', 'pass', 'interested')),
+	at       INTEGER NOT NULL,
+	PRIMARY KEY (uid, party_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE saves (
+	uid      TEXT NOT NULL,
+	party_id TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	PRIMARY KEY (uid, party_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE calendar_tokens (
+	hash       TEXT PRIMARY KEY,
+	uid        TEXT NOT NULL UNIQUE,
+	generation INTEGER NOT NULL CHECK (generation > 0)
+) STRICT;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
