@@ -1,0 +1,206 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/identity"
+)
+
+// verifierFunc adapts a function to httpapi.Verifier.
+type verifierFunc func(ctx context.Context, token string) (identity.Identity, error)
+
+func (f verifierFunc) Verify(ctx context.Context, token string) (identity.Identity, error) {
+	return f(ctx, token)
+}
+
+// tokens is a verifier that knows a fixed set of tokens and records what it
+// was asked.
+type tokens struct {
+	known map[string]identity.Identity
+	err   error // returned for every unknown token; nil means a plain rejection
+	asked []string
+}
+
+func (k *tokens) Verify(_ context.Context, token string) (identity.Identity, error) {
+	k.asked = append(k.asked, token)
+	if id, ok := k.known[token]; ok {
+		return id, nil
+	}
+	if k.err != nil {
+		return identity.Identity{}, k.err
+	}
+	return identity.Identity{}, fmt.Errorf("verify: %w", apperr.New(apperr.Unauthorized, "token signed by kid 7f3a has expired at 1700000000"))
+}
+
+// whoami answers with the caller's uid and roles, as a handler behind
+// Authenticate sees them.
+var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	id, ok := identity.From(r.Context())
+	if !ok {
+		http.Error(w, "no identity", http.StatusTeapot)
+		return
+	}
+	roles := make([]string, len(id.Roles))
+	for i, role := range id.Roles {
+		roles[i] = string(role)
+	}
+	fmt.Fprintf(w, "%s anonymous=%t roles=%s", id.UID, id.Anonymous, strings.Join(roles, ","))
+})
+
+func TestAuthenticate(t *testing.T) {
+	alice := identity.Identity{UID: "alice", Email: "alice@example.com", Roles: []identity.Role{identity.Organizer}}
+	anon := identity.Identity{UID: "x7Yq", Anonymous: true}
+	const (
+		missing = `Bearer realm="partyfinder"`
+		invalid = `Bearer realm="partyfinder", error="invalid_token"`
+	)
+	tests := []struct {
+		name          string
+		header        []string // Authorization values; nil means none
+		wantStatus    int
+		wantBody      string // for 200
+		wantDetail    string // for problems
+		wantChallenge string // WWW-Authenticate; "" means absent
+		wantAsked     []string
+	}{
+		{name: "valid token", header: []string{"Bearer tok-alice"}, wantStatus: 200,
+			wantBody: "alice anonymous=false roles=organizer", wantAsked: []string{"tok-alice"}},
+		{name: "anonymous user is a user", header: []string{"Bearer tok-anon"}, wantStatus: 200,
+			wantBody: "x7Yq anonymous=true roles=", wantAsked: []string{"tok-anon"}},
+		{name: "scheme is case-insensitive", header: []string{"bEARer tok-alice"}, wantStatus: 200,
+			wantBody: "alice anonymous=false roles=organizer", wantAsked: []string{"tok-alice"}},
+		{name: "surrounding spaces trimmed", header: []string{"  Bearer    tok-alice  "}, wantStatus: 200,
+			wantBody: "alice anonymous=false roles=organizer", wantAsked: []string{"tok-alice"}},
+		{name: "no header", wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "empty header", header: []string{""}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "scheme without token", header: []string{"Bearer"}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "scheme with blank token", header: []string{"Bearer   "}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "other scheme", header: []string{"Basic YWxpY2U6c2VjcmV0"}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "token without scheme", header: []string{"tok-alice"}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "two words after the scheme", header: []string{"Bearer tok-alice tok-anon"}, wantStatus: 401, wantDetail: "missing bearer token", wantChallenge: missing},
+		{name: "unknown token", header: []string{"Bearer forged"}, wantStatus: 401,
+			wantDetail: "invalid or expired token", wantChallenge: invalid, wantAsked: []string{"forged"}},
+		{name: "oversized token never reaches the verifier", header: []string{"Bearer " + strings.Repeat("a", 9000)}, wantStatus: 401,
+			wantDetail: "invalid or expired token", wantChallenge: invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			captureLogs(t, slog.LevelInfo)
+			v := &tokens{known: map[string]identity.Identity{"tok-alice": alice, "tok-anon": anon}}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/api/me/saves", nil)
+			for _, h := range tt.header {
+				req.Header.Add("Authorization", h)
+			}
+			httpapi.Authenticate(v, whoami).ServeHTTP(rec, req)
+
+			if tt.wantStatus == 200 {
+				if rec.Code != 200 || rec.Body.String() != tt.wantBody {
+					t.Errorf("got %d %q, want 200 %q", rec.Code, rec.Body, tt.wantBody)
+				}
+			} else {
+				p := decodeProblem(t, rec, tt.wantStatus)
+				if *p.Detail != tt.wantDetail || *p.Code != "unauthorized" {
+					t.Errorf("detail %q code %q, want %q unauthorized", *p.Detail, *p.Code, tt.wantDetail)
+				}
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			}
+			if !slices.Equal(v.asked, tt.wantAsked) {
+				t.Errorf("verifier asked %q, want %q", v.asked, tt.wantAsked)
+			}
+		})
+	}
+}
+
+// A verifier's reasons (key ids, expiry times, backend addresses) go to the
+// log, never into the response.
+func TestAuthenticateVerifierFailures(t *testing.T) {
+	secret := "dial tcp 10.1.2.3:443: identitytoolkit refused"
+	tests := []struct {
+		name          string
+		err           error
+		wantStatus    int
+		wantCode      string
+		wantDetail    string
+		wantChallenge string
+		wantRetry     bool
+	}{
+		{"rejected token", fmt.Errorf("verify: %w: %s", apperr.New(apperr.Unauthorized, "kid 7f3a unknown"), secret),
+			401, "unauthorized", "invalid or expired token", `Bearer realm="partyfinder", error="invalid_token"`, false},
+		{"plain error counts as rejection", errors.New(secret),
+			401, "unauthorized", "invalid or expired token", `Bearer realm="partyfinder", error="invalid_token"`, false},
+		{"auth backend down", fmt.Errorf("verify: %w: %s", apperr.New(apperr.Unavailable, "certificates unreachable"), secret),
+			503, "unavailable", "sign-in is temporarily unavailable", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := captureLogs(t, slog.LevelInfo)
+			v := &tokens{err: tt.err}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", "/api/me/saves", nil)
+			req.Header.Set("Authorization", "Bearer some-token")
+			httpapi.Authenticate(v, whoami).ServeHTTP(rec, req)
+
+			p := decodeProblem(t, rec, tt.wantStatus)
+			if *p.Code != tt.wantCode || *p.Detail != tt.wantDetail {
+				t.Errorf("code %q detail %q, want %q %q", *p.Code, *p.Detail, tt.wantCode, tt.wantDetail)
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			}
+			if got := rec.Header().Get("Retry-After") != ""; got != tt.wantRetry {
+				t.Errorf("Retry-After = %q", rec.Header().Get("Retry-After"))
+			}
+			body := rec.Body.String()
+			for _, leak := range []string{"10.1.2.3", "kid", "certificates", "identitytoolkit"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("body leaks %q: %s", leak, body)
+				}
+			}
+			if !strings.Contains(logs.String(), "10.1.2.3") {
+				t.Errorf("the cause is not logged: %s", logs)
+			}
+		})
+	}
+}
+
+func TestAuthenticateRejectsIdentityWithoutUID(t *testing.T) {
+	captureLogs(t, slog.LevelInfo)
+	v := verifierFunc(func(context.Context, string) (identity.Identity, error) {
+		return identity.Identity{Email: "ghost@example.com"}, nil
+	})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/api/me/saves", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	httpapi.Authenticate(v, whoami).ServeHTTP(rec, req)
+	decodeProblem(t, rec, http.StatusInternalServerError)
+}
+
+// The verifier sees the request's context, so its deadline and trace apply.
+func TestAuthenticatePassesRequestContext(t *testing.T) {
+	type key struct{}
+	var got any
+	v := verifierFunc(func(ctx context.Context, _ string) (identity.Identity, error) {
+		got = ctx.Value(key{})
+		return identity.Identity{UID: "u"}, nil
+	})
+	req := httptest.NewRequest("GET", "/", nil).WithContext(context.WithValue(context.Background(), key{}, "trace-1"))
+	req.Header.Set("Authorization", "Bearer t")
+	rec := httptest.NewRecorder()
+	httpapi.Authenticate(v, whoami).ServeHTTP(rec, req)
+	if rec.Code != 200 || got != "trace-1" {
+		t.Errorf("status %d, verifier saw context value %v", rec.Code, got)
+	}
+}
