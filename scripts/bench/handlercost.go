@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -38,11 +39,10 @@ func (d *discardWriter) Write(b []byte) (int, error) { d.n += len(b); return len
 // app wired by shared/app over the database, and the ceiling's replay of
 // the full feed's response.
 func measureHandlers(ctx context.Context, db string, ps []party.Party, feedResp capture, only string) ([]handlerCost, error) {
-	h, closeApp, err := inProcessApp(ctx, db)
+	a, h, err := inProcessApp(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	defer closeApp()
 	// Requests go straight to the handler: the address is never dialled.
 	shapes, err := serverShapes("http://127.0.0.1", ps)
 	if err != nil {
@@ -51,12 +51,22 @@ func measureHandlers(ctx context.Context, db string, ps []party.Party, feedResp 
 	w := &discardWriter{h: http.Header{}}
 	h.ServeHTTP(w, request(shapes[0]))
 	shapes = append(shapes, revalidateShape(shapes[0], w.h.Get("ETag")), ceilingShape("http://127.0.0.1", shapes[0]))
+	// The feed's function without the shared middleware shows what the
+	// middleware costs.
+	bare := shapes[0]
+	bare.Name = "feed-gzip, no middleware"
+	shapes = append(shapes, bare)
+	bareHandler := (&parties.Handler{Feed: a.Feed, DefaultConference: benchConference}).Routes()
+
 	var out []handlerCost
 	for _, s := range shapes {
-		if !selected(only, s.Name) {
+		if !selected(only, s.Name) && !(s.Name == bare.Name && selected(only, shapes[0].Name)) {
 			continue
 		}
 		target := h
+		if s.Name == bare.Name {
+			target = bareHandler
+		}
 		if s.Name == "ceiling" {
 			if feedResp.Status == 0 {
 				continue // the full feed was not measured: nothing to replay

@@ -162,6 +162,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := profileShapes(ctx, stdout, root, db, ps, cfg); err != nil {
 			return err
 		}
+		if err := profileAllocs(ctx, stdout, root, db, ps, cfg.profile); err != nil {
+			return err
+		}
 	}
 	if cfg.micro {
 		step(stdout, "running the Go micro-benchmarks")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -24,11 +25,10 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 	if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
 		return err
 	}
-	h, closeApp, err := inProcessApp(ctx, db)
+	_, h, err := inProcessApp(ctx, db)
 	if err != nil {
 		return err
 	}
-	defer closeApp()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -66,8 +66,8 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 
 // inProcessApp wires the functions from shared/app over the database as
 // the server does, behind a plain ServeMux standing in for the server's
-// firebase.json router.
-func inProcessApp(ctx context.Context, db string) (http.Handler, func(), error) {
+// firebase.json router. The app lives as long as the process.
+func inProcessApp(ctx context.Context, db string) (*app.App, http.Handler, error) {
 	store, err := app.OpenStore(ctx, app.Config{Store: app.StoreSQLite, DBPath: db})
 	if err != nil {
 		return nil, nil, err
@@ -78,7 +78,55 @@ func inProcessApp(ctx context.Context, db string) (http.Handler, func(), error) 
 	mux.Handle("/api/parties", a.Handler(app.FnParties))
 	mux.Handle("/api/parties/", a.Handler(app.FnParties))
 	mux.Handle("/api/conferences/", a.Handler(app.FnConferences))
-	return mux, func() { a.Close() }, nil
+	return a, mux, nil
+}
+
+// profileAllocs records every allocation of the full feed's handlers for
+// a fixed number of requests and prints where they come from.
+func profileAllocs(ctx context.Context, stdout io.Writer, root, db string, ps []party.Party, dir string) error {
+	_, h, err := inProcessApp(ctx, db)
+	if err != nil {
+		return err
+	}
+	shapes, err := serverShapes("http://127.0.0.1", ps)
+	if err != nil {
+		return err
+	}
+	req, w := request(shapes[0]), &discardWriter{h: http.Header{}}
+	h.ServeHTTP(w, req) // fill the caches first: steady state, not the first answer
+	const requests = 10000
+	// The allocs profile is cumulative: the profile from before the loop is
+	// subtracted, leaving exactly the loop's allocations.
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	base, path := filepath.Join(dir, "feed-gzip.allocs-base.pprof"), filepath.Join(dir, "feed-gzip.allocs.pprof")
+	if err := writeAllocs(base); err != nil {
+		return err
+	}
+	for range requests {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
+	err = writeAllocs(path)
+	runtime.MemProfileRate = old
+	if err != nil {
+		return err
+	}
+	step(stdout, "feed-gzip: allocations of %d requests through the handlers, profile %s (base %s)", requests, path, base)
+	printTop(ctx, stdout, root, path, "-sample_index=alloc_objects", "-base", base)
+	return nil
+}
+
+// writeAllocs writes the allocations so far, as of a fresh GC (the profile
+// reports allocations up to the last one).
+func writeAllocs(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // profileOne warms the shape up, then records a CPU profile while
@@ -101,8 +149,9 @@ func profileOne(ctx context.Context, s shape, o loadOptions, path string) (satur
 }
 
 // printTop shows the hottest functions of a profile, as `go tool pprof -top`.
-func printTop(ctx context.Context, w io.Writer, root, path string) {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", path)
+func printTop(ctx context.Context, w io.Writer, root, path string, args ...string) {
+	args = append([]string{"tool", "pprof", "-top", "-nodecount=25"}, append(args, path)...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
