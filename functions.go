@@ -22,4 +22,6 @@ func init() {
 	functions.HTTP(app.FnCalendar, lazy.Handler(app.FnCalendar))
 	functions.HTTP(app.FnHealth, lazy.Handler(app.FnHealth))
 	functions.HTTP(app.FnOpenAPI, lazy.Handler(app.FnOpenAPI))
+	functions.HTTP(app.FnSwipe, lazy.Handler(app.FnSwipe))
+	functions.HTTP(app.FnMe, lazy.Handler(app.FnMe))
 }

@@ -29,6 +29,7 @@ type Handler struct {
 	Feed           *feed.Cache
 	CalendarSecret []byte // nil: personal calendar links are not configured
 	PublicURL      string // base URL of calendar links; else taken from the request
+	Erasures       *Erasures
 	Now            func() time.Time
 }
 

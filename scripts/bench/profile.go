@@ -73,7 +73,7 @@ func inProcessApp(ctx context.Context, db string) (*app.App, http.Handler, error
 		return nil, nil, err
 	}
 	a := app.New(app.Config{Store: app.StoreSQLite, DBPath: db, DefaultConference: benchConference,
-		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store)
+		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store, app.Auth{})
 	mux := http.NewServeMux()
 	mux.Handle("/api/parties", a.Handler(app.FnParties))
 	mux.Handle("/api/parties/", a.Handler(app.FnParties))

@@ -48,7 +48,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	a := app.New(cfg, store)
+	auth, devAuth, err := localAuth(cfg, *addr, stdout)
+	if err != nil {
+		return err
+	}
+	a := app.New(cfg, store, auth)
 	defer a.Close()
 
 	if !*noSeed {
@@ -61,6 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	handler, err := newRouter(rewrites, a)
 	if err != nil {
 		return err
+	}
+	if devAuth != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/api/dev/signin", a.Chain("devSignIn", devAuth.SignInHandler()))
+		mux.Handle("/", handler)
+		handler = mux
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -97,11 +107,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// defaultAddr listens on loopback only: a development server is not for
+// the network, and local sign-in refuses to run anywhere else. $PORT (as
+// container platforms set it) means all interfaces.
 func defaultAddr() string {
 	if p := os.Getenv("PORT"); p != "" {
 		return ":" + p
 	}
-	return ":8080"
+	return "127.0.0.1:8080"
 }
 
 func displayAddr(a net.Addr) string {

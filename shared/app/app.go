@@ -11,12 +11,16 @@ import (
 	"github.com/partyfinder/partyfinder/functions/calendar"
 	"github.com/partyfinder/partyfinder/functions/conferences"
 	"github.com/partyfinder/partyfinder/functions/health"
+	"github.com/partyfinder/partyfinder/functions/me"
 	"github.com/partyfinder/partyfinder/functions/openapi"
 	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/functions/partydays"
+	"github.com/partyfinder/partyfinder/functions/swipe"
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/firebaseauth"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -28,6 +32,7 @@ type Store interface {
 	conference.Repository
 	party.Repository
 	party.Revisioner
+	attendee.Repository
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -41,10 +46,12 @@ const (
 	FnCalendar    = "calendar"
 	FnHealth      = "health"
 	FnOpenAPI     = "openapi"
+	FnSwipe       = "swipe"
+	FnMe          = "me"
 )
 
 // FunctionNames lists every HTTP function.
-var FunctionNames = []string{FnParties, FnConferences, FnPartyDays, FnCalendar, FnHealth, FnOpenAPI}
+var FunctionNames = []string{FnParties, FnConferences, FnPartyDays, FnCalendar, FnHealth, FnOpenAPI, FnSwipe, FnMe}
 
 // basePaths are where each function's resources live behind Firebase
 // Hosting. A function called on its own URL (https://parties-….run.app/)
@@ -52,6 +59,7 @@ var FunctionNames = []string{FnParties, FnConferences, FnPartyDays, FnCalendar, 
 var basePaths = map[string]string{
 	FnParties: "/api/parties", FnConferences: "/api/conferences", FnPartyDays: "/api/party-days",
 	FnCalendar: "/api/calendar", FnHealth: "/api/health", FnOpenAPI: "/api/openapi.yaml",
+	FnSwipe: "/api/swipe", FnMe: "/api/me",
 }
 
 // App holds the opened store, the feed cache and every function's handler.
@@ -82,20 +90,32 @@ func OpenStore(ctx context.Context, c Config) (Store, error) {
 	return nil, fmt.Errorf("unknown store %q", c.Store)
 }
 
+// Auth is how the functions that act for a user learn who that is.
+type Auth struct {
+	Verifier       httpapi.Verifier
+	CalendarSecret []byte // derives personal calendar tokens; nil disables them
+}
+
 // New builds the application over an opened store.
-func New(c Config, store Store) *App {
+func New(c Config, store Store, auth Auth) *App {
 	a := &App{Config: c, Store: store, Feed: feed.NewCache(store, feed.Options{Refresh: c.FeedRefresh})}
 	cal := feed.CalendarOptions{ProdID: "-//Partyfinder//Party feed//EN"}
 	if c.PublicURL != "" {
 		cal.BaseURL = c.PublicURL + "/parties"
 	}
+	erasures := me.NewErasures(store)
 	routes := map[string]http.Handler{
 		FnParties:     (&parties.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference, Calendar: cal}).Routes(),
 		FnConferences: (&conferences.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
 		FnPartyDays:   (&partydays.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference}).Routes(),
-		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
+		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal, Personal: &me.FeedServer{Store: store, Feed: a.Feed}}).Routes(),
 		FnHealth:      (&health.Handler{Version: c.Version, Checks: map[string]health.Pinger{"store": store}}).Routes(),
 		FnOpenAPI:     openapi.Routes(),
+		// Every request to these two is authenticated before it is routed,
+		// and refused when its token predates the user's erasure.
+		FnSwipe: httpapi.Authenticate(auth.Verifier, erasures.Wrap((&swipe.Handler{Store: store, Feed: a.Feed}).Routes())),
+		FnMe: httpapi.Authenticate(auth.Verifier, erasures.Wrap((&me.Handler{Store: store, Feed: a.Feed,
+			CalendarSecret: auth.CalendarSecret, PublicURL: c.PublicURL, Erasures: erasures}).Routes())),
 	}
 	origins := c.CORSOrigins
 	if c.Local {
@@ -173,5 +193,5 @@ func (l *Lazy) build(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(c, store), nil
+	return New(c, store, Auth{Verifier: firebaseauth.New(c.ProjectID), CalendarSecret: c.CalendarSecret}), nil
 }

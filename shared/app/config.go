@@ -32,6 +32,7 @@ type Config struct {
 	Version           string        // served by /api/health
 	FeedRefresh       time.Duration // how often cached snapshots are checked for changes
 	Local             bool          // serving on this machine: localhost origins, no HSTS
+	CalendarSecret    []byte        // derives personal calendar tokens; at least 32 bytes
 }
 
 // Env variable names, documented in README.
@@ -46,6 +47,7 @@ const (
 	EnvVersion           = "PARTYFINDER_VERSION"
 	EnvLogLevel          = "LOG_LEVEL"
 	EnvProject           = "GOOGLE_CLOUD_PROJECT"
+	EnvCalendarSecret    = "PARTYFINDER_CALENDAR_SECRET"
 )
 
 // DefaultDBPath is where the embedded store lives unless configured.
@@ -75,6 +77,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if getenv("K_SERVICE") != "" {
 			c.Store = StoreFirestore
 		}
+	}
+	if s := getenv(EnvCalendarSecret); s != "" {
+		if len(s) < 32 {
+			return c, fmt.Errorf("%s must be at least 32 characters (e.g. openssl rand -base64 32)", EnvCalendarSecret)
+		}
+		c.CalendarSecret = []byte(s)
 	}
 	if s := getenv(EnvFeedRefresh); s != "" {
 		d, err := time.ParseDuration(s)

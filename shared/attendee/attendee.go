@@ -164,6 +164,11 @@ type Repository interface {
 	UserByCalendarToken(ctx context.Context, tokenHash string) (string, error)
 
 	// DeleteUser erases the profile, swipes, saves and calendar token of a
-	// user. Deleting a user with no data is not an error.
+	// user, and records when it did (see ErasedAt). Deleting a user with no
+	// data is not an error.
 	DeleteUser(ctx context.Context, uid string) error
+	// ErasedAt returns when the user's data was last erased, or the zero
+	// time. Tokens issued before then are refused, so a client that kept an
+	// old token cannot quietly recreate what the user had erased.
+	ErasedAt(ctx context.Context, uid string) (time.Time, error)
 }

@@ -30,6 +30,29 @@ func (s *Store) userRef(uid string) *gfs.DocumentRef {
 	return s.client.Collection(s.prefix + usersCollection).Doc(uid)
 }
 
+func (s *Store) erasureRef(uid string) *gfs.DocumentRef {
+	return s.client.Collection(s.prefix + erasuresCollection).Doc(uid)
+}
+
+// ErasedAt returns when the user's data was last erased, or the zero time.
+func (s *Store) ErasedAt(ctx context.Context, uid string) (time.Time, error) {
+	if !validDocID(uid) {
+		return time.Time{}, nil
+	}
+	snap, err := s.erasureRef(uid).Get(ctx)
+	if isNotFound(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("erased at %s: %w", uid, translate(err))
+	}
+	var d erasureDoc
+	if err := snap.DataTo(&d); err != nil {
+		return time.Time{}, fmt.Errorf("decode erasure of %s: %w", uid, err)
+	}
+	return d.At.UTC(), nil
+}
+
 func (s *Store) tokenRef(hash string) *gfs.DocumentRef {
 	return s.client.Collection(s.prefix + calendarTokensCollection).Doc(hash)
 }
@@ -319,6 +342,11 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 	}
 	if !validDocID(uid) {
 		return nil // no document can have this id
+	}
+	// The erasure is recorded first: should a later step fail, tokens from
+	// before it are already refused and the retry finishes the job.
+	if _, err := s.erasureRef(uid).Set(ctx, erasureDoc{At: storedTime(s.now())}); err != nil {
+		return fmt.Errorf("delete user %s: %w", uid, translate(err))
 	}
 	user := s.userRef(uid)
 	for _, sub := range []string{swipesCollection, savesCollection} {

@@ -18,7 +18,13 @@ const (
 	swipesCollection         = "swipes"         // users/{uid}/swipes/{partyId}
 	savesCollection          = "saves"          // users/{uid}/saves/{partyId}
 	calendarTokensCollection = "calendarTokens" // calendarTokens/{tokenHash}
+	erasuresCollection       = "erasures"       // erasures/{uid}: when the user's data was last erased
 )
+
+// erasureDoc records an erasure; server-only, like calendar tokens.
+type erasureDoc struct {
+	At time.Time `firestore:"at"`
+}
 
 // profileDoc holds the fields of users/{uid} a profile is made of. The
 // first five are the ones firestore.rules lets the user write themselves;

@@ -270,7 +270,9 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 				return fmt.Errorf("%s: %w", table, err)
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `INSERT INTO erasures (uid, at) VALUES (?, ?)
+			ON CONFLICT (uid) DO UPDATE SET at = excluded.at`, uid, s.nowUTC().UnixNano())
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", uid, err)
@@ -340,4 +342,17 @@ func checkToken(uid string, generation int64, hash string) error {
 		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "required", Message: "is required"})
 	}
 	return apperr.Fields("invalid calendar token", fs)
+}
+
+// ErasedAt returns when the user's data was last erased, or the zero time.
+func (s *Store) ErasedAt(ctx context.Context, uid string) (time.Time, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT at FROM erasures WHERE uid = ?`, uid).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("erased at %s: %w", uid, err)
+	}
+	return time.Unix(0, at).UTC(), nil
 }

@@ -207,6 +207,13 @@ CREATE TABLE calendar_tokens (
 	generation INTEGER NOT NULL CHECK (generation > 0)
 ) STRICT;
 `,
+	// 3: when each user's data was last erased.
+	`
+CREATE TABLE erasures (
+	uid TEXT PRIMARY KEY,
+	at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

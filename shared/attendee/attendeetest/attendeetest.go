@@ -688,8 +688,19 @@ func testDeleteUser(t *testing.T, s attendee.Repository) {
 	bobProfile := mustProfile(t, ctx, s, "bob")
 	bobSwipes, bobSaves := mustSwipes(t, ctx, s, "bob"), mustSaves(t, ctx, s, "bob")
 
+	if at, err := s.ErasedAt(ctx, "ada"); err != nil || !at.IsZero() {
+		t.Fatalf("ErasedAt before any erasure = %v, %v; want the zero time", at, err)
+	}
+	before := time.Now().Add(-time.Second)
 	if err := s.DeleteUser(ctx, "ada"); err != nil {
 		t.Fatalf("DeleteUser(ada): %v", err)
+	}
+	// The erasure is remembered, so tokens issued before it can be refused.
+	if at, err := s.ErasedAt(ctx, "ada"); err != nil || !at.After(before) || at.After(time.Now().Add(time.Second)) {
+		t.Errorf("ErasedAt(ada) = %v, %v; want the time of the erasure", at, err)
+	}
+	if at, err := s.ErasedAt(ctx, "bob"); err != nil || !at.IsZero() {
+		t.Errorf("ErasedAt(bob) = %v, %v; bob was never erased", at, err)
 	}
 	_, err := s.Profile(ctx, "ada")
 	assertKind(t, "Profile after DeleteUser", err, apperr.NotFound)
