@@ -23,9 +23,9 @@ func TestBuild(t *testing.T) {
 		p("late", at(20, 22, 0), at(21, 2, 0), party.Published), // runs past midnight: still the 20th
 		p("mixer", at(20, 18, 0), at(20, 20, 0), party.Published),
 		p("dinner", at(20, 19, 30), at(20, 21, 0), party.Published), // clashes with mixer
-		p("gone", at(20, 20, 0), at(20, 23, 0), party.Cancelled),   // cancelled: no clash, no time
-		p("open", at(21, 12, 0), time.Time{}, party.Published),     // open-ended: 12:00-14:00 planned
-		p("lunch", at(21, 13, 0), at(21, 14, 0), party.Published),  // clashes with open
+		p("gone", at(20, 20, 0), at(20, 23, 0), party.Cancelled),    // cancelled: no clash, no time
+		p("open", at(21, 12, 0), time.Time{}, party.Published),      // open-ended: 12:00-14:00 planned
+		p("lunch", at(21, 13, 0), at(21, 14, 0), party.Published),   // clashes with open
 		p("evening", at(21, 19, 0), at(21, 22, 0), party.Published),
 	}
 	days := Build(parties, berlin)
