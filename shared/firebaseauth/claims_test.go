@@ -3,8 +3,10 @@ package firebaseauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,21 @@ func TestClientRetriedAfterFailure(t *testing.T) {
 	now = now.Add(retryAfter)
 	if _, err := v.Verify(ctx, "x.y.z"); !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("after the backoff: err = %v, want Unauthorized", err)
+	}
+}
+
+// A verifier that cannot tell which project's tokens to accept is a setup
+// problem (503 and a logged hint), not every caller's fault (401).
+func TestNoProjectIsUnavailable(t *testing.T) {
+	t.Setenv(EnvEmulatorHost, "127.0.0.1:1") // no credentials needed; nothing is dialled
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
+	t.Setenv("GCLOUD_PROJECT", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
+	_, err := New("").Verify(context.Background(), "x.y.z")
+	if !apperr.Is(err, apperr.Unavailable) || !errors.Is(err, errNoProject) {
+		t.Fatalf("err = %v, want Unavailable for the missing project id", err)
+	}
+	if h := hint(err); !strings.Contains(h, "GOOGLE_CLOUD_PROJECT") {
+		t.Errorf("hint %q does not say what to set", h)
 	}
 }

@@ -7,6 +7,7 @@ package firebaseauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -139,11 +140,27 @@ func newClient(ctx context.Context, projectID string) (*auth.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Auth(ctx)
+	c, err := app.Auth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Without a project id the client builds but rejects every token, which
+	// would read as 401s for everyone. An empty token is refused as invalid
+	// by a well-configured client, locally; anything else is the setup.
+	if _, err := c.VerifyIDToken(ctx, ""); !auth.IsIDTokenInvalid(err) {
+		return nil, fmt.Errorf("%w: %w", errNoProject, err)
+	}
+	return c, nil
 }
+
+// errNoProject marks a client that cannot tell which project's tokens to accept.
+var errNoProject = errors.New("no Firebase project id")
 
 // hint tells an operator what to do about a client construction failure.
 func hint(err error) string {
+	if errors.Is(err, errNoProject) {
+		return "set GOOGLE_CLOUD_PROJECT to the Firebase project id (demo-party for the emulator)"
+	}
 	if strings.Contains(err.Error(), "could not find default credentials") {
 		return "set " + EnvEmulatorHost + "=127.0.0.1:9099 to use the Auth emulator, or provide " +
 			"Application Default Credentials (gcloud auth application-default login; on Cloud Run the " +
