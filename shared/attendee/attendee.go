@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/party"
 )
 
 // Persona is the kind of professional an attendee is.
@@ -171,4 +172,44 @@ type Repository interface {
 	// time. Tokens issued before then are refused, so a client that kept an
 	// old token cannot quietly recreate what the user had erased.
 	ErasedAt(ctx context.Context, uid string) (time.Time, error)
+}
+
+// Validate checks a swipe before it is stored.
+func (s Swipe) Validate() error {
+	fs := checkIDs(s.UID, s.PartyID)
+	switch s.Action {
+	case Like, Pass, Interested:
+	default:
+		fs = append(fs, apperr.FieldError{Field: "action", Code: "enum", Message: "must be like, pass or interested"})
+	}
+	return apperr.Fields("invalid swipe", fs)
+}
+
+// Validate checks a save before it is stored.
+func (s Save) Validate() error { return apperr.Fields("invalid save", checkIDs(s.UID, s.PartyID)) }
+
+// ValidateToken checks a calendar token record before it is stored.
+func ValidateToken(uid string, generation int64, tokenHash string) error {
+	var fs []apperr.FieldError
+	if uid == "" {
+		fs = append(fs, apperr.FieldError{Field: "uid", Code: "required", Message: "is required"})
+	}
+	if generation < 1 {
+		fs = append(fs, apperr.FieldError{Field: "generation", Code: "range", Message: "must be at least 1"})
+	}
+	if tokenHash == "" {
+		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "required", Message: "is required"})
+	}
+	return apperr.Fields("invalid calendar token", fs)
+}
+
+func checkIDs(uid, partyID string) []apperr.FieldError {
+	var fs []apperr.FieldError
+	if uid == "" {
+		fs = append(fs, apperr.FieldError{Field: "uid", Code: "required", Message: "is required"})
+	}
+	if !party.ValidID(partyID) {
+		fs = append(fs, apperr.FieldError{Field: "partyId", Code: "format", Message: "must be a party id"})
+	}
+	return fs
 }

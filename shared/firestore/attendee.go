@@ -16,7 +16,6 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
-	"github.com/partyfinder/partyfinder/shared/party"
 )
 
 // The Store keeps attendee data too; see attendee_documents.go for the layout.
@@ -481,52 +480,48 @@ func checkUID(uid string) error {
 	return nil
 }
 
+// checkSwipe adds what Firestore cannot store to the domain's checks.
 func checkSwipe(sw attendee.Swipe) error {
-	fs := checkIDs(sw.UID, sw.PartyID)
-	switch sw.Action {
-	case attendee.Like, attendee.Pass, attendee.Interested:
-	default:
-		fs = append(fs, apperr.FieldError{Field: "action", Code: "enum", Message: "must be like, pass or interested"})
-	}
-	if sw.At.After(maxTimestamp) {
-		fs = append(fs, apperr.FieldError{Field: "at", Code: "range", Message: "must be before the year 10000"})
-	}
-	return apperr.Fields("invalid swipe", fs)
+	return withStorable(sw.Validate(), sw.UID, sw.At)
 }
 
+// checkSave adds what Firestore cannot store to the domain's checks.
 func checkSave(sv attendee.Save) error {
-	fs := checkIDs(sv.UID, sv.PartyID)
-	if sv.At.After(maxTimestamp) {
-		fs = append(fs, apperr.FieldError{Field: "at", Code: "range", Message: "must be before the year 10000"})
-	}
-	return apperr.Fields("invalid save", fs)
+	return withStorable(sv.Validate(), sv.UID, sv.At)
 }
 
-func checkIDs(uid, partyID string) []apperr.FieldError {
-	var fs []apperr.FieldError
-	if err := checkUID(uid); err != nil {
-		e, _ := apperr.As(err)
-		fs = append(fs, e.Fields...)
-	}
-	if !party.ValidID(partyID) {
-		fs = append(fs, apperr.FieldError{Field: "partyId", Code: "format", Message: "must be a party id"})
-	}
-	return fs
-}
-
+// checkToken adds what Firestore cannot store to the domain's checks.
 func checkToken(uid string, generation int64, hash string) error {
-	var fs []apperr.FieldError
-	if err := checkUID(uid); err != nil {
-		e, _ := apperr.As(err)
-		fs = append(fs, e.Fields...)
+	err := attendee.ValidateToken(uid, generation, hash)
+	if hash != "" && !validDocID(hash) {
+		err = addField(err, apperr.FieldError{Field: "tokenHash", Code: "format", Message: "cannot name a document"})
 	}
-	if generation < 1 {
-		fs = append(fs, apperr.FieldError{Field: "generation", Code: "range", Message: "must be at least 1"})
+	return withStorable(err, uid, time.Time{})
+}
+
+// withStorable adds the problems of a uid that cannot name a document and
+// a time past Firestore's range to err's field errors.
+func withStorable(err error, uid string, at time.Time) error {
+	if uid != "" {
+		if uerr := checkUID(uid); uerr != nil {
+			e, _ := apperr.As(uerr)
+			for _, f := range e.Fields {
+				err = addField(err, f)
+			}
+		}
 	}
-	if hash == "" {
-		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "required", Message: "is required"})
-	} else if !validDocID(hash) {
-		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "format", Message: "cannot name a document"})
+	if at.After(maxTimestamp) {
+		err = addField(err, apperr.FieldError{Field: "at", Code: "range", Message: "must be before the year 10000"})
 	}
-	return apperr.Fields("invalid calendar token", fs)
+	return err
+}
+
+func addField(err error, f apperr.FieldError) error {
+	if e, ok := apperr.As(err); ok {
+		return &apperr.Error{Kind: e.Kind, Message: e.Message, Fields: append(e.Fields, f)}
+	}
+	if err != nil {
+		return err
+	}
+	return &apperr.Error{Kind: apperr.Invalid, Message: "invalid " + f.Field, Fields: []apperr.FieldError{f}}
 }

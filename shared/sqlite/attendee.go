@@ -9,7 +9,6 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
-	"github.com/partyfinder/partyfinder/shared/party"
 )
 
 // The Store keeps attendee data in the same file as the parties they swipe.
@@ -76,7 +75,7 @@ func (s *Store) SaveProfile(ctx context.Context, p attendee.Profile) (attendee.P
 // swipe without a time is stamped now. Invalid if the uid is empty, the
 // party id malformed or the action unknown.
 func (s *Store) RecordSwipe(ctx context.Context, sw attendee.Swipe) (attendee.SwipeResult, error) {
-	if err := checkSwipe(sw); err != nil {
+	if err := sw.Validate(); err != nil {
 		return attendee.SwipeResult{}, fmt.Errorf("record swipe: %w", err)
 	}
 	sw.At = s.stamp(sw.At)
@@ -141,7 +140,7 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 // original time is kept). A save without a time is stamped now. Invalid if
 // the uid is empty or the party id malformed.
 func (s *Store) AddSave(ctx context.Context, sv attendee.Save) (bool, error) {
-	if err := checkSave(sv); err != nil {
+	if err := sv.Validate(); err != nil {
 		return false, fmt.Errorf("add save: %w", err)
 	}
 	at, err := nanos("at", s.stamp(sv.At))
@@ -218,7 +217,7 @@ func (s *Store) CalendarToken(ctx context.Context, uid string) (int64, string, e
 // or hash is empty or the generation not positive; Conflict if another user
 // holds the hash.
 func (s *Store) SetCalendarToken(ctx context.Context, uid string, generation int64, tokenHash string) error {
-	if err := checkToken(uid, generation, tokenHash); err != nil {
+	if err := attendee.ValidateToken(uid, generation, tokenHash); err != nil {
 		return fmt.Errorf("set calendar token: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -303,45 +302,6 @@ func (s *Store) stamp(t time.Time) time.Time {
 		return s.nowUTC()
 	}
 	return t.UTC().Round(0)
-}
-
-func checkSwipe(sw attendee.Swipe) error {
-	fs := checkIDs(sw.UID, sw.PartyID)
-	switch sw.Action {
-	case attendee.Like, attendee.Pass, attendee.Interested:
-	default:
-		fs = append(fs, apperr.FieldError{Field: "action", Code: "enum", Message: "must be like, pass or interested"})
-	}
-	return apperr.Fields("invalid swipe", fs)
-}
-
-func checkSave(sv attendee.Save) error {
-	return apperr.Fields("invalid save", checkIDs(sv.UID, sv.PartyID))
-}
-
-func checkIDs(uid, partyID string) []apperr.FieldError {
-	var fs []apperr.FieldError
-	if uid == "" {
-		fs = append(fs, apperr.FieldError{Field: "uid", Code: "required", Message: "is required"})
-	}
-	if !party.ValidID(partyID) {
-		fs = append(fs, apperr.FieldError{Field: "partyId", Code: "format", Message: "must be a party id"})
-	}
-	return fs
-}
-
-func checkToken(uid string, generation int64, hash string) error {
-	var fs []apperr.FieldError
-	if uid == "" {
-		fs = append(fs, apperr.FieldError{Field: "uid", Code: "required", Message: "is required"})
-	}
-	if generation < 1 {
-		fs = append(fs, apperr.FieldError{Field: "generation", Code: "range", Message: "must be at least 1"})
-	}
-	if hash == "" {
-		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "required", Message: "is required"})
-	}
-	return apperr.Fields("invalid calendar token", fs)
 }
 
 // ErasedAt returns when the user's data was last erased, or the zero time.
