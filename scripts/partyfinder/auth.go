@@ -31,7 +31,11 @@ func localAuth(cfg app.Config, addr string, out io.Writer) (app.Auth, *devauth.A
 		auth.CalendarSecret = secret
 	}
 	if os.Getenv("FIREBASE_AUTH_EMULATOR_HOST") != "" || cfg.Store == app.StoreFirestore && os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-		auth.Verifier = firebaseauth.New(cfg.ProjectID)
+		project := cfg.ProjectID
+		if project == "" && os.Getenv(firebaseauth.EnvEmulatorHost) != "" {
+			project = "demo-party" // the emulator's project in every local setup here
+		}
+		auth.Verifier = firebaseauth.New(project)
 		fmt.Fprintln(out, "sign-in: Firebase Auth", emulatorNote())
 		return auth, nil, nil
 	}
