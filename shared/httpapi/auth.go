@@ -40,6 +40,12 @@ var (
 // token"; why a token failed goes to the log.
 func Authenticate(v Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			// CORS preflights never carry credentials; the router answers
+			// them with the path's methods and nothing else.
+			next.ServeHTTP(w, r)
+			return
+		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header()["Www-Authenticate"] = hChallenge

@@ -204,3 +204,17 @@ func TestAuthenticatePassesRequestContext(t *testing.T) {
 		t.Errorf("status %d, verifier saw context value %v", rec.Code, got)
 	}
 }
+
+func TestAuthenticateLetsPreflightsThrough(t *testing.T) {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodGet, "/api/me", func(w http.ResponseWriter, r *http.Request) { t.Error("handler reached by OPTIONS") })
+	h := httpapi.Authenticate(verifierFunc(func(context.Context, string) (identity.Identity, error) {
+		t.Error("a preflight was verified")
+		return identity.Identity{}, nil
+	}), rt)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/api/me", nil))
+	if rec.Code != http.StatusNoContent || rec.Header().Get("Allow") == "" {
+		t.Errorf("OPTIONS = %d Allow %q, want 204 with the path's methods", rec.Code, rec.Header().Get("Allow"))
+	}
+}

@@ -30,8 +30,8 @@ type Options struct {
 }
 
 // Chain wraps h with the cross-cutting concerns every function shares, in
-// this order from the outside in: panic recovery, request id, tracing,
-// logging, security headers, CORS (answering OPTIONS), body limit, deadline.
+// this order from the outside in: panic recovery, request id and deadline,
+// tracing, logging, security headers, CORS, body limit.
 func Chain(h http.Handler, o Options) http.Handler {
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
@@ -39,7 +39,6 @@ func Chain(h http.Handler, o Options) http.Handler {
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
 	}
-	h = withDeadline(h, o.Timeout)
 	h = withBodyLimit(h, o.MaxBody)
 	h = o.CORS.wrap(h)
 	h = withSecurityHeaders(h, o.HSTS)
@@ -50,7 +49,7 @@ func Chain(h http.Handler, o Options) http.Handler {
 				return r.Method + " " + r.URL.Path
 			}))
 	}
-	h = withRequestID(h)
+	h = withRequestContext(h, o.Timeout)
 	return withRecovery(h)
 }
 
@@ -70,16 +69,19 @@ func withRecovery(next http.Handler) http.Handler {
 	})
 }
 
-// withRequestID takes a sane X-Request-Id from the caller or makes one, puts
-// it into the context (and so into every log line) and echoes it.
-func withRequestID(next http.Handler) http.Handler {
+// withRequestContext takes a sane X-Request-Id from the caller or makes one,
+// puts it into the context (and so into every log line), echoes it, and
+// gives the request its deadline: one derived request, not one per concern.
+func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !saneID(id) {
 			id = requestIDPrefix + strconv.FormatUint(requestSeq.Add(1), 36)
 		}
 		w.Header()["X-Request-Id"] = []string{id}
-		next.ServeHTTP(w, r.WithContext(telemetry.WithRequestID(r.Context(), id)))
+		ctx, cancel := context.WithTimeout(telemetry.WithRequestID(r.Context(), id), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -209,14 +211,6 @@ func withBodyLimit(next http.Handler, limit int64) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-func withDeadline(next http.Handler, d time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -15,15 +15,21 @@ import (
 type Router struct {
 	mux     *http.ServeMux
 	methods []string
+	static  map[string]http.HandlerFunc // "METHOD /path" of routes without wildcards
 }
 
 // NewRouter returns an empty router.
-func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+func NewRouter() *Router {
+	return &Router{mux: http.NewServeMux(), static: map[string]http.HandlerFunc{}}
+}
 
 // Handle registers h for method and path, e.g. Handle("GET", "/api/parties/{id}", h).
 // GET routes answer HEAD too.
 func (rt *Router) Handle(method, path string, h http.HandlerFunc) {
 	rt.mux.HandleFunc(method+" "+path, h)
+	if !strings.Contains(path, "{") {
+		rt.static[method+" "+path] = h
+	}
 	if !slices.Contains(rt.methods, method) {
 		rt.methods = append(rt.methods, method)
 	}
@@ -33,6 +39,15 @@ func (rt *Router) Handle(method, path string, h http.HandlerFunc) {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
 		r.URL.Path = strings.TrimRight(r.URL.Path, "/")
+	}
+	// Fixed paths (the feed among them) skip pattern matching.
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h, ok := rt.static[method+" "+r.URL.Path]; ok {
+		h(w, r)
+		return
 	}
 	if r.Method != http.MethodOptions {
 		if _, pattern := rt.mux.Handler(r); pattern != "" {
