@@ -48,15 +48,16 @@ func main() {
 
 // config is the command line.
 type config struct {
-	load    loadOptions
-	starts  int
-	pin     bool
-	micro   bool
-	write   bool
-	only    string // comma-separated shape names; "" for all
-	profile string // directory for CPU profiles of an in-process server; "" for none
-	rounds  int    // alternating full feed / ceiling saturation rounds
-	keep    bool   // keep the temporary directory (database, binary, captured response)
+	load      loadOptions
+	starts    int
+	pin       bool
+	micro     bool
+	write     bool
+	only      string        // comma-separated shape names; "" for all
+	profile   string        // directory for CPU profiles of an in-process server; "" for none
+	rounds    int           // alternating full feed / ceiling saturation rounds
+	roundTime time.Duration // length of each run in those rounds
+	keep      bool          // keep the temporary directory (database, binary, captured response)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -68,7 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.load.Rate, "rate", 1000, "requests per second of the latency runs")
 	fs.IntVar(&c.load.Connections, "connections", 32, "busy connections of the saturation runs")
 	fs.IntVar(&c.starts, "starts", 5, "server starts to take the median of")
-	fs.IntVar(&c.rounds, "rounds", 5, "alternating full feed / ceiling saturation rounds for the ceiling comparison")
+	fs.IntVar(&c.rounds, "rounds", 10, "alternating full feed / ceiling saturation rounds for the ceiling comparison")
+	fs.DurationVar(&c.roundTime, "round-time", 2*time.Second, "length of each saturation run in the ceiling comparison")
 	fs.BoolVar(&c.pin, "pin", true, "pin servers to CPU 0 and the load generators to CPU 1 (needs taskset and 2 CPUs)")
 	wrkFlag := fs.Bool("wrk", true, "use wrk for saturation when it is installed (else vegeta)")
 	fs.BoolVar(&c.micro, "micro", true, "also run the Go micro-benchmarks of shared/feed, shared/ics and shared/sqlite")

@@ -174,16 +174,27 @@ func pinnedCPU(o loadOptions) string {
 	return serverCPU
 }
 
-// compareCeiling alternates saturation runs of the full feed and the
-// ceiling, so that background load on the shared machine hits both alike;
-// the comparison uses the median of each.
+// compareCeiling alternates short saturation runs of the full feed and the
+// ceiling, in the order feed, ceiling, ceiling, feed, ... so that drift in
+// the shared machine's speed falls on both alike. Each round pairs two
+// neighbouring runs; the comparison uses the median of the pairs' ratios.
 func compareCeiling(ctx context.Context, stdout io.Writer, feed, ceil shape, cfg config) ([2][]round, error) {
 	var out [2][]round
-	d := max(cfg.load.Duration/2, time.Second)
+	d := cfg.roundTime
 	for i := range cfg.rounds {
 		waitQuiet(stdout, "ceiling comparison")
 		step(stdout, "ceiling comparison round %d of %d: %s each", i+1, cfg.rounds, d)
-		for j, s := range []shape{feed, ceil} {
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, j := range order {
+			s := []shape{feed, ceil}[j]
+			// A moment of load first: the first run after the idle quiet
+			// check was measurably slower, for whichever server came first.
+			if _, err := saturate(ctx, s, cfg.load, time.Second); err != nil {
+				return out, err
+			}
 			sat, u, _, err := quietly(stdout, s, cfg.load, func() (saturation, error) { return saturate(ctx, s, cfg.load, d) })
 			if err != nil {
 				return out, err
