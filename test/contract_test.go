@@ -137,7 +137,8 @@ func (c *contract) check(t testing.TB, req *http.Request, res *result, strict bo
 	if strict && err != nil {
 		t.Errorf("contract: %s %s is meant to be well-formed but the contract has no such operation: %v", req.Method, req.URL.RequestURI(), err)
 	}
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, SkipSettingDefaults: true}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, SkipSettingDefaults: true,
+		AuthenticationFunc: bearerOnly}
 	reqIn := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	if strict && err == nil {
 		if verr := openapi3filter.ValidateRequest(ctx, reqIn); verr != nil {
@@ -195,6 +196,20 @@ func (c *contract) check(t testing.TB, req *http.Request, res *result, strict bo
 		c.exercised[route.Operation.OperationID] = true
 		c.mu.Unlock()
 	}
+}
+
+// bearerOnly checks what the contract can know of a well-formed request's
+// credentials: an Authorization header of the bearer scheme. Whether the
+// token is any good is the server's to decide, and the tests' to check.
+func bearerOnly(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecurityScheme == nil || in.SecurityScheme.Type != "http" || !strings.EqualFold(in.SecurityScheme.Scheme, "bearer") {
+		return fmt.Errorf("security scheme %s is not the http bearer scheme the tests know", in.SecuritySchemeName)
+	}
+	scheme, token, ok := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return errors.New("no Authorization: Bearer header")
+	}
+	return nil
 }
 
 // asOperation returns the request input re-pointed at a one-response

@@ -238,7 +238,7 @@ func TestHEAD(t *testing.T) {
 
 // checkProblem checks an error response is a problem document a client can
 // act on, and returns it.
-func checkProblem(t *testing.T, r *result, status int, code, what string) problem {
+func checkProblem(t testing.TB, r *result, status int, code, what string) problem {
 	t.Helper()
 	if r.Status != status {
 		t.Errorf("%s: status %d, want %d; body %.300s", what, r.Status, status, r.Body)

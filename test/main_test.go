@@ -1,6 +1,10 @@
 // Package blackbox_test drives the real local server (scripts/partyfinder)
 // over HTTP, the way the frontend and calendar apps use it, and checks
 // every response it receives against the OpenAPI contract.
+//
+// Most tests share one server with local dev sign-in. The security tests
+// also start the same command verifying Firebase ID tokens with the Auth
+// emulator, when FIREBASE_AUTH_EMULATOR_HOST names one (scripts/test).
 package blackbox_test
 
 import (
@@ -61,6 +65,12 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	if err := stopFirebaseServer(code != 0); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox: stopping the server on the Auth emulator:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	if err := shared.stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "blackbox: stopping the server:", err)
 		if code == 0 {
@@ -102,6 +112,7 @@ func findRepoRoot() (string, error) {
 // server is one running partyfinder process.
 type server struct {
 	base string // e.g. http://127.0.0.1:41234
+	db   string // its SQLite file; the dev sign-in key lives beside it
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // its exit status, once done
@@ -113,17 +124,24 @@ type server struct {
 const servingPrefix = "partyfinder serving sqlite store on "
 
 // startServer runs `partyfinder serve` on the SQLite file db, on a free
-// port, and waits until /api/health answers 200.
+// port, and waits until /api/health answers 200. Users sign in with local
+// dev sign-in (POST /api/dev/signin).
 func startServer(db string, extraArgs ...string) (*server, error) {
+	return startServerEnv(db, nil, extraArgs...)
+}
+
+// startServerEnv is startServer with variables added to the server's
+// environment (serverEnv), e.g. the Auth emulator's address.
+func startServerEnv(db string, env []string, extraArgs ...string) (*server, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, extraArgs...)
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = repoRoot
-	cmd.Env = serverEnv()
+	cmd.Env = append(serverEnv(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, done: make(chan struct{})}
+	s := &server{db: db, cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{s}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
@@ -171,13 +189,17 @@ func startServer(db string, extraArgs ...string) (*server, error) {
 }
 
 // serverEnv is this process's environment without the settings that would
-// point the server elsewhere than its own SQLite file.
+// point the server elsewhere than its own SQLite file, or make it verify
+// tokens with the Auth emulator instead of local dev sign-in (scripts/test
+// exports the emulator's address for the suites that want it).
 func serverEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "PARTYFINDER_") || k == "K_SERVICE" || k == "K_REVISION" ||
-			k == "FUNCTION_TARGET" || k == "PORT" || k == "LOG_LEVEL" {
+			k == "FUNCTION_TARGET" || k == "PORT" || k == "LOG_LEVEL" ||
+			k == "FIREBASE_AUTH_EMULATOR_HOST" || k == "FIRESTORE_EMULATOR_HOST" ||
+			k == "GOOGLE_CLOUD_PROJECT" || k == "GCLOUD_PROJECT" {
 			continue
 		}
 		env = append(env, kv)
