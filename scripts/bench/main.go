@@ -7,10 +7,14 @@
 // prints a markdown report and rewrites the generated part of
 // docs/PERFORMANCE.md.
 //
-//	go run ./scripts/bench                   # the full run, about four minutes
-//	go run ./scripts/bench -duration 3s -micro=false -write=false   # a quick look
+//	go run ./scripts/bench                   # the full run, five minutes or more on a busy machine
+//	go run ./scripts/bench -duration 3s -rounds 4 -micro=false -write=false   # a quick look
+//	go run ./scripts/bench -shapes feed-gzip -profile /tmp/prof                # plus CPU and allocation profiles
 //
-// It only ever talks to 127.0.0.1 and stops by itself.
+// scripts/bench.sh does the same after installing wrk where it can. The
+// machine is shared: the benchmark waits for other work to calm down and
+// repeats runs it disturbed (see quiet.go). It only ever talks to
+// 127.0.0.1 and stops by itself.
 package main
 
 import (
@@ -77,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.write, "write", true, "rewrite the generated part of docs/PERFORMANCE.md")
 	fs.StringVar(&c.only, "shapes", "", "measure only these shapes (comma-separated names)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory with the database, the server binary and the captured feed response")
-	fs.StringVar(&c.profile, "profile", "", "after the run, write CPU profiles of an in-process server under load into this directory")
+	fs.StringVar(&c.profile, "profile", "", "after the run, write CPU profiles of an in-process server under load, and an allocation profile of the full feed's handlers, into this directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
