@@ -54,7 +54,12 @@ func (h *Handler) issueLink(w http.ResponseWriter, r *http.Request, id identity.
 	if gen == 0 || rotate {
 		gen++
 	}
-	token := attendee.CalendarToken(h.CalendarSecret, id.UID, gen)
+	erased, err := h.Store.ErasedAt(ctx, id.UID)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	token := attendee.CalendarToken(h.CalendarSecret, id.UID, erased, gen)
 	// Also when the stored hash is from another server secret: the link
 	// shown must be the one that works.
 	if want := attendee.HashToken(token); want != hash {
@@ -90,7 +95,7 @@ func (h *Handler) baseURL(r *http.Request) string {
 // (calendar apps cannot send one); the token in the URL is the secret.
 type FeedServer struct {
 	Store attendee.Repository
-	Feed  *feed.Cache
+	Views *Views
 }
 
 // Serve answers GET /api/calendar/u/{token}.ics with the user's saved
@@ -98,9 +103,8 @@ type FeedServer struct {
 func (s *FeedServer) Serve(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	token, isICS := strings.CutSuffix(file, ".ics")
-	notFound := apperr.New(apperr.NotFound, "no such calendar")
 	if !isICS || !attendee.ValidTokenShape(token) {
-		httpapi.Error(w, r, notFound)
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such calendar"))
 		return
 	}
 	ctx := r.Context()
@@ -109,21 +113,15 @@ func (s *FeedServer) Serve(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	body, err := personalCalendar(ctx, s.Store, s.Feed, uid)
+	resp, err := s.Views.Calendar(ctx, uid)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	resp := httpapi.NewResponse(feed.ContentICS, "private, no-cache", body)
-	resp.ContentDisposition = `inline; filename="partyfinder.ics"`
 	resp.Serve(w, r)
 }
 
-func personalCalendar(ctx context.Context, store attendee.Repository, c *feed.Cache, uid string) ([]byte, error) {
-	ss, _, err := savedParties(ctx, store, c, uid)
-	if err != nil {
-		return nil, err
-	}
+func personalCalendar(ctx context.Context, c *feed.Cache, ss []saved) ([]byte, error) {
 	// One time zone per file: that of the conference with most saves.
 	// Other conferences' parties are still at their true instants.
 	counts := map[string]int{}

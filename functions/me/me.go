@@ -30,6 +30,7 @@ type Handler struct {
 	CalendarSecret []byte // nil: personal calendar links are not configured
 	PublicURL      string // base URL of calendar links; else taken from the request
 	Erasures       *Erasures
+	Views          *Views
 	Now            func() time.Time
 }
 

@@ -117,6 +117,7 @@ func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request, id identity.I
 		return
 	}
 	h.Erasures.forget(id.UID)
+	h.Views.forget(id.UID)
 	httpapi.JSON(w, http.StatusOK, map[string]any{
 		"success": true,
 		"message": "Your profile, swipes, saves and calendar link are erased. Anonymous, aggregated statistics remain.",

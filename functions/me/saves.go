@@ -61,14 +61,18 @@ func before(a, b party.Party) bool {
 	return a.ID < b.ID
 }
 
-// listSaves answers with the saved parties' pre-encoded JSON, each opened
-// up to add when it was saved: nothing is re-encoded.
 func (h *Handler) listSaves(w http.ResponseWriter, r *http.Request, id identity.Identity) {
-	ss, gone, err := savedParties(r.Context(), h.Store, h.Feed, id.UID)
+	resp, err := h.Views.List(r.Context(), id.UID)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
+	resp.Serve(w, r)
+}
+
+// listResponse renders the saved parties from their pre-encoded JSON, each
+// opened up to add when it was saved: nothing is re-encoded.
+func listResponse(ss []saved, gone int) *httpapi.Response {
 	var buf bytes.Buffer
 	buf.WriteString(`{"success":true,"data":[`)
 	cancelled := 0
@@ -84,9 +88,7 @@ func (h *Handler) listSaves(w http.ResponseWriter, r *http.Request, id identity.
 		buf.Write(s.Entry.JSON[1:])
 	}
 	buf.WriteString(`],"meta":{"count":` + strconv.Itoa(len(ss)) + `,"cancelled":` + strconv.Itoa(cancelled) + `,"unavailable":` + strconv.Itoa(gone) + `}}`)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, _ = w.Write(buf.Bytes())
+	return httpapi.NewResponse("application/json", "private, no-cache", buf.Bytes())
 }
 
 func (h *Handler) addSave(w http.ResponseWriter, r *http.Request, id identity.Identity) {

@@ -104,18 +104,19 @@ func New(c Config, store Store, auth Auth) *App {
 		cal.BaseURL = c.PublicURL + "/parties"
 	}
 	erasures := me.NewErasures(store)
+	views := me.NewViews(store, a.Feed)
 	routes := map[string]http.Handler{
 		FnParties:     (&parties.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference, Calendar: cal}).Routes(),
 		FnConferences: (&conferences.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
 		FnPartyDays:   (&partydays.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference}).Routes(),
-		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal, Personal: &me.FeedServer{Store: store, Feed: a.Feed}}).Routes(),
+		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal, Personal: &me.FeedServer{Store: store, Views: views}}).Routes(),
 		FnHealth:      (&health.Handler{Version: c.Version, Checks: map[string]health.Pinger{"store": store}}).Routes(),
 		FnOpenAPI:     openapi.Routes(),
 		// Every request to these two is authenticated before it is routed,
 		// and refused when its token predates the user's erasure.
 		FnSwipe: httpapi.Authenticate(auth.Verifier, erasures.Wrap((&swipe.Handler{Store: store, Feed: a.Feed}).Routes())),
 		FnMe: httpapi.Authenticate(auth.Verifier, erasures.Wrap((&me.Handler{Store: store, Feed: a.Feed,
-			CalendarSecret: auth.CalendarSecret, PublicURL: c.PublicURL, Erasures: erasures}).Routes())),
+			CalendarSecret: auth.CalendarSecret, PublicURL: c.PublicURL, Erasures: erasures, Views: views}).Routes())),
 	}
 	origins := c.CORSOrigins
 	if c.Local {

@@ -2,6 +2,7 @@ package attendee
 
 import (
 	"testing"
+	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 )
@@ -57,14 +58,14 @@ func TestProfileValidate(t *testing.T) {
 
 func TestCalendarToken(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	a1 := CalendarToken(secret, "alice", 1)
-	if a1 != CalendarToken(secret, "alice", 1) {
+	a1 := CalendarToken(secret, "alice", time.Time{}, 1)
+	if a1 != CalendarToken(secret, "alice", time.Time{}, 1) {
 		t.Fatal("not deterministic")
 	}
-	others := []string{CalendarToken(secret, "alice", 2), CalendarToken(secret, "bob", 1), CalendarToken([]byte("another secret, just as long...."), "alice", 1)}
+	others := []string{CalendarToken(secret, "alice", time.Time{}, 2), CalendarToken(secret, "bob", time.Time{}, 1), CalendarToken([]byte("another secret, just as long...."), "alice", time.Time{}, 1), CalendarToken(secret, "alice", time.Unix(1, 0), 1)}
 	for _, o := range others {
 		if o == a1 {
-			t.Error("token collides across generation, user or secret")
+			t.Error("token collides across generation, user, secret or erasure")
 		}
 	}
 	if !ValidTokenShape(a1) || ValidTokenShape(a1[:42]) || ValidTokenShape("!"+a1[1:]) {

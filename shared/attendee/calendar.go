@@ -6,15 +6,22 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
+	"time"
 )
 
 // CalendarToken derives the secret token of a user's personal calendar
-// link from a server secret, the user id and the link's generation: 256
-// bits, shown to the user on request, never stored. Rotating the link
-// raises the generation, which yields an unrelated token.
-func CalendarToken(secret []byte, uid string, generation int64) string {
+// link from a server secret, the user id, the time their data was last
+// erased (zero if never) and the link's generation: 256 bits, shown to the
+// user on request, never stored. Rotating the link raises the generation,
+// and an erasure starts generations over under a new epoch, so a token
+// once killed never comes back.
+func CalendarToken(secret []byte, uid string, erasedAt time.Time, generation int64) string {
+	epoch := int64(0)
+	if !erasedAt.IsZero() {
+		epoch = erasedAt.UnixNano()
+	}
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("partyfinder calendar\x00" + uid + "\x00" + strconv.FormatInt(generation, 10)))
+	m.Write([]byte("partyfinder calendar\x00" + uid + "\x00" + strconv.FormatInt(epoch, 36) + "\x00" + strconv.FormatInt(generation, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

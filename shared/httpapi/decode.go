@@ -89,11 +89,28 @@ func decodeError(err error) error {
 		return &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", big.Limit)}
 	case errors.As(err, &syn):
 		return apperr.Field("body", "format", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+	case errors.As(err, &typ) && typ.Field == "":
+		return apperr.Field("body", "type", "must be a JSON object")
 	case errors.As(err, &typ):
-		return apperr.Field(typ.Field, "type", "must be a JSON "+typ.Type.Kind().String())
+		return apperr.Field(typ.Field, "type", "must be a JSON "+jsonKind(typ.Type.Kind()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.Field(name, "unknown", "is not a field that can be set")
 	}
 	return apperr.Field("body", "format", "malformed JSON")
+}
+
+// jsonKind names a Go kind the way a JSON client knows it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "number"
 }
