@@ -564,6 +564,23 @@ func TestSaves(t *testing.T) {
 		t.Errorf("export lists saves %v, want 3", got)
 	}
 
+	// The list revalidates: unchanged, its ETag gives an empty 304, in
+	// either encoding; after a change, a new list.
+	r := shared.as(t, u, http.MethodGet, "/api/me/saves", "", "Accept-Encoding", "gzip")
+	tag := r.Header.Get("ETag")
+	if cc := r.Header.Get("Cache-Control"); tag == "" || !strings.Contains(cc, "private") {
+		t.Fatalf("saves: ETag %q, Cache-Control %q; want an ETag and a private Cache-Control", tag, cc)
+	}
+	for _, enc := range []string{"gzip", "identity"} {
+		nm := shared.as(t, u, http.MethodGet, "/api/me/saves", "", "Accept-Encoding", enc, "If-None-Match", tag)
+		if nm.Status != http.StatusNotModified || len(nm.Raw) != 0 {
+			t.Errorf("saves with If-None-Match (%s): status %d, %d bytes; want an empty 304", enc, nm.Status, len(nm.Raw))
+		}
+	}
+	if other := shared.as(t, devSignIn(t, shared, ""), http.MethodGet, "/api/me/saves", "", "If-None-Match", tag); other.Status != http.StatusOK {
+		t.Errorf("another user sending this user's ETag: status %d, want 200", other.Status)
+	}
+
 	for i, wantRemoved := range []bool{true, false} {
 		r := shared.as(t, u, http.MethodDelete, "/api/me/saves/"+ps[7].ID, "")
 		wantStatus(t, r, http.StatusOK, "DELETE save")
@@ -579,7 +596,10 @@ func TestSaves(t *testing.T) {
 	if got := savedIDs(shared.saves(t, u)); !slices.Equal(got, []string{ps[4].ID, ps[10].ID}) {
 		t.Errorf("after unsaving %s: saves %v", ps[7].ID, got)
 	}
-	r := shared.asRaw(t, u, http.MethodDelete, "/api/me/saves/bad$id!", nil)
+	if r := shared.as(t, u, http.MethodGet, "/api/me/saves", "", "If-None-Match", tag); r.Status != http.StatusOK {
+		t.Errorf("the list's ETag from before an unsave: status %d, want 200 with the new list", r.Status)
+	}
+	r = shared.asRaw(t, u, http.MethodDelete, "/api/me/saves/bad$id!", nil)
 	checkProblem(t, r, http.StatusNotFound, "not_found", "unsaving a malformed id")
 }
 
