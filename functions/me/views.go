@@ -88,8 +88,7 @@ func (v *Views) Calendar(ctx context.Context, uid string) (*httpapi.Response, er
 		if err != nil {
 			return nil, err
 		}
-		resp := httpapi.NewResponse(feed.ContentICS, "private, no-cache", body)
-		resp.ContentDisposition = `inline; filename="partyfinder.ics"`
+		resp := httpapi.NewResponse(feed.ContentICS, "private, no-cache", body).WithDisposition(`inline; filename="partyfinder.ics"`)
 		return resp, nil
 	})
 }

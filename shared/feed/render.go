@@ -143,8 +143,7 @@ func (s *Snapshot) calendar(key, name string, parties func() []party.Party, file
 		if err != nil {
 			return calResult{err: err}
 		}
-		resp := httpapi.NewResponse(ContentICS, CacheCalendar, b)
-		resp.ContentDisposition = `inline; filename="` + filename + `"`
+		resp := httpapi.NewResponse(ContentICS, CacheCalendar, b).WithDisposition(`inline; filename="` + filename + `"`)
 		return calResult{resp: resp}
 	}).(calResult)
 	return r.resp, r.err

@@ -23,7 +23,31 @@ type Response struct {
 	ETag               string // strong, over Body
 	GzipETag           string // strong, over Gzip
 	ContentDisposition string
-	length, gzipLength string
+
+	// Header values, built once: the hot path assigns these shared slices
+	// instead of allocating one per header per request.
+	hType, hCache, hDisp, hTag, hGzipTag, hLen, hGzipLen []string
+}
+
+var (
+	hGzip         = []string{"gzip"}
+	hVaryEncoding = []string{"Accept-Encoding"}
+)
+
+// headers fills the shared header slices from the fields.
+func (resp *Response) headers() {
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	resp.hType, resp.hCache, resp.hDisp = one(resp.ContentType), one(resp.CacheControl), one(resp.ContentDisposition)
+	resp.hTag, resp.hGzipTag = one(resp.ETag), one(resp.GzipETag)
+	resp.hLen = one(strconv.Itoa(len(resp.Body)))
+	if resp.Gzip != nil {
+		resp.hGzipLen = one(strconv.Itoa(len(resp.Gzip)))
+	}
 }
 
 // NewResponse builds a Response: it computes the strong ETags and the
@@ -33,7 +57,6 @@ type Response struct {
 func NewResponse(contentType, cacheControl string, body []byte) *Response {
 	r := &Response{ContentType: contentType, CacheControl: cacheControl, Body: body}
 	r.ETag = etag(body)
-	r.length = strconv.Itoa(len(body))
 	if len(body) > gzipThreshold {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
@@ -41,14 +64,22 @@ func NewResponse(contentType, cacheControl string, body []byte) *Response {
 		_ = zw.Close()
 		r.Gzip = buf.Bytes()
 		r.GzipETag = etag(r.Gzip)
-		r.gzipLength = strconv.Itoa(len(r.Gzip))
 	}
+	r.headers()
 	return r
 }
 
 func etag(b []byte) string {
 	sum := sha256.Sum256(b)
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+// WithDisposition sets the Content-Disposition header; call it before the
+// response is shared, as a Response is read concurrently afterwards.
+func (resp *Response) WithDisposition(d string) *Response {
+	resp.ContentDisposition = d
+	resp.headers()
+	return resp
 }
 
 // Size returns the bytes the response holds, for cache weighing.
@@ -59,29 +90,33 @@ func (resp *Response) Size() int { return len(resp.Body) + len(resp.Gzip) + 256 
 // bytes otherwise. HEAD gets the headers only.
 func (resp *Response) Serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["Content-Type"] = []string{resp.ContentType}
-	if resp.CacheControl != "" {
-		h["Cache-Control"] = []string{resp.CacheControl}
+	h["Content-Type"] = resp.hType
+	if resp.hCache != nil {
+		h["Cache-Control"] = resp.hCache
 	}
-	if resp.ContentDisposition != "" {
-		h["Content-Disposition"] = []string{resp.ContentDisposition}
+	if resp.hDisp != nil {
+		h["Content-Disposition"] = resp.hDisp
 	}
-	body, tag, length := resp.Body, resp.ETag, resp.length
+	body, tag, length := resp.Body, resp.hTag, resp.hLen
 	if resp.Gzip != nil {
-		h["Vary"] = append(h["Vary"], "Accept-Encoding")
+		if v := h["Vary"]; v == nil {
+			h["Vary"] = hVaryEncoding
+		} else {
+			h["Vary"] = append(v, "Accept-Encoding")
+		}
 		if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body, tag, length = resp.Gzip, resp.GzipETag, resp.gzipLength
-			h["Content-Encoding"] = []string{"gzip"}
+			body, tag, length = resp.Gzip, resp.hGzipTag, resp.hGzipLen
+			h["Content-Encoding"] = hGzip
 		}
 	}
-	h["Etag"] = []string{tag}
+	h["Etag"] = tag
 	if inm := r.Header.Get("If-None-Match"); inm != "" && resp.matches(inm) {
-		h.Del("Content-Type")
-		h.Del("Content-Encoding")
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h["Content-Length"] = []string{length}
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

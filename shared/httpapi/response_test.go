@@ -272,7 +272,7 @@ func TestResponseConditionalSmallBody(t *testing.T) {
 
 func TestResponseHeadersKept(t *testing.T) {
 	resp := httpapi.NewResponse("text/calendar; charset=utf-8", "", jsonBody(3000))
-	resp.ContentDisposition = `inline; filename="p.ics"`
+	resp.WithDisposition(`inline; filename="p.ics"`)
 	req := httptest.NewRequest("GET", "/x.ics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	rec := httptest.NewRecorder()
