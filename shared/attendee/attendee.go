@@ -97,7 +97,7 @@ func ParseAction(s string) (Action, bool) {
 		return Like, true
 	case "pass", "left":
 		return Pass, true
-	case "interested", "up":
+	case "interested":
 		return Interested, true
 	}
 	return "", false

@@ -8,13 +8,13 @@ import (
 )
 
 func TestParseAction(t *testing.T) {
-	tests := map[string]Action{"like": Like, "LIKE": Like, "right": Like, "pass": Pass, "left": Pass, "interested": Interested, " up ": Interested}
+	tests := map[string]Action{"like": Like, "LIKE": Like, "right": Like, "pass": Pass, "left": Pass, "interested": Interested, " Interested ": Interested}
 	for in, want := range tests {
 		if got, ok := ParseAction(in); !ok || got != want {
 			t.Errorf("ParseAction(%q) = %q, %v", in, got, ok)
 		}
 	}
-	for _, bad := range []string{"", "down", "superlike", "likes"} {
+	for _, bad := range []string{"", "down", "up", "superlike", "likes"} {
 		if _, ok := ParseAction(bad); ok {
 			t.Errorf("ParseAction(%q) accepted", bad)
 		}

@@ -77,12 +77,20 @@ func (v *Verifier) Verify(ctx context.Context, idToken string) (identity.Identit
 	if err != nil {
 		return identity.Identity{}, err
 	}
-	tok, err := c.VerifyIDToken(ctx, idToken)
+	// Verification is local once the signing keys are cached; the bound is
+	// for fetching them (or reaching the emulator), so a backend outage is
+	// a quick 503 rather than a request hanging in the SDK's retries.
+	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	tok, err := c.VerifyIDToken(vctx, idToken)
 	if err != nil {
-		return identity.Identity{}, classify(ctx, err)
+		return identity.Identity{}, classify(vctx, err)
 	}
 	return identityOf(tok), nil
 }
+
+// verifyTimeout bounds one verification.
+const verifyTimeout = 3 * time.Second
 
 // errUnavailable is what callers see when tokens cannot be checked at all.
 var errUnavailable = apperr.New(apperr.Unavailable, "sign-in is temporarily unavailable")
