@@ -59,6 +59,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "", "csv or json (default: from the file name, else from the content)")
 	dryRun := fs.Bool("dry-run", false, "report what would happen and write nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	geocodes := fs.String("geocode", "", "geocoding export (JSON keyed by row id) giving rows without coordinates their lat/lng")
 
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -90,6 +91,19 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	in, err := readInput(files[0], f)
 	if err != nil {
 		return err
+	}
+	if *geocodes != "" {
+		gf, err := os.Open(*geocodes)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		g, err := importer.ParseGeocodes(gf)
+		gf.Close()
+		if err != nil {
+			return fmt.Errorf("import: --geocode %s: %w", *geocodes, err)
+		}
+		n := in.ApplyGeocodes(g)
+		in.Notes = append(in.Notes, fmt.Sprintf("coordinates for %d rows from %s", n, filepath.Base(*geocodes)))
 	}
 	store, closeStore, err := openImportStore(ctx, *storeKind, *db, *dryRun)
 	if err != nil {
