@@ -9,12 +9,18 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
+
+var tracer = otel.Tracer("github.com/partyfinder/partyfinder/shared/feed")
 
 // Store is what the feed reads: conferences, every party of a conference,
 // and a cheap revision to poll for changes.
@@ -96,7 +102,9 @@ func (l snapshotLoader) Load(ctx context.Context, id string) (*Snapshot, error) 
 
 func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*Snapshot, error) {
 	if !old.Missing {
+		ctx, span := tracer.Start(ctx, "feed.revision", trace.WithAttributes(attribute.String("conference", id)))
 		rev, err := l.c.store.Revision(ctx, id)
+		span.End()
 		if err != nil {
 			return nil, storeErr("revision", err)
 		}
@@ -107,7 +115,16 @@ func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*
 	return l.c.build(ctx, id)
 }
 
-func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
+func (c *Cache) build(ctx context.Context, id string) (_ *Snapshot, err error) {
+	// The one place the feed reads the store: worth a span of its own.
+	ctx, span := tracer.Start(ctx, "feed.build", trace.WithAttributes(attribute.String("conference", id)))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "snapshot build failed")
+		}
+		span.End()
+	}()
 	conf, err := c.store.Conference(ctx, id)
 	if apperr.Is(err, apperr.NotFound) {
 		return &Snapshot{Conference: conference.Conference{ID: id}, Missing: true, Seq: c.seq.Add(1)}, nil
