@@ -101,8 +101,15 @@ type importReport struct {
 func TestImportRealGamescomData(t *testing.T) {
 	export := realExport(t)
 	db := filepath.Join(t.TempDir(), "gamescom.db")
-	cmd := exec.Command(binary, "import", "--db", db, "--conference", "gamescom2025", "--name", "Gamescom 2025",
-		"--city", "Cologne", "--tz", "Europe/Berlin", "--json", export)
+	args := []string{"import", "--db", db, "--conference", "gamescom2025", "--name", "Gamescom 2025",
+		"--city", "Cologne", "--tz", "Europe/Berlin", "--json"}
+	geocodes := filepath.Join(filepath.Dir(export), "geocoded-2025-08-06.json")
+	_, err := os.Stat(geocodes)
+	withGeocodes := err == nil
+	if withGeocodes {
+		args = append(args, "--geocode", geocodes)
+	}
+	cmd := exec.Command(binary, append(args, export)...)
 	cmd.Dir = repoRoot
 	cmd.Env = serverEnv()
 	var stdout, stderr bytes.Buffer
@@ -151,6 +158,26 @@ func TestImportRealGamescomData(t *testing.T) {
 		}
 		if p.Date < "2025-08-16" || p.Date > "2025-08-24" {
 			t.Errorf("party %s %q on %s, outside Gamescom week 2025-08-16..2025-08-24", p.ID, p.Title, p.Date)
+		}
+	}
+
+	// With the organisers' geocoding, "near" finds real parties around
+	// Koelnmesse, each within the radius.
+	if withGeocodes {
+		near := s.feed(t, "conference=gamescom2025&limit=500&near=50.9466,6.9839&radius=3").parties(t)
+		located := 0
+		for _, p := range all {
+			if p.Lat != nil {
+				located++
+			}
+		}
+		if located < 50 || len(near) == 0 {
+			t.Errorf("%d of %d real parties have coordinates, %d are within 3 km of Koelnmesse", located, len(all), len(near))
+		}
+		for _, p := range near {
+			if p.Lat == nil || distanceKm(50.9466, 6.9839, *p.Lat, *p.Lng) > 3 {
+				t.Errorf("party %s %q is not within 3 km of Koelnmesse", p.ID, p.Title)
+			}
 		}
 	}
 
