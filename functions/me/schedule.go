@@ -55,16 +55,12 @@ func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, id identity.I
 			return
 		}
 	}
-	confID, err := h.Feed.DefaultConference(ctx, v.Get("conference"))
+	snap, err := h.Feed.ConferenceSnapshot(ctx, v.Get("conference"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	snap, err := h.Feed.Snapshot(ctx, confID)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
+	confID := snap.Conference.ID
 	ss, _, err := savedParties(ctx, h.Store, h.Feed, id.UID)
 	if err != nil {
 		httpapi.Error(w, r, err)

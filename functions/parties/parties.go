@@ -17,9 +17,8 @@ import (
 
 // Handler serves the parties function.
 type Handler struct {
-	Feed              *feed.Cache
-	DefaultConference string // used when a request names none
-	Calendar          feed.CalendarOptions
+	Feed     *feed.Cache
+	Calendar feed.CalendarOptions
 }
 
 // Routes returns the function's router.
@@ -35,19 +34,12 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	raw := r.URL.RawQuery
 	var v url.Values
-	confID := h.DefaultConference
+	requested := ""
 	if strings.Contains(raw, "conference") {
 		v = r.URL.Query()
-		if c := orDefault(v.Get("conference"), v.Get("conferenceId")); c != "" {
-			confID = c
-		}
+		requested = orDefault(v.Get("conference"), v.Get("conferenceId"))
 	}
-	confID, err := h.Feed.DefaultConference(ctx, confID)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	snap, err := h.Feed.Snapshot(ctx, confID)
+	snap, err := h.Feed.ConferenceSnapshot(ctx, requested)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -61,7 +53,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		v = r.URL.Query()
 	}
-	q, err := feed.ParseQuery(v, confID, snap.Location)
+	q, err := feed.ParseQuery(v, snap.Conference.ID, snap.Location)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -13,8 +13,7 @@ import (
 
 // Handler serves the partyDays function.
 type Handler struct {
-	Feed              *feed.Cache
-	DefaultConference string
+	Feed *feed.Cache
 }
 
 // Routes returns the function's router.
@@ -32,16 +31,7 @@ func (h *Handler) days(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id := v.Get("conference")
-	if id == "" {
-		id = h.DefaultConference
-	}
-	id, err := h.Feed.DefaultConference(r.Context(), id)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	snap, err := h.Feed.Snapshot(r.Context(), id)
+	snap, err := h.Feed.ConferenceSnapshot(r.Context(), v.Get("conference"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

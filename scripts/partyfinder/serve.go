@@ -129,11 +129,7 @@ func displayAddr(a net.Addr) string {
 
 // firstDay names a day with parties, for the example URLs.
 func firstDay(ctx context.Context, a *app.App) string {
-	id, err := a.Feed.DefaultConference(ctx, a.Config.DefaultConference)
-	if err != nil {
-		return ""
-	}
-	s, err := a.Feed.Snapshot(ctx, id)
+	s, err := a.Feed.ConferenceSnapshot(ctx, "")
 	if err != nil || len(s.Days) == 0 {
 		return ""
 	}

@@ -98,7 +98,7 @@ type Auth struct {
 
 // New builds the application over an opened store.
 func New(c Config, store Store, auth Auth) *App {
-	a := &App{Config: c, Store: store, Feed: feed.NewCache(store, feed.Options{Refresh: c.FeedRefresh})}
+	a := &App{Config: c, Store: store, Feed: feed.NewCache(store, feed.Options{Refresh: c.FeedRefresh, DefaultConference: c.DefaultConference})}
 	cal := feed.CalendarOptions{ProdID: "-//Partyfinder//Party feed//EN"}
 	if c.PublicURL != "" {
 		cal.BaseURL = c.PublicURL + "/parties"
@@ -106,9 +106,9 @@ func New(c Config, store Store, auth Auth) *App {
 	erasures := me.NewErasures(store)
 	views := me.NewViews(store, a.Feed)
 	routes := map[string]http.Handler{
-		FnParties:     (&parties.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference, Calendar: cal}).Routes(),
+		FnParties:     (&parties.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
 		FnConferences: (&conferences.Handler{Feed: a.Feed, Calendar: cal}).Routes(),
-		FnPartyDays:   (&partydays.Handler{Feed: a.Feed, DefaultConference: c.DefaultConference}).Routes(),
+		FnPartyDays:   (&partydays.Handler{Feed: a.Feed}).Routes(),
 		FnCalendar:    (&calendar.Handler{Feed: a.Feed, Calendar: cal, Personal: &me.FeedServer{Store: store, Views: views}}).Routes(),
 		FnHealth:      (&health.Handler{Version: c.Version, Checks: map[string]health.Pinger{"store": store}}).Routes(),
 		FnOpenAPI:     openapi.Routes(),

@@ -40,6 +40,7 @@ type Store interface {
 // Writes made through this process call Invalidate for read-your-writes.
 type Cache struct {
 	store       Store
+	defaultConf string // conference of requests that name none; "" = the latest
 	snaps       *otter.Cache[string, *Snapshot]
 	confs       *otter.Cache[string, []conference.Conference]
 	owners      *otter.Cache[string, string] // party id -> conference id ("" = no such visible party)
@@ -53,6 +54,9 @@ type Cache struct {
 type Options struct {
 	Refresh       time.Duration // how often a snapshot in use is checked against the store; default 5 s
 	ResponseBytes uint64        // memory for cached responses; default 64 MiB
+	// DefaultConference answers requests that name no conference; when
+	// empty, the conference that starts last does.
+	DefaultConference string
 }
 
 // NewCache returns a cache reading from store.
@@ -63,7 +67,7 @@ func NewCache(store Store, o Options) *Cache {
 	if o.ResponseBytes == 0 {
 		o.ResponseBytes = 64 << 20
 	}
-	c := &Cache{store: store}
+	c := &Cache{store: store, defaultConf: o.DefaultConference}
 	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
 		MaximumSize:       1000,
 		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
@@ -192,6 +196,20 @@ func (c *Cache) DefaultConference(ctx context.Context, configured string) (strin
 		return "", apperr.New(apperr.NotFound, "there are no conferences yet")
 	}
 	return cs[len(cs)-1].ID, nil
+}
+
+// ConferenceSnapshot returns the snapshot of the requested conference, or
+// of the default one when the request names none: the one rule every
+// function that takes a "conference" parameter follows.
+func (c *Cache) ConferenceSnapshot(ctx context.Context, requested string) (*Snapshot, error) {
+	if requested == "" {
+		requested = c.defaultConf
+	}
+	id, err := c.DefaultConference(ctx, requested)
+	if err != nil {
+		return nil, err
+	}
+	return c.Snapshot(ctx, id)
 }
 
 // PartySnapshot finds the snapshot holding a visible party, or NotFound.
