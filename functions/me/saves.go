@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,18 +48,7 @@ func savedParties(ctx context.Context, store attendee.Repository, c *feed.Cache,
 }
 
 func sortSaved(ss []saved) {
-	for i := 1; i < len(ss); i++ { // insertion sort: lists are short and mostly in order
-		for j := i; j > 0 && before(ss[j].Entry.Party, ss[j-1].Entry.Party); j-- {
-			ss[j], ss[j-1] = ss[j-1], ss[j]
-		}
-	}
-}
-
-func before(a, b party.Party) bool {
-	if !a.Start.Equal(b.Start) {
-		return a.Start.Before(b.Start)
-	}
-	return a.ID < b.ID
+	slices.SortFunc(ss, func(a, b saved) int { return party.Chronological(a.Entry.Party, b.Entry.Party) })
 }
 
 func (h *Handler) listSaves(w http.ResponseWriter, r *http.Request, id identity.Identity) {

@@ -127,12 +127,7 @@ func parties(c conference.Conference) []party.Party {
 		}
 		out = append(out, p)
 	}
-	slices.SortStableFunc(out, func(a, b party.Party) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortStableFunc(out, party.Chronological)
 	return out
 }
 

@@ -34,17 +34,16 @@ type Snapshot struct {
 	Missing    bool    // the conference does not exist (cached to spare the store)
 	Days       []DayJSON
 
-	byID     map[string]int
-	memoMu   sync.Mutex
-	memo     map[string]any // lazily built per-snapshot artefacts (ICS, details)
-	dayIndex map[string]bool
+	byID   map[string]int
+	memoMu sync.Mutex
+	memo   map[string]any // lazily built per-snapshot artefacts (ICS, details)
 }
 
 // NewSnapshot builds a snapshot from a conference and all its parties (any
 // status, any order): only public parties are kept.
 func NewSnapshot(c conference.Conference, parties []party.Party, revision string, seq uint64) *Snapshot {
 	s := &Snapshot{Conference: c, Location: c.Location(), Revision: revision, Seq: seq,
-		byID: make(map[string]int), memo: make(map[string]any), dayIndex: make(map[string]bool)}
+		byID: make(map[string]int), memo: make(map[string]any)}
 	for _, p := range parties {
 		if !p.Status.Public() {
 			continue
@@ -55,17 +54,11 @@ func NewSnapshot(c conference.Conference, parties []party.Party, revision string
 		e.search = fold.String(strings.Join([]string{p.Title, strings.Join(p.Hosts, " "), p.Venue, p.Description, p.Address, p.Category.Label}, " \x00 "))
 		s.Entries = append(s.Entries, e)
 	}
-	slices.SortFunc(s.Entries, func(a, b Entry) int {
-		if c := a.Party.Start.Compare(b.Party.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Party.ID, b.Party.ID)
-	})
+	slices.SortFunc(s.Entries, func(a, b Entry) int { return party.Chronological(a.Party, b.Party) })
 	counts := map[string]int{}
 	var days []string
 	for i, e := range s.Entries {
 		s.byID[e.Party.ID] = i
-		s.dayIndex[e.Date] = true
 		if _, seen := counts[e.Date]; !seen {
 			days = append(days, e.Date)
 			counts[e.Date] = 0

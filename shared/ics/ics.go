@@ -117,12 +117,7 @@ func build(cal Calendar) (*ical.Calendar, error) {
 		}
 	}
 	// Sorted so that the same set of parties always gives the same bytes.
-	slices.SortFunc(parties, func(a, b *party.Party) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(parties, func(a, b *party.Party) int { return party.Chronological(*a, *b) })
 
 	c := ical.NewCalendarFor("Partyfinder")
 	prodID := cal.ProdID

@@ -294,3 +294,13 @@ func IsFree(price string) bool {
 	}
 	return false
 }
+
+// Chronological orders parties the way every list shows them: by start,
+// then by id, so parties starting together keep a stable order. It is a
+// comparison function for slices.SortFunc.
+func Chronological(a, b Party) int {
+	if c := a.Start.Compare(b.Start); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}

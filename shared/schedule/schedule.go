@@ -4,7 +4,6 @@ package schedule
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/conference"
@@ -43,12 +42,7 @@ type Day struct {
 // but neither clash nor fill time.
 func Build(parties []party.Party, loc *time.Location) []Day {
 	ps := slices.Clone(parties)
-	slices.SortFunc(ps, func(a, b party.Party) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(ps, party.Chronological)
 	var days []Day
 	for _, p := range ps {
 		date := p.Start.In(loc).Format(conference.DateLayout)
