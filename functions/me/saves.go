@@ -14,6 +14,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // saved is one saved party with its current details.
@@ -62,7 +63,7 @@ func (h *Handler) listSaves(w http.ResponseWriter, r *http.Request, id identity.
 
 // listResponse renders the saved parties from their pre-encoded JSON, each
 // opened up to add when it was saved: nothing is re-encoded.
-func listResponse(ss []saved, gone int) *httpapi.Response {
+func listResponse(ss []saved, gone int) *rendered.Response {
 	var buf bytes.Buffer
 	buf.WriteString(`{"success":true,"data":[`)
 	cancelled := 0
@@ -78,7 +79,7 @@ func listResponse(ss []saved, gone int) *httpapi.Response {
 		buf.Write(s.Entry.JSON[1:])
 	}
 	buf.WriteString(`],"meta":{"count":` + strconv.Itoa(len(ss)) + `,"cancelled":` + strconv.Itoa(cancelled) + `,"unavailable":` + strconv.Itoa(gone) + `}}`)
-	return httpapi.NewResponse("application/json", "private, no-cache", buf.Bytes())
+	return rendered.New("application/json", "private, no-cache", buf.Bytes())
 }
 
 func (h *Handler) addSave(w http.ResponseWriter, r *http.Request, id identity.Identity) {

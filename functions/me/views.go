@@ -10,7 +10,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/feed"
-	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // Views keeps each user's rendered saved list and personal calendar while
@@ -28,7 +28,7 @@ type Views struct {
 
 type view struct {
 	fingerprint uint64
-	resp        *httpapi.Response
+	resp        *rendered.Response
 }
 
 // NewViews returns an empty view cache over the store and feed.
@@ -57,7 +57,7 @@ func fingerprint(ss []saved, gone int) uint64 {
 
 // render returns the cached view of uid when it is current, else renders it.
 func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], uid string,
-	build func([]saved, int) (*httpapi.Response, error)) (*httpapi.Response, error) {
+	build func([]saved, int) (*rendered.Response, error)) (*rendered.Response, error) {
 	ss, gone, err := savedParties(ctx, v.store, v.feed, uid)
 	if err != nil {
 		return nil, err
@@ -75,20 +75,20 @@ func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], ui
 }
 
 // List returns the user's saved-parties response.
-func (v *Views) List(ctx context.Context, uid string) (*httpapi.Response, error) {
-	return v.render(ctx, v.lists, uid, func(ss []saved, gone int) (*httpapi.Response, error) {
+func (v *Views) List(ctx context.Context, uid string) (*rendered.Response, error) {
+	return v.render(ctx, v.lists, uid, func(ss []saved, gone int) (*rendered.Response, error) {
 		return listResponse(ss, gone), nil
 	})
 }
 
 // Calendar returns the user's personal calendar feed.
-func (v *Views) Calendar(ctx context.Context, uid string) (*httpapi.Response, error) {
-	return v.render(ctx, v.cals, uid, func(ss []saved, _ int) (*httpapi.Response, error) {
+func (v *Views) Calendar(ctx context.Context, uid string) (*rendered.Response, error) {
+	return v.render(ctx, v.cals, uid, func(ss []saved, _ int) (*rendered.Response, error) {
 		body, err := personalCalendar(ctx, v.feed, ss)
 		if err != nil {
 			return nil, err
 		}
-		resp := httpapi.NewResponse(feed.ContentICS, "private, no-cache", body).WithDisposition(`inline; filename="partyfinder.ics"`)
+		resp := rendered.New(feed.ContentICS, "private, no-cache", body).WithDisposition(`inline; filename="partyfinder.ics"`)
 		return resp, nil
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // Spec is the OpenAPI 3.1 document describing every endpoint.
@@ -16,7 +17,7 @@ import (
 //go:embed openapi.yaml
 var Spec []byte
 
-var specResponse = httpapi.NewResponse("application/yaml; charset=utf-8", feed.CacheStatic, Spec)
+var specResponse = rendered.New("application/yaml; charset=utf-8", feed.CacheStatic, Spec)
 
 // Routes returns the function's router.
 func Routes() http.Handler {

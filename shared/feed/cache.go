@@ -16,8 +16,8 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
-	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 var tracer = otel.Tracer("github.com/partyfinder/partyfinder/shared/feed")
@@ -44,7 +44,7 @@ type Cache struct {
 	snaps       *otter.Cache[string, *Snapshot]
 	confs       *otter.Cache[string, []conference.Conference]
 	owners      *otter.Cache[string, string] // party id -> conference id ("" = no such visible party)
-	responses   *otter.Cache[string, *httpapi.Response]
+	responses   *otter.Cache[string, *rendered.Response]
 	seq         atomic.Uint64
 	snapLoader  otter.Loader[string, *Snapshot]
 	confsLoader otter.Loader[string, []conference.Conference]
@@ -80,9 +80,9 @@ func NewCache(store Store, o Options) *Cache {
 		MaximumSize:      100_000,
 		ExpiryCalculator: otter.ExpiryWriting[string, string](o.Refresh * 6),
 	})
-	c.responses = otter.Must(&otter.Options[string, *httpapi.Response]{
+	c.responses = otter.Must(&otter.Options[string, *rendered.Response]{
 		MaximumWeight: o.ResponseBytes,
-		Weigher:       func(_ string, r *httpapi.Response) uint32 { return uint32(min(r.Size(), 1<<31)) },
+		Weigher:       func(_ string, r *rendered.Response) uint32 { return uint32(min(r.Size(), 1<<31)) },
 	})
 	c.snapLoader = snapshotLoader{c}
 	c.confsLoader = otter.LoaderFunc[string, []conference.Conference](func(ctx context.Context, _ string) ([]conference.Conference, error) {
@@ -260,7 +260,7 @@ const maxRawKey = 512
 
 // CachedPage returns the page cached for this exact query string against
 // the snapshot, if a previous FeedPage call remembered it.
-func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*httpapi.Response, bool) {
+func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*rendered.Response, bool) {
 	if len(rawQuery) > maxRawKey {
 		return nil, false
 	}
@@ -272,12 +272,12 @@ func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*httpapi.Response, boo
 // (a new snapshot otherwise sends every concurrent reader into a rebuild).
 // The page is also remembered under the request's raw query string, for
 // CachedPage.
-func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery string) (*httpapi.Response, error) {
+func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery string) (*rendered.Response, error) {
 	key := s.Key() + "|" + q.Key()
 	r, ok := c.responses.GetIfPresent(key)
 	if !ok {
 		var err error
-		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *httpapi.Response](func(context.Context, string) (*httpapi.Response, error) {
+		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
 			return s.FeedResponse(q), nil
 		}))
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
 )
 
@@ -354,7 +355,7 @@ func TestCacheFeedPage(t *testing.T) {
 	// Concurrent first requests build the page once and share it.
 	fresh := feed.NewSnapshot(snap.Conference, fixture(t), "x", snap.Seq+2)
 	var wg sync.WaitGroup
-	got := make([]*httpapi.Response, 16)
+	got := make([]*rendered.Response, 16)
 	for i := range got {
 		wg.Add(1)
 		go func() {

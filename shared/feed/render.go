@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/ics"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // Cache-Control values of public responses. Browsers revalidate after a
@@ -34,7 +34,7 @@ type feedMeta struct {
 
 // FeedResponse renders a page of a query as the finished response, by
 // splicing the parties' pre-encoded JSON: nothing is re-encoded.
-func (s *Snapshot) FeedResponse(q Query) *httpapi.Response {
+func (s *Snapshot) FeedResponse(q Query) *rendered.Response {
 	pg := s.Select(q)
 	meta := feedMeta{Count: len(pg.Entries), Total: pg.Total, Limit: q.Limit, Page: max(q.Page, 1),
 		HasMore: pg.HasMore, Conference: s.Conference.ID, Timezone: s.Conference.TimeZone}
@@ -59,25 +59,25 @@ func (s *Snapshot) FeedResponse(q Query) *httpapi.Response {
 	buf.WriteString(`],"meta":`)
 	buf.Write(Marshal(meta))
 	buf.WriteByte('}')
-	return httpapi.NewResponse(ContentJSON, CacheFeed, buf.Bytes())
+	return rendered.New(ContentJSON, CacheFeed, buf.Bytes())
 }
 
 // DataResponse wraps pre-encoded JSON as {"success":true,"data":...}.
-func DataResponse(cacheControl string, data []byte) *httpapi.Response {
+func DataResponse(cacheControl string, data []byte) *rendered.Response {
 	body := make([]byte, 0, len(data)+32)
 	body = append(body, `{"success":true,"data":`...)
 	body = append(body, data...)
 	body = append(body, '}')
-	return httpapi.NewResponse(ContentJSON, cacheControl, body)
+	return rendered.New(ContentJSON, cacheControl, body)
 }
 
 // PartyResponse returns the detail response of a visible party, built once per snapshot.
-func (s *Snapshot) PartyResponse(e *Entry) *httpapi.Response {
-	return s.Memo("party:"+e.Party.ID, func() any { return DataResponse(CacheFeed, e.JSON) }).(*httpapi.Response)
+func (s *Snapshot) PartyResponse(e *Entry) *rendered.Response {
+	return s.Memo("party:"+e.Party.ID, func() any { return DataResponse(CacheFeed, e.JSON) }).(*rendered.Response)
 }
 
 // DaysResponse returns the party-days response, built once per snapshot.
-func (s *Snapshot) DaysResponse() *httpapi.Response {
+func (s *Snapshot) DaysResponse() *rendered.Response {
 	return s.Memo("days", func() any {
 		days := s.Days
 		if days == nil {
@@ -92,13 +92,13 @@ func (s *Snapshot) DaysResponse() *httpapi.Response {
 			Data    []DayJSON `json:"data"`
 			Meta    any       `json:"meta"`
 		}{true, days, map[string]any{"conference": s.Conference.ID, "timezone": s.Conference.TimeZone, "days": len(days), "total": total}})
-		return httpapi.NewResponse(ContentJSON, CacheFeed, body)
-	}).(*httpapi.Response)
+		return rendered.New(ContentJSON, CacheFeed, body)
+	}).(*rendered.Response)
 }
 
 // ConferenceResponse returns the conference's detail response with its
 // party count and days.
-func (s *Snapshot) ConferenceResponse() *httpapi.Response {
+func (s *Snapshot) ConferenceResponse() *rendered.Response {
 	return s.Memo("conference", func() any {
 		cj := NewConferenceJSON(s.Conference)
 		n := 0
@@ -107,7 +107,7 @@ func (s *Snapshot) ConferenceResponse() *httpapi.Response {
 		}
 		cj.PartyCount = &n
 		return DataResponse(CacheFeed, Marshal(cj))
-	}).(*httpapi.Response)
+	}).(*rendered.Response)
 }
 
 // CalendarOptions are the settings of calendar exports.
@@ -117,22 +117,22 @@ type CalendarOptions struct {
 }
 
 // PartyCalendar returns one party as an iCalendar file, built once per snapshot.
-func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*httpapi.Response, error) {
+func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*rendered.Response, error) {
 	return s.calendar("ics:"+e.Party.ID, e.Party.Title, func() []party.Party { return []party.Party{e.Party} }, e.Party.ID+".ics", 0, o)
 }
 
 // ConferenceCalendar returns every visible party (cancelled ones marked as
 // such, so subscribers see cancellations) as a subscribable calendar.
-func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*httpapi.Response, error) {
+func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*rendered.Response, error) {
 	return s.calendar("ics:conference", s.Conference.Name+" parties", s.parties, s.Conference.ID+".ics", 1, o)
 }
 
 type calResult struct {
-	resp *httpapi.Response
+	resp *rendered.Response
 	err  error
 }
 
-func (s *Snapshot) calendar(key, name string, parties func() []party.Party, filename string, refreshHours int, o CalendarOptions) (*httpapi.Response, error) {
+func (s *Snapshot) calendar(key, name string, parties func() []party.Party, filename string, refreshHours int, o CalendarOptions) (*rendered.Response, error) {
 	r := s.Memo(key, func() any {
 		ps := parties()
 		cal := ics.Calendar{Name: name, Conference: s.Conference, Parties: ps, ProdID: o.ProdID, BaseURL: o.BaseURL}
@@ -143,7 +143,7 @@ func (s *Snapshot) calendar(key, name string, parties func() []party.Party, file
 		if err != nil {
 			return calResult{err: err}
 		}
-		resp := httpapi.NewResponse(ContentICS, CacheCalendar, b).WithDisposition(`inline; filename="` + filename + `"`)
+		resp := rendered.New(ContentICS, CacheCalendar, b).WithDisposition(`inline; filename="` + filename + `"`)
 		return calResult{resp: resp}
 	}).(calResult)
 	return r.resp, r.err

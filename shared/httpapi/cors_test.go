@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 var (
@@ -141,7 +142,7 @@ func TestCORSHeaders(t *testing.T) {
 }
 
 func TestCORSWithCachedResponse(t *testing.T) {
-	resp := httpapi.NewResponse("application/json", "public, max-age=60", jsonBody(4000))
+	resp := rendered.New("application/json", "public, max-age=60", jsonBody(4000))
 	h := httpapi.Chain(http.HandlerFunc(resp.Serve), httpapi.Options{CORS: httpapi.NewCORS(prodOrigins)})
 	for _, ifNoneMatch := range []string{"", resp.GzipETag} {
 		req := httptest.NewRequest("GET", "/api/parties", nil)

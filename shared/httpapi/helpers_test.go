@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,4 +113,27 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+func hasToken(values []string, token string) bool {
+	for _, v := range headerTokens(values) {
+		if strings.EqualFold(v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonBody returns a JSON-looking body of at least n bytes.
+func jsonBody(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"data":[`)
+	for i := 0; b.Len() < n-2; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":"p` + strconv.Itoa(i) + `","title":"Party & friends"}`)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
 }

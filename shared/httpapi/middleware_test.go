@@ -14,6 +14,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
@@ -43,7 +44,7 @@ func checkSecurityHeaders(t *testing.T, h http.Header, hsts bool) {
 // testApp is a small application behind the chain, with every kind of answer.
 func testApp() http.Handler {
 	rt := httpapi.NewRouter()
-	cached := httpapi.NewResponse("application/json", "public, max-age=60", jsonBody(4000))
+	cached := rendered.New("application/json", "public, max-age=60", jsonBody(4000))
 	rt.Handle("GET", "/ok", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.JSON(w, http.StatusOK, map[string]bool{"success": true})
 	})
@@ -66,7 +67,7 @@ func testApp() http.Handler {
 }
 
 func TestChainSecurityHeaders(t *testing.T) {
-	etag := httpapi.NewResponse("application/json", "", jsonBody(4000)).ETag
+	etag := rendered.New("application/json", "", jsonBody(4000)).ETag
 	tests := []struct {
 		name       string
 		req        func() *http.Request

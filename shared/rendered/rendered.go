@@ -1,4 +1,9 @@
-package httpapi
+// Package rendered holds finished responses: bytes serialized and
+// compressed once, with their strong ETags and prebuilt header values, so
+// read paths that cache them only write bytes. It depends on nothing of
+// the HTTP edge (middleware, validation, telemetry exporters), so read
+// models can build responses without pulling those in.
+package rendered
 
 import (
 	"bytes"
@@ -50,11 +55,11 @@ func (resp *Response) headers() {
 	}
 }
 
-// NewResponse builds a Response: it computes the strong ETags and the
+// New builds a Response: it computes the strong ETags and the
 // gzip encoding (for bodies over 1 KB). The default level, not the best:
 // it is within a few percent in size at less than half the CPU, and pages
 // are rebuilt after every data change.
-func NewResponse(contentType, cacheControl string, body []byte) *Response {
+func New(contentType, cacheControl string, body []byte) *Response {
 	r := &Response{ContentType: contentType, CacheControl: cacheControl, Body: body}
 	r.ETag = etag(body)
 	if len(body) > gzipThreshold {

@@ -1,4 +1,4 @@
-package httpapi_test
+package rendered_test
 
 import (
 	"bytes"
@@ -6,11 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // jsonBody returns a JSON-looking body of at least n bytes.
@@ -40,7 +41,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 	return out
 }
 
-func serve(resp *httpapi.Response, method string, header map[string]string) *httptest.ResponseRecorder {
+func serve(resp *rendered.Response, method string, header map[string]string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, "/api/parties", nil)
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -67,8 +68,8 @@ func TestResponseETag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ra := httpapi.NewResponse("application/json", "", tt.a)
-			rb := httpapi.NewResponse("application/json", "", tt.b)
+			ra := rendered.New("application/json", "", tt.a)
+			rb := rendered.New("application/json", "", tt.b)
 			for _, tag := range []string{ra.ETag, rb.ETag} {
 				if len(tag) < 3 || !strings.HasPrefix(tag, `"`) || !strings.HasSuffix(tag, `"`) {
 					t.Errorf("ETag %q is not a quoted strong tag", tag)
@@ -94,7 +95,7 @@ func TestResponseGzipThreshold(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.size), func(t *testing.T) {
 			body := bytes.Repeat([]byte("a"), tt.size)
-			resp := httpapi.NewResponse("application/json", "public, max-age=60", body)
+			resp := rendered.New("application/json", "public, max-age=60", body)
 			if (resp.Gzip != nil) != tt.wantGzip {
 				t.Fatalf("gzip built = %v, want %v", resp.Gzip != nil, tt.wantGzip)
 			}
@@ -120,6 +121,19 @@ func TestResponseGzipThreshold(t *testing.T) {
 	}
 }
 
+// headerTokens splits comma-separated header values into trimmed tokens.
+func headerTokens(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
 func hasToken(values []string, token string) bool {
 	for _, v := range headerTokens(values) {
 		if strings.EqualFold(v, token) {
@@ -131,7 +145,7 @@ func hasToken(values []string, token string) bool {
 
 func TestResponseServeEncoding(t *testing.T) {
 	body := jsonBody(8000)
-	resp := httpapi.NewResponse("application/json; charset=utf-8", "public, max-age=60", body)
+	resp := rendered.New("application/json; charset=utf-8", "public, max-age=60", body)
 	tests := []struct {
 		acceptEncoding string
 		wantGzip       bool
@@ -200,8 +214,8 @@ func TestResponseServeEncoding(t *testing.T) {
 
 func TestResponseConditional(t *testing.T) {
 	body := jsonBody(8000)
-	resp := httpapi.NewResponse("application/json", "public, max-age=60", body)
-	other := httpapi.NewResponse("application/json", "", jsonBody(9000))
+	resp := rendered.New("application/json", "public, max-age=60", body)
+	other := rendered.New("application/json", "", jsonBody(9000))
 	tests := []struct {
 		name, ifNoneMatch, acceptEncoding string
 		want304                           bool
@@ -255,7 +269,7 @@ func TestResponseConditional(t *testing.T) {
 }
 
 func TestResponseConditionalSmallBody(t *testing.T) {
-	resp := httpapi.NewResponse("application/json", "", []byte(`{"ok":true}`))
+	resp := rendered.New("application/json", "", []byte(`{"ok":true}`))
 	for _, tt := range []struct {
 		inm  string
 		want int
@@ -271,7 +285,7 @@ func TestResponseConditionalSmallBody(t *testing.T) {
 }
 
 func TestResponseHeadersKept(t *testing.T) {
-	resp := httpapi.NewResponse("text/calendar; charset=utf-8", "", jsonBody(3000))
+	resp := rendered.New("text/calendar; charset=utf-8", "", jsonBody(3000))
 	resp.WithDisposition(`inline; filename="p.ics"`)
 	req := httptest.NewRequest("GET", "/x.ics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -279,7 +293,7 @@ func TestResponseHeadersKept(t *testing.T) {
 	rec.Header().Add("Vary", "Origin") // set earlier by the CORS layer
 	resp.Serve(rec, req)
 	h := rec.Header()
-	if got := headerTokens(h.Values("Vary")); !sameSet(got, []string{"Origin", "Accept-Encoding"}) {
+	if got := headerTokens(h.Values("Vary")); !slices.Equal(got, []string{"Origin", "Accept-Encoding"}) {
 		t.Errorf("Vary = %v, want Origin and Accept-Encoding", got)
 	}
 	if h.Get("Content-Disposition") != `inline; filename="p.ics"` {
@@ -323,7 +337,7 @@ func TestAcceptsGzip(t *testing.T) {
 		{",,,", false},
 	}
 	for _, tt := range tests {
-		if got := httpapi.AcceptsGzip(tt.header); got != tt.want {
+		if got := rendered.AcceptsGzip(tt.header); got != tt.want {
 			t.Errorf("AcceptsGzip(%q) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
