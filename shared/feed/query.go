@@ -3,18 +3,13 @@ package feed
 import (
 	"encoding/base64"
 	"fmt"
-	"maps"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/conference"
-	"github.com/partyfinder/partyfinder/shared/fold"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -71,157 +66,21 @@ func decodeCursor(s string) (*Cursor, error) {
 	return &Cursor{Start: time.Unix(0, n).UTC(), ID: id}, nil
 }
 
-// known lists the parameters ParseQuery understands; anything else is an error,
-// so a typo ("catgory") is not silently ignored.
-var known = map[string]bool{"conference": true, "conferenceId": true, "date": true, "category": true, "q": true, "free": true,
-	"near": true, "radius": true, "from": true, "to": true, "include": true, "limit": true, "cursor": true, "page": true}
-
 // ParseQuery validates the query parameters of GET /api/parties. loc is the
 // conference's zone (for local dates and times). It returns an Invalid error
 // naming every bad parameter.
 func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, error) {
-	q := Query{Conference: conferenceID, Limit: DefaultLimit}
-	var fs []apperr.FieldError
-	bad := func(field, code, msg string) {
-		fs = append(fs, apperr.FieldError{Field: field, Code: code, Message: msg})
-	}
-	for _, k := range slices.Sorted(maps.Keys(v)) {
-		if !known[k] {
-			bad(k, "unknown", "is not a known parameter")
-		}
-	}
-	for _, d := range splitList(v["date"]) {
-		if _, err := time.Parse(conference.DateLayout, d); err != nil {
-			bad("date", "format", fmt.Sprintf("%q is not a date YYYY-MM-DD", d))
-			continue
-		}
-		q.Dates = append(q.Dates, d)
-	}
-	for _, c := range splitList(v["category"]) {
-		if k := party.CategoryKey(c); k != "" {
-			q.Categories = append(q.Categories, k)
-		} else {
-			bad("category", "format", fmt.Sprintf("%q names no category", c))
-		}
-	}
-	if len(q.Dates) > maxValues {
-		bad("date", "too_many", "at most 31 dates")
-	}
-	if len(q.Categories) > maxValues {
-		bad("category", "too_many", "at most 31 categories")
-	}
-	q.Dates, q.Categories = sortUnique(q.Dates), sortUnique(q.Categories)
-	if text := v.Get("q"); text != "" {
-		if utf8.RuneCountInString(text) > 200 {
-			bad("q", "too_long", "must be at most 200 characters")
-		} else {
-			q.Text = sortUnique(strings.Fields(fold.String(text)))
-		}
-	}
-	switch v.Get("free") {
-	case "", "false", "0":
-	case "true", "1":
-		q.Free = true
-	default:
-		bad("free", "format", "must be true or false")
-	}
-	if near := v.Get("near"); near != "" {
-		lat, lng, ok := strings.Cut(near, ",")
-		la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
-		ln, err2 := strconv.ParseFloat(strings.TrimSpace(lng), 64)
-		p := party.Point{Lat: la, Lng: ln}
-		if !ok || err1 != nil || err2 != nil || !p.Valid() {
-			bad("near", "format", "must be lat,lng in degrees, e.g. 50.94,6.96")
-		} else {
-			q.Near = &p
-			q.RadiusKm = DefaultRadius
-		}
-	}
-	if r := v.Get("radius"); r != "" {
-		km, err := strconv.ParseFloat(r, 64)
-		switch {
-		case err != nil || math.IsNaN(km) || km <= 0 || km > MaxRadius:
-			bad("radius", "range", "must be a number of kilometres between 0 and 100")
-		case q.Near == nil:
-			bad("radius", "requires", "needs near=lat,lng")
-		default:
-			q.RadiusKm = km
-		}
-	}
-	var err error
-	if q.From, err = parseInstant(v.Get("from"), loc); err != nil {
-		bad("from", "format", err.Error())
-	}
-	if q.To, err = parseInstant(v.Get("to"), loc); err != nil {
-		bad("to", "format", err.Error())
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		bad("to", "range", "must be after from")
-	}
-	for _, inc := range splitList(v["include"]) {
-		if inc != "cancelled" {
-			bad("include", "enum", "only include=cancelled is supported")
-		}
-		q.IncludeCancelled = true
-	}
-	if l := v.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > MaxLimit {
-			bad("limit", "range", "must be a whole number from 1 to 500")
-		} else {
-			q.Limit = n
-		}
-	}
-	if c := v.Get("cursor"); c != "" {
-		if q.After, err = decodeCursor(c); err != nil {
-			bad("cursor", "format", "is not a cursor this API issued")
-		}
-	}
-	if p := v.Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		switch {
-		case err != nil || n < 1 || n > 10000:
-			bad("page", "range", "must be a whole number from 1")
-		case q.After != nil:
-			bad("page", "conflict", "use either cursor or page, not both")
-		case n > 1: // page 1 is the first page, as with no page at all
-			q.Page = n
-		}
-	}
-	return q, apperr.Fields("invalid query parameters", fs)
-}
-
-// parseInstant reads RFC 3339, or a local "YYYY-MM-DDTHH:MM" / "YYYY-MM-DD HH:MM" in loc.
-func parseInstant(s string, loc *time.Location) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or local YYYY-MM-DDTHH:MM)", s)
-}
-
-func splitList(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
-func sortUnique(s []string) []string {
-	slices.Sort(s)
-	return slices.Compact(s)
+	p := queryParser{v: v, q: Query{Conference: conferenceID, Limit: DefaultLimit}}
+	// The steps run in a fixed order, which is the order of the errors.
+	p.unknown()
+	p.datesAndCategories()
+	p.text()
+	p.free()
+	p.near()
+	p.window(loc)
+	p.include()
+	p.paging()
+	return p.q, apperr.Fields("invalid query parameters", p.fs)
 }
 
 // Key returns the canonical form of the query, for response caching.

@@ -1,0 +1,211 @@
+package feed
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/fold"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// known lists the parameters ParseQuery understands; anything else is an error,
+// so a typo ("catgory") is not silently ignored.
+var known = map[string]bool{"conference": true, "conferenceId": true, "date": true, "category": true, "q": true, "free": true,
+	"near": true, "radius": true, "from": true, "to": true, "include": true, "limit": true, "cursor": true, "page": true}
+
+// queryParser builds a Query from parameters, collecting every bad
+// parameter instead of stopping at the first.
+type queryParser struct {
+	v  url.Values
+	q  Query
+	fs []apperr.FieldError
+}
+
+func (p *queryParser) bad(field, code, msg string) {
+	p.fs = append(p.fs, apperr.FieldError{Field: field, Code: code, Message: msg})
+}
+
+// unknown rejects parameters ParseQuery does not know, in name order so the
+// errors do not depend on map order.
+func (p *queryParser) unknown() {
+	for _, k := range slices.Sorted(maps.Keys(p.v)) {
+		if !known[k] {
+			p.bad(k, "unknown", "is not a known parameter")
+		}
+	}
+}
+
+// datesAndCategories reads the local days and category keys. Both lists are
+// checked against maxValues as given, before duplicates are dropped.
+func (p *queryParser) datesAndCategories() {
+	for _, d := range splitList(p.v["date"]) {
+		if _, err := time.Parse(conference.DateLayout, d); err != nil {
+			p.bad("date", "format", fmt.Sprintf("%q is not a date YYYY-MM-DD", d))
+			continue
+		}
+		p.q.Dates = append(p.q.Dates, d)
+	}
+	for _, c := range splitList(p.v["category"]) {
+		if k := party.CategoryKey(c); k != "" {
+			p.q.Categories = append(p.q.Categories, k)
+		} else {
+			p.bad("category", "format", fmt.Sprintf("%q names no category", c))
+		}
+	}
+	if len(p.q.Dates) > maxValues {
+		p.bad("date", "too_many", "at most 31 dates")
+	}
+	if len(p.q.Categories) > maxValues {
+		p.bad("category", "too_many", "at most 31 categories")
+	}
+	p.q.Dates, p.q.Categories = sortUnique(p.q.Dates), sortUnique(p.q.Categories)
+}
+
+// text reads the search words, folded and sorted so that word order and
+// case do not make two queries differ.
+func (p *queryParser) text() {
+	text := p.v.Get("q")
+	if text == "" {
+		return
+	}
+	if utf8.RuneCountInString(text) > 200 {
+		p.bad("q", "too_long", "must be at most 200 characters")
+		return
+	}
+	p.q.Text = sortUnique(strings.Fields(fold.String(text)))
+}
+
+// free reads the free-entry filter.
+func (p *queryParser) free() {
+	switch p.v.Get("free") {
+	case "", "false", "0":
+	case "true", "1":
+		p.q.Free = true
+	default:
+		p.bad("free", "format", "must be true or false")
+	}
+}
+
+// near reads the point to search around and the radius, which means
+// nothing without a point.
+func (p *queryParser) near() {
+	if near := p.v.Get("near"); near != "" {
+		lat, lng, ok := strings.Cut(near, ",")
+		la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
+		ln, err2 := strconv.ParseFloat(strings.TrimSpace(lng), 64)
+		pt := party.Point{Lat: la, Lng: ln}
+		if !ok || err1 != nil || err2 != nil || !pt.Valid() {
+			p.bad("near", "format", "must be lat,lng in degrees, e.g. 50.94,6.96")
+		} else {
+			p.q.Near = &pt
+			p.q.RadiusKm = DefaultRadius
+		}
+	}
+	if r := p.v.Get("radius"); r != "" {
+		km, err := strconv.ParseFloat(r, 64)
+		switch {
+		case err != nil || math.IsNaN(km) || km <= 0 || km > MaxRadius:
+			p.bad("radius", "range", "must be a number of kilometres between 0 and 100")
+		case p.q.Near == nil:
+			p.bad("radius", "requires", "needs near=lat,lng")
+		default:
+			p.q.RadiusKm = km
+		}
+	}
+}
+
+// window reads the from/to overlap window; local times are in loc.
+func (p *queryParser) window(loc *time.Location) {
+	var err error
+	if p.q.From, err = parseInstant(p.v.Get("from"), loc); err != nil {
+		p.bad("from", "format", err.Error())
+	}
+	if p.q.To, err = parseInstant(p.v.Get("to"), loc); err != nil {
+		p.bad("to", "format", err.Error())
+	}
+	if !p.q.From.IsZero() && !p.q.To.IsZero() && !p.q.To.After(p.q.From) {
+		p.bad("to", "range", "must be after from")
+	}
+}
+
+// include reads which hidden parties to show; only cancelled ones can be.
+func (p *queryParser) include() {
+	for _, inc := range splitList(p.v["include"]) {
+		if inc != "cancelled" {
+			p.bad("include", "enum", "only include=cancelled is supported")
+		}
+		p.q.IncludeCancelled = true
+	}
+}
+
+// paging reads the page size and where the page starts: after a cursor or
+// at a page number, never both.
+func (p *queryParser) paging() {
+	if l := p.v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			p.bad("limit", "range", "must be a whole number from 1 to 500")
+		} else {
+			p.q.Limit = n
+		}
+	}
+	if c := p.v.Get("cursor"); c != "" {
+		var err error
+		if p.q.After, err = decodeCursor(c); err != nil {
+			p.bad("cursor", "format", "is not a cursor this API issued")
+		}
+	}
+	if pg := p.v.Get("page"); pg != "" {
+		n, err := strconv.Atoi(pg)
+		switch {
+		case err != nil || n < 1 || n > 10000:
+			p.bad("page", "range", "must be a whole number from 1")
+		case p.q.After != nil:
+			p.bad("page", "conflict", "use either cursor or page, not both")
+		case n > 1: // page 1 is the first page, as with no page at all
+			p.q.Page = n
+		}
+	}
+}
+
+// parseInstant reads RFC 3339, or a local "YYYY-MM-DDTHH:MM" / "YYYY-MM-DD HH:MM" in loc.
+func parseInstant(s string, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or local YYYY-MM-DDTHH:MM)", s)
+}
+
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func sortUnique(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
