@@ -1,27 +1,24 @@
-// Package partyfinder is the Cloud Run functions entry point: it registers
-// every HTTP function with the Functions Framework. The Go buildpack deploys
-// this root package; each function is deployed with --entry-point NAME.
-// Handlers build their dependencies lazily on the first request, from the
-// environment (see shared/app), so a cold start opens only what it needs.
+// Package partyfinder is the Cloud Run functions entry point and the one
+// place the application is wired together: it reads the configuration,
+// opens the store and builds each function's handler from the use cases,
+// read models and adapters in shared/. The Go buildpack deploys this root
+// package; each function is deployed with --entry-point NAME. The local
+// runner (scripts/partyfinder) serves the same wiring.
 package partyfinder
 
 import (
 	"os"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-
-	"github.com/partyfinder/partyfinder/shared/app"
 )
 
-var lazy = &app.Lazy{Getenv: os.Getenv}
+var lazy = &Lazy{Getenv: os.Getenv}
 
+// init only registers: handlers build their dependencies on the first
+// request, from the environment, so a cold start opens only what its
+// function needs.
 func init() {
-	functions.HTTP(app.FnParties, lazy.Handler(app.FnParties))
-	functions.HTTP(app.FnConferences, lazy.Handler(app.FnConferences))
-	functions.HTTP(app.FnPartyDays, lazy.Handler(app.FnPartyDays))
-	functions.HTTP(app.FnCalendar, lazy.Handler(app.FnCalendar))
-	functions.HTTP(app.FnHealth, lazy.Handler(app.FnHealth))
-	functions.HTTP(app.FnOpenAPI, lazy.Handler(app.FnOpenAPI))
-	functions.HTTP(app.FnSwipe, lazy.Handler(app.FnSwipe))
-	functions.HTTP(app.FnMe, lazy.Handler(app.FnMe))
+	for _, f := range Functions {
+		functions.HTTP(f.Name, lazy.Handler(f.Name))
+	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
-	"github.com/partyfinder/partyfinder/shared/app"
 )
 
 // TestRegisteredFunctionsServe starts the Functions Framework the way Cloud
@@ -17,23 +16,23 @@ import (
 // each registered function, on a fresh embedded store, and checks that it
 // answers both behind the hosting rewrite path and on its own URL.
 func TestRegisteredFunctionsServe(t *testing.T) {
-	t.Setenv(app.EnvStore, app.StoreSQLite)
-	t.Setenv(app.EnvDB, t.TempDir()+"/fn.db")
+	t.Setenv(EnvStore, StoreSQLite)
+	t.Setenv(EnvDB, t.TempDir()+"/fn.db")
 	t.Setenv("K_SERVICE", "")
 	tests := []struct {
 		function string
 		path     string
 		want     int
 	}{
-		{app.FnHealth, "/api/health", http.StatusOK},
-		{app.FnHealth, "/", http.StatusOK},
-		{app.FnOpenAPI, "/api/openapi.yaml", http.StatusOK},
-		{app.FnOpenAPI, "/", http.StatusOK},
-		{app.FnConferences, "/api/conferences", http.StatusOK},
-		{app.FnConferences, "/nope", http.StatusNotFound},
-		{app.FnParties, "/api/parties", http.StatusNotFound}, // empty store: no conference yet
-		{app.FnPartyDays, "/api/party-days?conference=none", http.StatusNotFound},
-		{app.FnCalendar, "/api/calendar/ics", http.StatusBadRequest}, // partyId missing
+		{FnHealth, "/api/health", http.StatusOK},
+		{FnHealth, "/", http.StatusOK},
+		{FnOpenAPI, "/api/openapi.yaml", http.StatusOK},
+		{FnOpenAPI, "/", http.StatusOK},
+		{FnConferences, "/api/conferences", http.StatusOK},
+		{FnConferences, "/nope", http.StatusNotFound},
+		{FnParties, "/api/parties", http.StatusNotFound}, // empty store: no conference yet
+		{FnPartyDays, "/api/party-days?conference=none", http.StatusNotFound},
+		{FnCalendar, "/api/calendar/ics", http.StatusBadRequest}, // partyId missing
 	}
 	started := map[string]string{}
 	for _, tt := range tests {

@@ -6,20 +6,31 @@
 package calendar
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/partyfinder/partyfinder/functions/me"
-	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/personal"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
+
+// Feed renders one party's calendar file.
+type Feed interface {
+	PartyCalendar(ctx context.Context, id string, o feed.CalendarOptions) (*rendered.Response, error)
+}
+
+// Personal renders personal calendar feeds by their link's token.
+type Personal interface {
+	CalendarByToken(ctx context.Context, token string) (*rendered.Response, error)
+}
 
 // Handler serves the calendar function.
 type Handler struct {
-	Feed     *feed.Cache
+	Feed     Feed
 	Calendar feed.CalendarOptions
-	Personal *me.FeedServer // nil where attendee data is not served
+	Personal Personal // nil where attendee data is not served
 }
 
 // Routes returns the function's router.
@@ -27,7 +38,7 @@ func (h *Handler) Routes() http.Handler {
 	rt := httpapi.NewRouter()
 	rt.Handle(http.MethodGet, "/api/calendar/ics", h.party)
 	if h.Personal != nil {
-		rt.Handle(http.MethodGet, me.FeedPath+"{file}", h.Personal.Serve)
+		rt.Handle(http.MethodGet, personal.FeedPath+"{file}", h.personal)
 	}
 	return rt
 }
@@ -41,5 +52,27 @@ func (h *Handler) party(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, apperr.Field("partyId", "required", "is required"))
 		return
 	}
-	parties.ServePartyCalendar(w, r, h.Feed, id, h.Calendar)
+	serve(w, r)(h.Feed.PartyCalendar(r.Context(), id, h.Calendar))
+}
+
+// personal answers GET /api/calendar/u/{token}.ics with the user's saved
+// parties, current on every fetch; cancelled ones come as STATUS:CANCELLED.
+func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
+	token, ok := personal.TokenFromFile(r.PathValue("file"))
+	if !ok {
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such calendar"))
+		return
+	}
+	serve(w, r)(h.Personal.CalendarByToken(r.Context(), token))
+}
+
+// serve writes a rendered response, or the error that came instead.
+func serve(w http.ResponseWriter, r *http.Request) func(*rendered.Response, error) {
+	return func(resp *rendered.Response, err error) {
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		resp.Serve(w, r)
+	}
 }

@@ -6,15 +6,23 @@
 package conferences
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 )
 
+// Feed is what this function reads of the party feed.
+type Feed interface {
+	Conferences(ctx context.Context) ([]conference.Conference, error)
+	Snapshot(ctx context.Context, conferenceID string) (*feed.Snapshot, error)
+}
+
 // Handler serves the conferences function.
 type Handler struct {
-	Feed     *feed.Cache
+	Feed     Feed
 	Calendar feed.CalendarOptions
 }
 

@@ -13,25 +13,56 @@
 package me
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
+	"github.com/partyfinder/partyfinder/shared/personal"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
+
+// Commands are the attendee use cases this function runs.
+type Commands interface {
+	ChangeProfile(ctx context.Context, uid string, change func(*attendee.Profile)) (attendee.Profile, []event.Event, error)
+	AddSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error)
+	RemoveSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error)
+	CalendarLink(ctx context.Context, uid string, rotate bool) (string, attendee.CalendarLink, error)
+	EraseUser(ctx context.Context, uid string) ([]event.Event, error)
+}
+
+// Store is what this function reads of attendee data.
+type Store interface {
+	Profile(ctx context.Context, uid string) (attendee.Profile, error)
+	Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error)
+	Saves(ctx context.Context, uid string) ([]attendee.Save, error)
+	CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error)
+}
+
+// Views are the attendee's rendered saved list and saved parties.
+type Views interface {
+	List(ctx context.Context, uid string) (*rendered.Response, error)
+	Saved(ctx context.Context, uid string) ([]personal.Saved, int, error)
+}
+
+// Feed finds the conference a schedule is for.
+type Feed interface {
+	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
+}
 
 // Handler serves the me function. Requests reach it authenticated.
 type Handler struct {
-	Store          attendee.Repository
-	Feed           *feed.Cache
-	CalendarSecret []byte // nil: personal calendar links are not configured
-	PublicURL      string // base URL of calendar links; else taken from the request
-	Erasures       *Erasures
-	Views          *Views
-	Now            func() time.Time
+	Commands  Commands
+	Store     Store
+	Views     Views
+	Feed      Feed
+	PublicURL string // base URL of calendar links; else taken from the request
+	Now       func() time.Time
 }
 
 // Routes returns the function's router.
@@ -73,6 +104,4 @@ func (h *Handler) now() time.Time {
 
 // ok writes {"success":true,"data":data} and forbids caching: these are
 // one user's data.
-func ok(w http.ResponseWriter, data any) {
-	httpapi.JSON(w, http.StatusOK, map[string]any{"success": true, "data": data})
-}
+func ok(w http.ResponseWriter, data any) { httpapi.OK(w, http.StatusOK, data) }

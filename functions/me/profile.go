@@ -78,17 +78,8 @@ type patchRequest struct {
 	Visibility  *string `json:"visibility" validate:"omitempty,oneof=private attendees public"`
 }
 
-func (h *Handler) patchMe(w http.ResponseWriter, r *http.Request, id identity.Identity) {
-	var req patchRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	p, err := h.profile(r, id.UID)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
+// apply sets the fields the request names.
+func (req patchRequest) apply(p *attendee.Profile) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -103,7 +94,15 @@ func (h *Handler) patchMe(w http.ResponseWriter, r *http.Request, id identity.Id
 	if req.Visibility != nil {
 		p.Visibility = attendee.Visibility(*req.Visibility)
 	}
-	saved, err := h.Store.SaveProfile(r.Context(), p)
+}
+
+func (h *Handler) patchMe(w http.ResponseWriter, r *http.Request, id identity.Identity) {
+	var req patchRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	saved, _, err := h.Commands.ChangeProfile(r.Context(), id.UID, req.apply)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -112,12 +111,10 @@ func (h *Handler) patchMe(w http.ResponseWriter, r *http.Request, id identity.Id
 }
 
 func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request, id identity.Identity) {
-	if err := h.Store.DeleteUser(r.Context(), id.UID); err != nil {
+	if _, err := h.Commands.EraseUser(r.Context(), id.UID); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	h.Erasures.forget(id.UID)
-	h.Views.forget(id.UID)
 	httpapi.JSON(w, http.StatusOK, map[string]any{
 		"success": true,
 		"message": "Your profile, swipes, saves and calendar link are erased. Anonymous, aggregated statistics remain.",
@@ -167,7 +164,8 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, id identity.Ide
 		httpapi.Error(w, r, err)
 		return
 	}
-	gen, _, err := h.Store.CalendarToken(ctx, id.UID)
+	link, err := h.Store.CalendarLink(ctx, id.UID)
+	gen := link.Generation
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package me
 
 import (
-	"bytes"
 	"net/http"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 	"github.com/partyfinder/partyfinder/shared/schedule"
 )
 
@@ -61,7 +61,7 @@ func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, id identity.I
 		return
 	}
 	confID := snap.Conference.ID
-	ss, _, err := savedParties(ctx, h.Store, h.Feed, id.UID)
+	ss, _, err := h.Views.Saved(ctx, id.UID)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -97,13 +97,8 @@ func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, id identity.I
 		}
 		out.Days = append(out.Days, dj)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"success":true,"data":`)
-	buf.Write(feed.Marshal(out))
-	buf.WriteString(`,"meta":`)
-	buf.Write(feed.Marshal(map[string]int{"count": len(ps), "days": len(out.Days), "overlaps": overlaps / 2}))
-	buf.WriteByte('}')
+	body := rendered.Success(feed.Marshal(out), feed.Marshal(map[string]int{"count": len(ps), "days": len(out.Days), "overlaps": overlaps / 2}))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "private, no-store")
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

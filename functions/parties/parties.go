@@ -7,17 +7,29 @@
 package parties
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
+
+// Feed is what this function reads: the party feed's snapshots and its
+// cache of finished pages.
+type Feed interface {
+	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
+	CachedPage(s *feed.Snapshot, rawQuery string) (*rendered.Response, bool)
+	FeedPage(ctx context.Context, s *feed.Snapshot, q feed.Query, rawQuery string) (*rendered.Response, error)
+	PartySnapshot(ctx context.Context, id string) (*feed.Snapshot, *feed.Entry, error)
+	PartyCalendar(ctx context.Context, id string, o feed.CalendarOptions) (*rendered.Response, error)
+}
 
 // Handler serves the parties function.
 type Handler struct {
-	Feed     *feed.Cache
+	Feed     Feed
 	Calendar feed.CalendarOptions
 }
 
@@ -76,18 +88,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) {
-	ServePartyCalendar(w, r, h.Feed, r.PathValue("id"), h.Calendar)
-}
-
-// ServePartyCalendar writes one party's iCalendar file; the calendar
-// function's older URL shares it.
-func ServePartyCalendar(w http.ResponseWriter, r *http.Request, c *feed.Cache, id string, o feed.CalendarOptions) {
-	snap, e, err := c.PartySnapshot(r.Context(), id)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	resp, err := snap.PartyCalendar(e, o)
+	resp, err := h.Feed.PartyCalendar(r.Context(), r.PathValue("id"), h.Calendar)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -4,6 +4,7 @@
 package partydays
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -11,9 +12,14 @@ import (
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 )
 
+// Feed finds the snapshot of the conference asked for.
+type Feed interface {
+	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
+}
+
 // Handler serves the partyDays function.
 type Handler struct {
-	Feed *feed.Cache
+	Feed Feed
 }
 
 // Routes returns the function's router.

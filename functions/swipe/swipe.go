@@ -4,21 +4,25 @@
 package swipe
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
-	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
 )
 
+// Recorder records swipes: the swipe use case.
+type Recorder interface {
+	RecordSwipe(ctx context.Context, uid, partyID string, action attendee.Action) (attendee.SwipeResult, []event.Event, error)
+}
+
 // Handler serves the swipe function. Requests reach it authenticated.
 type Handler struct {
-	Store attendee.Repository
-	Feed  *feed.Cache
-	Now   func() time.Time
+	Swipes Recorder
 }
 
 // Routes returns the function's router.
@@ -74,11 +78,7 @@ func (h *Handler) swipe(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if _, _, err := h.Feed.OpenParty(r.Context(), partyID); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	res, err := h.Store.RecordSwipe(r.Context(), attendee.Swipe{UID: id.UID, PartyID: partyID, Action: action, At: h.now()})
+	res, _, err := h.Swipes.RecordSwipe(r.Context(), id.UID, partyID, action)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -87,7 +87,7 @@ func (h *Handler) swipe(w http.ResponseWriter, r *http.Request) {
 		Success:  true,
 		Swipe:    JSON(res.Swipe),
 		Previous: res.Previous,
-		Changed:  res.Previous != "" && res.Previous != action,
+		Changed:  res.Changed(),
 		Saved:    res.Saved,
 		Message:  message(res),
 		// The client shows the next card; the schedule is where saved parties go.
@@ -131,11 +131,4 @@ func message(res attendee.SwipeResult) string {
 		return "Removed from your parties."
 	}
 	return "Passed."
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }

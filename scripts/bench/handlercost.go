@@ -53,7 +53,7 @@ func measureHandlers(ctx context.Context, db string, ps []party.Party, feedResp 
 	bare := shapes[0]
 	bare.Name = "feed-gzip, no middleware"
 	shapes = append(shapes, bare)
-	bareHandler := (&parties.Handler{Feed: a.Feed}).Routes()
+	bareHandler := (&parties.Handler{Feed: a.Feed()}).Routes()
 
 	var out []handlerCost
 	for _, s := range shapes {

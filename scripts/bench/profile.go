@@ -13,7 +13,7 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -67,17 +67,17 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 // inProcessApp wires the functions from shared/app over the database as
 // the server does, behind a plain ServeMux standing in for the server's
 // firebase.json router. The app lives as long as the process.
-func inProcessApp(ctx context.Context, db string) (*app.App, http.Handler, error) {
-	store, err := app.OpenStore(ctx, app.Config{Store: app.StoreSQLite, DBPath: db})
+func inProcessApp(ctx context.Context, db string) (*partyfinder.App, http.Handler, error) {
+	store, err := partyfinder.OpenStore(ctx, partyfinder.Config{Store: partyfinder.StoreSQLite, DBPath: db})
 	if err != nil {
 		return nil, nil, err
 	}
-	a := app.New(app.Config{Store: app.StoreSQLite, DBPath: db, DefaultConference: benchConference,
-		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store, app.Auth{})
+	a := partyfinder.New(partyfinder.Config{Store: partyfinder.StoreSQLite, DBPath: db, DefaultConference: benchConference,
+		FeedRefresh: 5 * time.Second, Local: true, Version: "bench"}, store, partyfinder.Auth{})
 	mux := http.NewServeMux()
-	mux.Handle("/api/parties", a.Handler(app.FnParties))
-	mux.Handle("/api/parties/", a.Handler(app.FnParties))
-	mux.Handle("/api/conferences/", a.Handler(app.FnConferences))
+	mux.Handle("/api/parties", a.Handler(partyfinder.FnParties))
+	mux.Handle("/api/parties/", a.Handler(partyfinder.FnParties))
+	mux.Handle("/api/conferences/", a.Handler(partyfinder.FnConferences))
 	return a, mux, nil
 }
 

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/devauth"
 	"github.com/partyfinder/partyfinder/shared/firebaseauth"
 )
@@ -21,8 +21,8 @@ import (
 // --store firestore and credentials), else local dev sign-in, which is only
 // allowed on a loopback address and never in a cloud environment. It also
 // provides the calendar secret, kept beside the database when not configured.
-func localAuth(cfg app.Config, addr string, out io.Writer) (app.Auth, *devauth.Auth, error) {
-	auth := app.Auth{CalendarSecret: cfg.CalendarSecret}
+func localAuth(cfg partyfinder.Config, addr string, out io.Writer) (partyfinder.Auth, *devauth.Auth, error) {
+	auth := partyfinder.Auth{CalendarSecret: cfg.CalendarSecret}
 	if auth.CalendarSecret == nil {
 		secret, err := localSecret(filepath.Join(filepath.Dir(cfg.DBPath), "calendar.key"))
 		if err != nil {
@@ -30,7 +30,7 @@ func localAuth(cfg app.Config, addr string, out io.Writer) (app.Auth, *devauth.A
 		}
 		auth.CalendarSecret = secret
 	}
-	if os.Getenv("FIREBASE_AUTH_EMULATOR_HOST") != "" || cfg.Store == app.StoreFirestore && os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+	if os.Getenv("FIREBASE_AUTH_EMULATOR_HOST") != "" || cfg.Store == partyfinder.StoreFirestore && os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
 		project := cfg.ProjectID
 		if project == "" && os.Getenv(firebaseauth.EnvEmulatorHost) != "" {
 			project = "demo-party" // the emulator's project in every local setup here

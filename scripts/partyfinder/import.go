@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/importer"
@@ -40,12 +40,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), importUsage)
 		fs.PrintDefaults()
 	}
-	defaultDB := os.Getenv(app.EnvDB)
+	defaultDB := os.Getenv(partyfinder.EnvDB)
 	if defaultDB == "" {
-		defaultDB = app.DefaultDBPath
+		defaultDB = partyfinder.DefaultDBPath
 	}
 	db := fs.String("db", defaultDB, "SQLite database file")
-	storeKind := fs.String("store", app.StoreSQLite, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
+	storeKind := fs.String("store", partyfinder.StoreSQLite, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
 	confID := fs.String("conference", "", "conference id, e.g. gamescom2025 (required)")
 	var spec importer.ConferenceSpec
 	fs.StringVar(&spec.Name, "name", "", "conference name (to create a new conference)")
@@ -169,8 +169,8 @@ func readInput(name string, f importer.Format) (importer.Input, error) {
 // does not exist yet uses a throwaway one, so that "writes nothing" includes
 // not creating the file.
 func openImportStore(ctx context.Context, kind, path string, dryRun bool) (importer.Store, func(), error) {
-	if kind != app.StoreSQLite {
-		cfg, err := app.ConfigFromEnv(os.Getenv)
+	if kind != partyfinder.StoreSQLite {
+		cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
 		if err != nil {
 			return nil, nil, fmt.Errorf("import: %w", err)
 		}
@@ -178,7 +178,7 @@ func openImportStore(ctx context.Context, kind, path string, dryRun bool) (impor
 		if cfg.ProjectID == "" && os.Getenv("FIRESTORE_EMULATOR_HOST") != "" {
 			cfg.ProjectID = "demo-party"
 		}
-		s, err := app.OpenStore(ctx, cfg)
+		s, err := partyfinder.OpenStore(ctx, cfg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("import: %w", err)
 		}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 )
 
 // rewrite is one Firebase Hosting rewrite to a function.
@@ -69,7 +69,7 @@ type route struct {
 	handler http.Handler
 }
 
-func newRouter(rewrites []rewrite, a *app.App) (http.Handler, error) {
+func newRouter(rewrites []rewrite, a *partyfinder.App) (http.Handler, error) {
 	rt := &router{notFound: a.Chain("notFound", http.HandlerFunc(notFound))}
 	for _, rw := range rewrites {
 		h := a.Handler(rw.Function)

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 )
 
 func TestGlobMatch(t *testing.T) {
@@ -38,12 +38,12 @@ func TestFirebaseRewritesCoverEveryFunction(t *testing.T) {
 	}
 	var named []string
 	for _, rw := range rewrites {
-		if !slices.Contains(app.FunctionNames, rw.Function) {
+		if !slices.Contains(partyfinder.FunctionNames(), rw.Function) {
 			t.Errorf("rewrite %s names unknown function %q", rw.Source, rw.Function)
 		}
 		named = append(named, rw.Function)
 	}
-	for _, fn := range app.FunctionNames {
+	for _, fn := range partyfinder.FunctionNames() {
 		if !slices.Contains(named, fn) {
 			t.Errorf("function %q has no hosting rewrite in firebase.json", fn)
 		}

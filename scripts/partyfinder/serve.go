@@ -12,14 +12,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/app"
+	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := app.ConfigFromEnv(os.Getenv)
+	cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -34,17 +34,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.Store == app.StoreFirestore && cfg.ProjectID == "" {
+	if cfg.Store == partyfinder.StoreFirestore && cfg.ProjectID == "" {
 		cfg.ProjectID = "demo-party"
 	}
 	rewrites, err := loadRewrites(*config)
 	if err != nil {
 		return err
 	}
-	if err := app.Setup(ctx, cfg); err != nil {
+	if err := partyfinder.Setup(ctx, cfg); err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, cfg)
+	store, err := partyfinder.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	a := app.New(cfg, store, auth)
+	a := partyfinder.New(cfg, store, auth)
 	defer a.Close()
 
 	if !*noSeed {
@@ -128,8 +128,8 @@ func displayAddr(a net.Addr) string {
 }
 
 // firstDay names a day with parties, for the example URLs.
-func firstDay(ctx context.Context, a *app.App) string {
-	s, err := a.Feed.ConferenceSnapshot(ctx, "")
+func firstDay(ctx context.Context, a *partyfinder.App) string {
+	s, err := a.Feed().ConferenceSnapshot(ctx, "")
 	if err != nil || len(s.Days) == 0 {
 		return ""
 	}
@@ -137,7 +137,7 @@ func firstDay(ctx context.Context, a *app.App) string {
 }
 
 // seedIfEmpty stores the demo conference when the store has no conference at all.
-func seedIfEmpty(ctx context.Context, store app.Store, now time.Time) (int, error) {
+func seedIfEmpty(ctx context.Context, store partyfinder.Store, now time.Time) (int, error) {
 	cs, err := store.Conferences(ctx)
 	if err != nil || len(cs) > 0 {
 		return 0, err

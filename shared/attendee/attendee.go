@@ -125,46 +125,59 @@ type Save struct {
 // SwipeResult tells what a swipe changed, so that counts derived from
 // swipes stay exact when a decision is replaced.
 type SwipeResult struct {
-	Swipe    Swipe
-	Previous Action // "" for a first swipe on this party
-	Saved    bool   // the party is saved after the swipe
+	Swipe       Swipe
+	Previous    Action // "" for a first swipe on this party
+	Saved       bool   // the party is saved after the swipe
+	SaveAdded   bool   // the swipe put the party on the list
+	SaveRemoved bool   // the swipe took it off
 }
 
-// Repository stores attendee data. Implementations: the sqlite and
-// firestore adapters, held to one contract suite (attendeetest).
-type Repository interface {
+// Changed reports whether the swipe replaced a different decision.
+func (r SwipeResult) Changed() bool { return r.Previous != "" && r.Previous != r.Swipe.Action }
+
+// Profiles stores profiles.
+type Profiles interface {
 	// Profile returns the stored profile, or NotFound.
 	Profile(ctx context.Context, uid string) (Profile, error)
-	// SaveProfile creates or replaces the profile; CreatedAt is kept from
-	// the stored one and UpdatedAt set to now. Invalid if it breaks an invariant.
-	SaveProfile(ctx context.Context, p Profile) (Profile, error)
+	// UpdateProfile loads the user's profile (NewProfile for a user who
+	// has none), applies fn and stores the result, in one transaction.
+	// Errors from fn are returned unchanged and nothing is written.
+	// Invalid if the result breaks an invariant or changes the uid.
+	UpdateProfile(ctx context.Context, uid string, fn func(*Profile) error) (Profile, error)
+}
 
-	// RecordSwipe stores the swipe, replacing the user's earlier decision
-	// about the party, and in the same transaction saves the party (like,
-	// interested) or removes it from the saves (pass).
-	RecordSwipe(ctx context.Context, s Swipe) (SwipeResult, error)
-	// Swipes returns the user's decisions, oldest first.
+// Decisions stores swipes and saves, kept in step per user and party.
+type Decisions interface {
+	// Swipes returns the user's decisions, oldest first; decisions made at
+	// the same instant come in party id order.
 	Swipes(ctx context.Context, uid string) ([]Swipe, error)
-
-	// AddSave saves a party; it reports false when it was saved already
-	// (the original time is kept).
-	AddSave(ctx context.Context, s Save) (bool, error)
-	// RemoveSave removes a save; it reports false when there was none.
-	RemoveSave(ctx context.Context, uid, partyID string) (bool, error)
-	// Saves returns the user's saved parties, oldest first.
+	// Saves returns the user's saved parties, oldest first, likewise.
 	Saves(ctx context.Context, uid string) ([]Save, error)
+	// UpdateDecision loads the user's decision about the party, applies fn
+	// and stores the swipe and save it leaves, in one transaction. Errors
+	// from fn are returned unchanged and nothing is written. Invalid if
+	// the uid or party id is malformed or the result breaks an invariant.
+	UpdateDecision(ctx context.Context, uid, partyID string, fn func(*Decision) error) (Decision, error)
+}
 
-	// CalendarToken returns the generation of the user's personal calendar
-	// link and the hash of its token (0 and "" when none was issued).
-	CalendarToken(ctx context.Context, uid string) (generation int64, tokenHash string, err error)
-	// SetCalendarToken records a new generation and the hash of its token,
-	// forgetting the previous token hash in the same transaction.
-	SetCalendarToken(ctx context.Context, uid string, generation int64, tokenHash string) error
+// CalendarLinks stores personal calendar links.
+type CalendarLinks interface {
+	// CalendarLink returns the user's link (generation 0 when none was issued).
+	CalendarLink(ctx context.Context, uid string) (CalendarLink, error)
+	// UpdateCalendarLink loads the user's link, applies fn and stores the
+	// result in one transaction, forgetting the previous token hash.
+	// Errors from fn are returned unchanged and nothing is written.
+	// Invalid if the result breaks an invariant; Conflict if another user
+	// holds the new hash.
+	UpdateCalendarLink(ctx context.Context, uid string, fn func(*CalendarLink) error) (CalendarLink, error)
 	// UserByCalendarToken returns the user whose current token has this
 	// hash, or NotFound.
 	UserByCalendarToken(ctx context.Context, tokenHash string) (string, error)
+}
 
-	// DeleteUser erases the profile, swipes, saves and calendar token of a
+// Erasures erases users' data and remembers when.
+type Erasures interface {
+	// DeleteUser erases the profile, swipes, saves and calendar link of a
 	// user, and records when it did (see ErasedAt). Deleting a user with no
 	// data is not an error.
 	DeleteUser(ctx context.Context, uid string) error
@@ -172,6 +185,16 @@ type Repository interface {
 	// time. Tokens issued before then are refused, so a client that kept an
 	// old token cannot quietly recreate what the user had erased.
 	ErasedAt(ctx context.Context, uid string) (time.Time, error)
+}
+
+// Repository is everything stored about attendees. Implementations: the
+// sqlite and firestore adapters, held to one contract suite
+// (attendeetest). Use cases ask for the smaller interfaces they need.
+type Repository interface {
+	Profiles
+	Decisions
+	CalendarLinks
+	Erasures
 }
 
 // Validate checks a swipe before it is stored.
@@ -182,11 +205,20 @@ func (s Swipe) Validate() error {
 	default:
 		fs = append(fs, apperr.FieldError{Field: "action", Code: "enum", Message: "must be like, pass or interested"})
 	}
+	if s.At.IsZero() {
+		fs = append(fs, apperr.FieldError{Field: "at", Code: "required", Message: "is required"})
+	}
 	return apperr.Fields("invalid swipe", fs)
 }
 
 // Validate checks a save before it is stored.
-func (s Save) Validate() error { return apperr.Fields("invalid save", checkIDs(s.UID, s.PartyID)) }
+func (s Save) Validate() error {
+	fs := checkIDs(s.UID, s.PartyID)
+	if s.At.IsZero() {
+		fs = append(fs, apperr.FieldError{Field: "at", Code: "required", Message: "is required"})
+	}
+	return apperr.Fields("invalid save", fs)
+}
 
 // ValidateToken checks a calendar token record before it is stored.
 func ValidateToken(uid string, generation int64, tokenHash string) error {
@@ -201,6 +233,11 @@ func ValidateToken(uid string, generation int64, tokenHash string) error {
 		fs = append(fs, apperr.FieldError{Field: "tokenHash", Code: "required", Message: "is required"})
 	}
 	return apperr.Fields("invalid calendar token", fs)
+}
+
+// ValidateKey checks the user and party a decision is about.
+func ValidateKey(uid, partyID string) error {
+	return apperr.Fields("invalid decision", checkIDs(uid, partyID))
 }
 
 func checkIDs(uid, partyID string) []apperr.FieldError {

@@ -41,3 +41,28 @@ func ValidTokenShape(s string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil
 }
+
+// CalendarLink is what is stored of a user's personal calendar link: its
+// generation and the hash of its token. Generation 0 means none was issued.
+type CalendarLink struct {
+	UID        string
+	Generation int64
+	TokenHash  string
+}
+
+// Issue returns the token of the link, issuing the first generation when
+// there is none and the next one when rotating (which kills the old URL).
+// The hash is updated whenever it is not the token's, also when the stored
+// one came from another server secret: the link shown must be the one that
+// works.
+func (l *CalendarLink) Issue(secret []byte, erasedAt time.Time, rotate bool) string {
+	if l.Generation == 0 || rotate {
+		l.Generation++
+	}
+	token := CalendarToken(secret, l.UID, erasedAt, l.Generation)
+	l.TokenHash = HashToken(token)
+	return token
+}
+
+// Validate checks the link before it is stored.
+func (l CalendarLink) Validate() error { return ValidateToken(l.UID, l.Generation, l.TokenHash) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 )
@@ -301,4 +302,27 @@ func (c *Cache) OpenParty(ctx context.Context, id string) (*Snapshot, *Entry, er
 		return nil, nil, apperr.New(apperr.Conflict, "party %q is cancelled", id)
 	}
 	return s, e, nil
+}
+
+// Apply keeps the cache current with a domain event published in this
+// process: a change to a conference's parties drops what is cached for it,
+// so the writer's next read sees its write without waiting for the
+// revision check. Other events are ignored.
+func (c *Cache) Apply(_ context.Context, e event.Event) {
+	switch e.(type) {
+	case party.CreatedEvent, party.UpdatedEvent, party.PublishedEvent, party.CancelledEvent,
+		party.RemovedEvent, party.ImportAppliedEvent:
+		if conf := e.EventMeta().Conference; conf != "" {
+			c.Invalidate(conf)
+		}
+	}
+}
+
+// PartyCalendar returns one visible party's iCalendar file, or NotFound.
+func (c *Cache) PartyCalendar(ctx context.Context, id string, o CalendarOptions) (*rendered.Response, error) {
+	snap, e, err := c.PartySnapshot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return snap.PartyCalendar(e, o)
 }

@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/ics"
@@ -48,27 +47,21 @@ func (s *Snapshot) FeedResponse(q Query) *rendered.Response {
 	for _, e := range pg.Entries {
 		size += len(e.JSON) + 1
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+256))
-	buf.WriteString(`{"success":true,"data":[`)
+	data := make([]byte, 0, size)
+	data = append(data, '[')
 	for i, e := range pg.Entries {
 		if i > 0 {
-			buf.WriteByte(',')
+			data = append(data, ',')
 		}
-		buf.Write(e.JSON)
+		data = append(data, e.JSON...)
 	}
-	buf.WriteString(`],"meta":`)
-	buf.Write(Marshal(meta))
-	buf.WriteByte('}')
-	return rendered.New(ContentJSON, CacheFeed, buf.Bytes())
+	data = append(data, ']')
+	return rendered.New(ContentJSON, CacheFeed, rendered.Success(data, Marshal(meta)))
 }
 
 // DataResponse wraps pre-encoded JSON as {"success":true,"data":...}.
 func DataResponse(cacheControl string, data []byte) *rendered.Response {
-	body := make([]byte, 0, len(data)+32)
-	body = append(body, `{"success":true,"data":`...)
-	body = append(body, data...)
-	body = append(body, '}')
-	return rendered.New(ContentJSON, cacheControl, body)
+	return rendered.New(ContentJSON, cacheControl, rendered.Success(data, nil))
 }
 
 // PartyResponse returns the detail response of a visible party, built once per snapshot.

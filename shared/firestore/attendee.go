@@ -11,8 +11,6 @@ import (
 
 	gfs "cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
@@ -73,90 +71,148 @@ func (s *Store) Profile(ctx context.Context, uid string) (attendee.Profile, erro
 	return p, nil
 }
 
-// SaveProfile creates or replaces the profile in one transaction. CreatedAt
-// is kept from the stored profile (now for a new one) and UpdatedAt set to
-// now, never earlier than the stored UpdatedAt; the caller's values for both
-// are ignored. The calendar link in the same document is left alone.
-// Invalid if the profile breaks an invariant or its uid cannot be a
-// document id.
-func (s *Store) SaveProfile(ctx context.Context, p attendee.Profile) (attendee.Profile, error) {
-	if err := p.Validate(); err != nil {
-		return attendee.Profile{}, fmt.Errorf("save profile: %w", err)
+// UpdateProfile loads the profile (a new one for a user who has none, or
+// whose document holds only a calendar link), applies fn and stores the
+// result in one transaction. The calendar link in the same document is
+// left alone. Times are stored to the microsecond. Invalid if the result
+// breaks an invariant, changes the uid, or the uid cannot be a document id.
+func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee.Profile) error) (attendee.Profile, error) {
+	if err := checkUID(uid); err != nil {
+		return attendee.Profile{}, fmt.Errorf("update profile: %w", err)
 	}
-	if err := checkUID(p.UID); err != nil {
-		return attendee.Profile{}, fmt.Errorf("save profile: %w", err)
-	}
-	ref := s.userRef(p.UID)
+	ref := s.userRef(uid)
 	var out attendee.Profile
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
 		d, _, err := getUser(tx.Get(ref))
 		if err != nil {
 			return err
 		}
-		now := storedTime(s.now())
-		out = p
-		out.CreatedAt, out.UpdatedAt = now, now
-		if old, ok := unmarshalProfile(p.UID, d.profileDoc); ok {
-			// A profile a client wrote itself has no timestamps.
-			if !old.CreatedAt.IsZero() {
-				out.CreatedAt = old.CreatedAt
-			}
-			// Clocks step back (NTP, another instance): UpdatedAt does not.
-			if !old.UpdatedAt.IsZero() && !now.After(old.UpdatedAt) {
-				out.UpdatedAt = old.UpdatedAt.Add(time.Microsecond)
-			}
+		p, ok := unmarshalProfile(uid, d.profileDoc)
+		if !ok {
+			p = attendee.NewProfile(uid)
 		}
-		return tx.Set(ref, marshalProfile(out), profileMerge)
+		if err := fn(&p); err != nil {
+			return err
+		}
+		if p.UID != uid {
+			return apperr.Field("uid", "immutable", "cannot be changed")
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p.CreatedAt, p.UpdatedAt = storedTime(p.CreatedAt), storedTime(p.UpdatedAt)
+		out = p
+		return tx.Set(ref, marshalProfile(p), profileMerge)
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
-		return attendee.Profile{}, fmt.Errorf("save profile %s: %w", p.UID, translate(err))
+		return attendee.Profile{}, fmt.Errorf("update profile %s: %w", uid, translate(err))
 	}
 	return out, nil
 }
 
-// RecordSwipe stores the swipe, replacing the user's earlier decision about
-// the party, and in the same transaction saves the party (like, interested;
-// a party saved already keeps its save time) or removes its save (pass). A
-// swipe without a time is stamped now. Invalid if the uid is empty or not a
-// document id, the party id malformed or the action unknown.
-func (s *Store) RecordSwipe(ctx context.Context, sw attendee.Swipe) (attendee.SwipeResult, error) {
-	if err := checkSwipe(sw); err != nil {
-		return attendee.SwipeResult{}, fmt.Errorf("record swipe: %w", err)
+// UpdateDecision loads the user's swipe and save of the party, applies fn
+// and writes what changed, in one transaction. Times are stored to the
+// microsecond. Invalid if the uid is empty or not a document id, the party
+// id malformed, or the result breaks an invariant.
+func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func(*attendee.Decision) error) (attendee.Decision, error) {
+	if err := withStorable(attendee.ValidateKey(uid, partyID), uid, time.Time{}); err != nil {
+		return attendee.Decision{}, fmt.Errorf("update decision: %w", err)
 	}
-	sw.At = s.stamp(sw.At)
-	user := s.userRef(sw.UID)
-	swipeRef := user.Collection(swipesCollection).Doc(sw.PartyID)
-	saveRef := user.Collection(savesCollection).Doc(sw.PartyID)
-	res := attendee.SwipeResult{Swipe: sw, Saved: sw.Action.Saves()}
+	user := s.userRef(uid)
+	swipeRef := user.Collection(swipesCollection).Doc(partyID)
+	saveRef := user.Collection(savesCollection).Doc(partyID)
+	var out attendee.Decision
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
 		snaps, err := tx.GetAll([]*gfs.DocumentRef{swipeRef, saveRef})
 		if err != nil {
 			return err
 		}
-		res.Previous = ""
-		if snaps[0].Exists() {
-			var prev swipeDoc
-			if err := snaps[0].DataTo(&prev); err != nil {
-				return fmt.Errorf("decode swipe: %w", err)
-			}
-			res.Previous = attendee.Action(prev.Action)
-		}
-		if err := tx.Set(swipeRef, marshalSwipe(sw)); err != nil {
+		before, err := decodeDecision(uid, partyID, snaps[0], snaps[1])
+		if err != nil {
 			return err
 		}
-		saved := snaps[1].Exists()
+		d := before
+		if err := fn(&d); err != nil {
+			return err
+		}
+		if err := checkDecision(d, uid, partyID); err != nil {
+			return err
+		}
+		if d.Swipe != nil {
+			sw := *d.Swipe
+			sw.At = storedTime(sw.At)
+			d.Swipe = &sw
+		}
+		if d.Save != nil {
+			sv := *d.Save
+			sv.At = storedTime(sv.At)
+			d.Save = &sv
+		}
+		out = d
 		switch {
-		case res.Saved && !saved:
-			return tx.Create(saveRef, marshalSave(attendee.Save{UID: sw.UID, PartyID: sw.PartyID, At: sw.At}))
-		case !res.Saved && saved:
+		case d.Swipe == nil && before.Swipe != nil:
+			err = tx.Delete(swipeRef)
+		case d.Swipe != nil && (before.Swipe == nil || *d.Swipe != *before.Swipe):
+			err = tx.Set(swipeRef, marshalSwipe(*d.Swipe))
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Save == nil && before.Save != nil:
 			return tx.Delete(saveRef)
+		case d.Save != nil && before.Save == nil:
+			return tx.Create(saveRef, marshalSave(*d.Save))
+		case d.Save != nil && *d.Save != *before.Save:
+			return tx.Set(saveRef, marshalSave(*d.Save))
 		}
 		return nil
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
-		return attendee.SwipeResult{}, fmt.Errorf("record swipe %s/%s: %w", sw.UID, sw.PartyID, translate(err))
+		return attendee.Decision{}, fmt.Errorf("update decision %s/%s: %w", uid, partyID, translate(err))
 	}
-	return res, nil
+	return out, nil
+}
+
+// decodeDecision builds a decision from the swipe and save documents.
+func decodeDecision(uid, partyID string, swipe, save *gfs.DocumentSnapshot) (attendee.Decision, error) {
+	d := attendee.Decision{UID: uid, PartyID: partyID}
+	if swipe.Exists() {
+		var sd swipeDoc
+		if err := swipe.DataTo(&sd); err != nil {
+			return d, fmt.Errorf("decode swipe: %w", err)
+		}
+		sw := unmarshalSwipe(uid, partyID, sd)
+		d.Swipe = &sw
+	}
+	if save.Exists() {
+		var sd saveDoc
+		if err := save.DataTo(&sd); err != nil {
+			return d, fmt.Errorf("decode save: %w", err)
+		}
+		sv := unmarshalSave(uid, partyID, sd)
+		d.Save = &sv
+	}
+	return d, nil
+}
+
+// checkDecision checks what fn left: the same user and party, valid, and
+// storable.
+func checkDecision(d attendee.Decision, uid, partyID string) error {
+	if d.UID != uid || d.PartyID != partyID ||
+		d.Swipe != nil && (d.Swipe.UID != uid || d.Swipe.PartyID != partyID) ||
+		d.Save != nil && (d.Save.UID != uid || d.Save.PartyID != partyID) {
+		return apperr.New(apperr.Invalid, "a decision cannot move to another user or party")
+	}
+	if d.Swipe != nil {
+		if err := checkSwipe(*d.Swipe); err != nil {
+			return err
+		}
+	}
+	if d.Save != nil {
+		return checkSave(*d.Save)
+	}
+	return nil
 }
 
 // Swipes returns the user's decisions, oldest first; decisions made at the
@@ -187,42 +243,6 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 	return out, nil
 }
 
-// AddSave saves a party; it reports false when it was saved already (the
-// original time is kept). A save without a time is stamped now. Invalid if
-// the uid is empty or not a document id, or the party id malformed.
-func (s *Store) AddSave(ctx context.Context, sv attendee.Save) (bool, error) {
-	if err := checkSave(sv); err != nil {
-		return false, fmt.Errorf("add save: %w", err)
-	}
-	sv.At = s.stamp(sv.At)
-	_, err := s.userRef(sv.UID).Collection(savesCollection).Doc(sv.PartyID).Create(ctx, marshalSave(sv))
-	if status.Code(err) == codes.AlreadyExists {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("add save %s/%s: %w", sv.UID, sv.PartyID, translate(err))
-	}
-	return true, nil
-}
-
-// RemoveSave removes a save; it reports false when there was none. The
-// swipe that made the save, if any, stays.
-func (s *Store) RemoveSave(ctx context.Context, uid, partyID string) (bool, error) {
-	if !validDocID(uid) || !validDocID(partyID) {
-		return false, nil
-	}
-	// The precondition makes the delete report a missing document, in the
-	// same single write.
-	_, err := s.userRef(uid).Collection(savesCollection).Doc(partyID).Delete(ctx, gfs.Exists)
-	if isNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("remove save %s/%s: %w", uid, partyID, translate(err))
-	}
-	return true, nil
-}
-
 // Saves returns the user's saved parties, oldest first; parties saved at
 // the same instant come in party id order. Like Swipes, it sorts here.
 func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) {
@@ -247,41 +267,58 @@ func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) 
 	return out, nil
 }
 
-// CalendarToken returns the generation of the user's personal calendar link
-// and the hash of its token (0 and "" when none was issued).
-func (s *Store) CalendarToken(ctx context.Context, uid string) (int64, string, error) {
+// CalendarLink returns the user's calendar link (generation 0 when none
+// was issued).
+func (s *Store) CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error) {
 	if !validDocID(uid) {
-		return 0, "", nil
+		return attendee.CalendarLink{UID: uid}, nil
 	}
 	d, _, err := getUser(s.userRef(uid).Get(ctx))
 	if err != nil {
-		return 0, "", fmt.Errorf("calendar token of %s: %w", uid, translate(err))
+		return attendee.CalendarLink{}, fmt.Errorf("calendar link of %s: %w", uid, translate(err))
 	}
-	return d.Generation, d.TokenHash, nil
+	return attendee.CalendarLink{UID: uid, Generation: d.Generation, TokenHash: d.TokenHash}, nil
 }
 
-// SetCalendarToken records a new generation and the hash of its token in
-// one transaction: it deletes the previous token's document, writes the new
-// one and updates the user's document (leaving the profile alone). Invalid
-// if the uid or hash is empty or not a document id, or the generation not
-// positive; Conflict if another user holds the hash.
-func (s *Store) SetCalendarToken(ctx context.Context, uid string, generation int64, tokenHash string) error {
-	if err := checkToken(uid, generation, tokenHash); err != nil {
-		return fmt.Errorf("set calendar token: %w", err)
+// UpdateCalendarLink loads the user's link, applies fn and, when it
+// changed, stores it in one transaction: it deletes the previous token's
+// document, writes the new one and updates the user's document (leaving
+// the profile alone). Invalid if the result breaks an invariant or cannot
+// be stored; Conflict if another user holds the new hash.
+func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*attendee.CalendarLink) error) (attendee.CalendarLink, error) {
+	if err := checkUID(uid); err != nil {
+		return attendee.CalendarLink{}, fmt.Errorf("update calendar link: %w", err)
 	}
-	user, token := s.userRef(uid), s.tokenRef(tokenHash)
+	user := s.userRef(uid)
+	var out attendee.CalendarLink
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
-		snaps, err := tx.GetAll([]*gfs.DocumentRef{user, token})
+		d, _, err := getUser(tx.Get(user))
 		if err != nil {
 			return err
 		}
-		d, _, err := getUser(snaps[0], nil)
-		if err != nil {
+		before := attendee.CalendarLink{UID: uid, Generation: d.Generation, TokenHash: d.TokenHash}
+		l := before
+		if err := fn(&l); err != nil {
 			return err
 		}
-		if snaps[1].Exists() {
+		out = l
+		if l == before {
+			return nil
+		}
+		if l.UID != uid {
+			return apperr.Field("uid", "immutable", "cannot be changed")
+		}
+		if err := checkToken(uid, l.Generation, l.TokenHash); err != nil {
+			return err
+		}
+		token := s.tokenRef(l.TokenHash)
+		snap, err := tx.Get(token)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if snap != nil && snap.Exists() {
 			var holder tokenDoc
-			if err := snaps[1].DataTo(&holder); err != nil {
+			if err := snap.DataTo(&holder); err != nil {
 				return fmt.Errorf("decode calendar token: %w", err)
 			}
 			if holder.UID != uid {
@@ -290,20 +327,20 @@ func (s *Store) SetCalendarToken(ctx context.Context, uid string, generation int
 		}
 		// Only this store writes token documents, and only for a hash no
 		// other user holds: the previous hash's document is this user's.
-		if d.TokenHash != "" && d.TokenHash != tokenHash && validDocID(d.TokenHash) {
-			if err := tx.Delete(s.tokenRef(d.TokenHash)); err != nil {
+		if before.TokenHash != "" && before.TokenHash != l.TokenHash && validDocID(before.TokenHash) {
+			if err := tx.Delete(s.tokenRef(before.TokenHash)); err != nil {
 				return err
 			}
 		}
 		if err := tx.Set(token, tokenDoc{UID: uid}); err != nil {
 			return err
 		}
-		return tx.Set(user, calendarDoc{Generation: generation, TokenHash: tokenHash}, calendarMerge)
+		return tx.Set(user, calendarDoc{Generation: l.Generation, TokenHash: l.TokenHash}, calendarMerge)
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
-		return fmt.Errorf("set calendar token of %s: %w", uid, translate(err))
+		return attendee.CalendarLink{}, fmt.Errorf("update calendar link of %s: %w", uid, translate(err))
 	}
-	return nil
+	return out, nil
 }
 
 // UserByCalendarToken returns the user whose current token has this hash,
@@ -452,14 +489,6 @@ func getUser(snap *gfs.DocumentSnapshot, err error) (userDoc, bool, error) {
 		return userDoc{}, false, fmt.Errorf("decode user %s: %w", snap.Ref.ID, err)
 	}
 	return d, true, nil
-}
-
-// stamp returns t as stored, or now for the zero time.
-func (s *Store) stamp(t time.Time) time.Time {
-	if t.IsZero() {
-		return storedTime(s.now())
-	}
-	return storedTime(t)
 }
 
 // validDocID reports whether id can name a Firestore document: not empty,

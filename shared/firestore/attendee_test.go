@@ -38,13 +38,13 @@ func TestAttendeeLayout(t *testing.T) {
 	ctx := t.Context()
 	s, prefix := prefixed(c)
 	at := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
-	if _, err := s.SaveProfile(ctx, attendee.Profile{UID: "ada", DisplayName: "Ada", Persona: attendee.Investor, Visibility: attendee.Public}); err != nil {
+	if _, err := attendeetest.SaveProfile(ctx, s, attendee.Profile{UID: "ada", DisplayName: "Ada", Persona: attendee.Investor, Visibility: attendee.Public}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordSwipe(ctx, attendee.Swipe{UID: "ada", PartyID: "p1", Action: attendee.Interested, At: at}); err != nil {
+	if _, err := attendeetest.RecordSwipe(ctx, s, attendee.Swipe{UID: "ada", PartyID: "p1", Action: attendee.Interested, At: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetCalendarToken(ctx, "ada", 3, "abc123"); err != nil {
+	if err := attendeetest.SetToken(ctx, s, "ada", 3, "abc123"); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]map[string]any{
@@ -96,11 +96,11 @@ func TestAttendeeUserDocumentMerges(t *testing.T) {
 	if err != nil || p.DisplayName != "Ada" || p.Visibility != attendee.Attendees || !p.CreatedAt.IsZero() {
 		t.Errorf("client-written profile = %+v, %v; want it read as written, without timestamps", p, err)
 	}
-	if err := s.SetCalendarToken(ctx, "ada", 1, "h1"); err != nil {
+	if err := attendeetest.SetToken(ctx, s, "ada", 1, "h1"); err != nil {
 		t.Fatal(err)
 	}
 	before := time.Now()
-	saved, err := s.SaveProfile(ctx, attendee.Profile{UID: "ada", DisplayName: "Ada L.", Visibility: attendee.Private})
+	saved, err := attendeetest.SaveProfile(ctx, s, attendee.Profile{UID: "ada", DisplayName: "Ada L.", Visibility: attendee.Private})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestAttendeeDeleteManyDocuments(t *testing.T) {
 		wg.Go(func() {
 			for i := range jobs {
 				party := fmt.Sprintf("p%03d", i)
-				_, err := s.RecordSwipe(ctx, attendee.Swipe{UID: "ada", PartyID: party, Action: attendee.Like, At: at.Add(time.Duration(i) * time.Second)})
+				_, err := attendeetest.RecordSwipe(ctx, s, attendee.Swipe{UID: "ada", PartyID: party, Action: attendee.Like, At: at.Add(time.Duration(i) * time.Second)})
 				if err != nil {
 					select {
 					case errs <- err:
@@ -186,15 +186,15 @@ func TestAttendeeUIDNotADocumentID(t *testing.T) {
 	ctx := t.Context()
 	s, _ := prefixed(c)
 	for _, uid := range []string{"a/b", "..", "__x__"} {
-		_, err := s.SaveProfile(ctx, attendee.Profile{UID: uid, Visibility: attendee.Private})
+		_, err := attendeetest.SaveProfile(ctx, s, attendee.Profile{UID: uid, Visibility: attendee.Private})
 		if !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("SaveProfile(%q) = %v, want Invalid", uid, err)
 		}
-		_, err = s.RecordSwipe(ctx, attendee.Swipe{UID: uid, PartyID: "p1", Action: attendee.Like})
+		_, err = attendeetest.RecordSwipe(ctx, s, attendee.Swipe{UID: uid, PartyID: "p1", Action: attendee.Like})
 		if !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("RecordSwipe(%q) = %v, want Invalid", uid, err)
 		}
-		if err := s.SetCalendarToken(ctx, uid, 1, "h"); !apperr.Is(err, apperr.Invalid) {
+		if err := attendeetest.SetToken(ctx, s, uid, 1, "h"); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("SetCalendarToken(%q) = %v, want Invalid", uid, err)
 		}
 		if _, err := s.Profile(ctx, uid); !apperr.Is(err, apperr.NotFound) {
@@ -207,7 +207,7 @@ func TestAttendeeUIDNotADocumentID(t *testing.T) {
 			t.Errorf("DeleteUser(%q) = %v, want nil", uid, err)
 		}
 	}
-	if err := s.SetCalendarToken(ctx, "ada", 1, "a/b"); !apperr.Is(err, apperr.Invalid) {
+	if err := attendeetest.SetToken(ctx, s, "ada", 1, "a/b"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("SetCalendarToken with a hash that cannot name a document = %v, want Invalid", err)
 	}
 	if _, err := s.UserByCalendarToken(ctx, "a/b"); !apperr.Is(err, apperr.NotFound) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/attendee/attendeetest"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 )
 
@@ -109,7 +110,8 @@ func TestRulesUsers(t *testing.T) {
 			uid, hash string
 			gen       int64
 		}{{userA, hashA, 1}, {userB, hashB, 1}, {userC, "", 0}} {
-			gen, hash, err := store.CalendarToken(ctx, tc.uid)
+			l, err := store.CalendarLink(ctx, tc.uid)
+			gen, hash := l.Generation, l.TokenHash
 			if err != nil || gen != tc.gen || hash != tc.hash {
 				t.Errorf("CalendarToken(%s) = %d, %q, %v; want %d, %q", tc.uid, gen, hash, err, tc.gen, tc.hash)
 			}
@@ -311,21 +313,21 @@ func seedUsersProject(t *testing.T, project string) *firestore.Store {
 	store := firestore.New(client)
 	at := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
 	for uid, name := range map[string]string{userA: "Ada", userB: "Bob"} {
-		if _, err := store.SaveProfile(ctx, attendee.Profile{UID: uid, DisplayName: name, Visibility: attendee.Attendees}); err != nil {
+		if _, err := attendeetest.SaveProfile(ctx, store, attendee.Profile{UID: uid, DisplayName: name, Visibility: attendee.Attendees}); err != nil {
 			t.Fatal(err)
 		}
 		for i, sw := range []struct {
 			party  string
 			action attendee.Action
 		}{{"p1", attendee.Like}, {"p2", attendee.Pass}} {
-			if _, err := store.RecordSwipe(ctx, attendee.Swipe{UID: uid, PartyID: sw.party, Action: sw.action, At: at.Add(time.Duration(i) * time.Minute)}); err != nil {
+			if _, err := attendeetest.RecordSwipe(ctx, store, attendee.Swipe{UID: uid, PartyID: sw.party, Action: sw.action, At: at.Add(time.Duration(i) * time.Minute)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := store.AddSave(ctx, attendee.Save{UID: uid, PartyID: "p3", At: at}); err != nil {
+		if _, err := attendeetest.AddSave(ctx, store, attendee.Save{UID: uid, PartyID: "p3", At: at}); err != nil {
 			t.Fatal(err)
 		}
-		if err := store.SetCalendarToken(ctx, uid, 1, tokenHashFor(uid)); err != nil {
+		if err := attendeetest.SetToken(ctx, store, uid, 1, tokenHashFor(uid)); err != nil {
 			t.Fatal(err)
 		}
 	}

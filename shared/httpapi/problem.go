@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/rendered"
 )
 
 // statusOf is the one place where error kinds become HTTP status codes.
@@ -97,6 +98,21 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// OK writes {"success":true,"data":DATA} with v as the data, in a
+// response that must not be cached: the answer of an API call about one
+// user or one write.
+func OK(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic("httpapi: encoding a response type cannot fail: " + err.Error())
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(rendered.Success(data, nil))
 }
 
 // LogError logs a failure that is not turned into an error response.

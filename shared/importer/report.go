@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/partyfinder/partyfinder/shared/event"
 )
 
 // Row statuses in a report.
@@ -45,6 +47,9 @@ type Report struct {
 	Rows         []RowReport    `json:"rows"`
 	// Pruned lists the parties cancelled because the file no longer has them.
 	Pruned []PrunedParty `json:"pruned"`
+	// Events are the domain events of the parties written and of the
+	// import itself; empty for a dry run.
+	Events []event.Event `json:"-"`
 }
 
 // RowReport is the outcome of one input row.

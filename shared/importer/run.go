@@ -3,8 +3,11 @@ package importer
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/partyfinder/partyfinder/shared/event"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
@@ -27,6 +30,11 @@ type Importer struct {
 	// Now returns the current time; nil means time.Now. It stamps created
 	// and updated parties.
 	Now func() time.Time
+	// Events hears of every party the import changed and of the import
+	// itself; nil sends them nowhere (the report still lists them).
+	Events event.Publisher
+	// NewID makes event ids; nil means random ones.
+	NewID func() string
 }
 
 // ConferenceSpec describes the conference to create when it does not exist
@@ -50,6 +58,9 @@ type Request struct {
 	Options       Options
 	// DryRun computes the same report and writes nothing.
 	DryRun bool
+	// Actor is who runs the import, for its events: a uid, or event.System
+	// (the default) for the command line.
+	Actor string
 }
 
 // Run imports the request's rows. Rejected rows are part of the report, not
@@ -106,7 +117,48 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 			return Report{}, fmt.Errorf("save parties: %w", err)
 		}
 	}
+	if len(plan.Writes) == 0 {
+		return plan.Report, nil // nothing changed: nothing to tell
+	}
+	plan.Report.Events = im.events(req, plan, existing, now)
+	if im.Events != nil {
+		if err := im.Events.Publish(ctx, plan.Report.Events...); err != nil {
+			// The parties are stored; listeners catch up by their own refresh.
+			slog.ErrorContext(ctx, "publish import events", "conference", id, "error", err)
+		}
+	}
 	return plan.Report, nil
+}
+
+// events derives the domain events of an applied import: one set per
+// party written (created, updated, published, cancelled, by the party
+// domain's rule), then ImportAppliedEvent with the report's counts.
+func (im *Importer) events(req Request, plan Plan, existing []party.Party, now func() time.Time) []event.Event {
+	stamp := event.Stamper{Now: now, NewID: im.NewID}
+	actor := req.Actor
+	if actor == "" {
+		actor = event.System
+	}
+	meta := func(typ string) event.Meta { return stamp.Meta(typ, party.EventVersion, actor, plan.Conference.ID) }
+	before := make(map[string]party.Party, len(existing))
+	for _, p := range existing {
+		before[p.ID] = p
+	}
+	var out []event.Event
+	for _, p := range plan.Writes {
+		var was *party.Party
+		if old, ok := before[p.ID]; ok {
+			was = &old
+		}
+		out = append(out, party.Events(was, p, meta)...)
+	}
+	rep := plan.Report
+	return append(out, party.ImportAppliedEvent{
+		Meta:    meta(party.TypeImportApplied),
+		Source:  req.Options.Source,
+		Created: rep.Created, Updated: rep.Updated, Cancelled: rep.Cancelled,
+		Unchanged: rep.Unchanged, Rejected: rep.Rejected,
+	})
 }
 
 // conference loads the conference, or prepares a new one from spec.

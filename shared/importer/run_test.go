@@ -13,8 +13,10 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/importer"
+	"github.com/partyfinder/partyfinder/shared/inproc"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
 )
@@ -342,4 +344,87 @@ func (r *racingStore) PartiesOf(ctx context.Context, id string) ([]party.Party, 
 		}
 	}
 	return ps, err
+}
+
+func TestRunPublishesEventsAndRefreshesTheFeed(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	var bus inproc.Bus
+	var heard []event.Event
+	bus.Subscribe(func(_ context.Context, e event.Event) { heard = append(heard, e) })
+	// A feed that would not look at the store again for an hour on its own.
+	cache := feed.NewCache(store, feed.Options{Refresh: time.Hour})
+	bus.Subscribe(cache.Apply)
+	clk := &clock{time.Date(2025, 8, 6, 15, 0, 0, 0, time.UTC)}
+	im := &importer.Importer{Store: store, Now: clk.now, Events: &bus}
+	sheet, _ := os.ReadFile("testdata/messy-sheet.json")
+	req := importer.Request{ConferenceID: "gamescom2025", NewConference: gamescom, Input: parse(t, sheet)}
+
+	rep, err := im.Run(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(es []event.Event) map[string]int {
+		m := map[string]int{}
+		for _, e := range es {
+			m[e.EventMeta().Type]++
+			if m := e.EventMeta(); m.Conference != "gamescom2025" || m.Actor != event.System || m.ID == "" || m.Version != party.EventVersion {
+				t.Errorf("event metadata %+v: want the conference, the system actor, an id and the version", m)
+			}
+		}
+		return m
+	}
+	got := count(heard)
+	if got[party.TypeCreated] != rep.Created || got[party.TypeImportApplied] != 1 || got[party.TypeUpdated] != 0 {
+		t.Errorf("first import: events %v for %d created parties", got, rep.Created)
+	}
+	if len(rep.Events) != len(heard) {
+		t.Errorf("the report lists %d events, %d were published", len(rep.Events), len(heard))
+	}
+	snap, err := cache.Snapshot(ctx, "gamescom2025")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(snap.Entries)
+	countCancelled := func(s *feed.Snapshot) int {
+		n := 0
+		for _, e := range s.Entries {
+			if e.Party.Status == party.Cancelled {
+				n++
+			}
+		}
+		return n
+	}
+	cancelledBefore := countCancelled(snap)
+
+	// A re-import that changes nothing publishes nothing.
+	heard = nil
+	if _, err := im.Run(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != 0 {
+		t.Errorf("an unchanged re-import published %v", count(heard))
+	}
+
+	// A prune cancels every party the file no longer has: the feed shows
+	// it at once, through the event, not after its hour.
+	heard = nil
+	clk.t = clk.t.Add(time.Hour)
+	short := parse(t, sheet)
+	short.Rows = short.Rows[:1]
+	pruned, err := im.Run(ctx, importer.Request{ConferenceID: "gamescom2025", Input: short, Options: importer.Options{Prune: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = count(heard)
+	if pruned.Cancelled == 0 || got[party.TypeCancelled] != pruned.Cancelled || got[party.TypeUpdated] != pruned.Cancelled {
+		t.Errorf("prune of %d parties published %v", pruned.Cancelled, got)
+	}
+	snap, err = cache.Snapshot(ctx, "gamescom2025")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countCancelled(snap), cancelledBefore+pruned.Cancelled; got != want || len(snap.Entries) != before {
+		t.Errorf("feed after the prune: %d of %d parties cancelled, want %d of %d", got, len(snap.Entries), want, before)
+	}
 }

@@ -231,32 +231,7 @@ func (p Party) LocalDate(loc *time.Location) string {
 // Equal reports whether p and q have the same content, ignoring the
 // bookkeeping fields (created/updated times and version). Importers use it to
 // leave unchanged parties untouched.
-func (p Party) Equal(q Party) bool {
-	p.CreatedAt, p.UpdatedAt, p.Version = time.Time{}, time.Time{}, 0
-	q.CreatedAt, q.UpdatedAt, q.Version = time.Time{}, time.Time{}, 0
-	if (p.Location == nil) != (q.Location == nil) || p.Location != nil && *p.Location != *q.Location {
-		return false
-	}
-	p.Location, q.Location = nil, nil
-	return p.Start.Equal(q.Start) && p.End.Equal(q.End) &&
-		equalStrings(p.Hosts, q.Hosts) && equalStrings(p.Tags, q.Tags) &&
-		p.ID == q.ID && p.ConferenceID == q.ConferenceID && p.Title == q.Title &&
-		p.Description == q.Description && p.Venue == q.Venue && p.Address == q.Address &&
-		p.Category == q.Category && p.Price == q.Price && p.Free == q.Free && p.Link == q.Link &&
-		p.Focus == q.Focus && p.Status == q.Status && p.Source == q.Source
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func (p Party) Equal(q Party) bool { return p.ID == q.ID && len(p.Changes(q)) == 0 }
 
 // CleanText trims s and folds runs of white space into single spaces.
 func CleanText(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,10 +1,12 @@
 package party
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/event"
 )
 
 var berlin, _ = time.LoadLocation("Europe/Berlin")
@@ -151,5 +153,51 @@ func TestImportIDIsStable(t *testing.T) {
 	}
 	if !ValidID(a) {
 		t.Errorf("%q is not a valid id", a)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	meta := func(typ string) event.Meta { return event.Meta{Type: typ} }
+	start := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
+	draft := Party{ID: "p", ConferenceID: "c", Title: "Night", Start: start, Status: Draft}
+	published := draft
+	published.Status = Published
+	moved := published
+	moved.Venue, moved.Start = "Hall 2", start.Add(time.Hour)
+	cancelled := moved
+	cancelled.Status = Cancelled
+	types := func(es []event.Event) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.EventMeta().Type)
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		before        *Party
+		after         Party
+		want          []string
+		wantChangedOf []string // the fields of the update event, if any
+	}{
+		{"new draft", nil, draft, []string{TypeCreated}, nil},
+		{"new and published", nil, published, []string{TypeCreated, TypePublished}, nil},
+		{"published", &draft, published, []string{TypeUpdated, TypePublished}, []string{"status"}},
+		{"moved", &published, moved, []string{TypeUpdated}, []string{"venue", "start"}},
+		{"cancelled", &moved, cancelled, []string{TypeUpdated, TypeCancelled}, []string{"status"}},
+		{"unchanged", &moved, moved, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			es := Events(tt.before, tt.after, meta)
+			if got := types(es); !slices.Equal(got, tt.want) {
+				t.Fatalf("events = %v, want %v", got, tt.want)
+			}
+			for _, e := range es {
+				if u, ok := e.(UpdatedEvent); ok && !slices.Equal(u.Changed, tt.wantChangedOf) {
+					t.Errorf("changed = %v, want %v", u.Changed, tt.wantChangedOf)
+				}
+			}
+		})
 	}
 }

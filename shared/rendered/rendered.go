@@ -176,3 +176,17 @@ func AcceptsGzip(header string) bool {
 	}
 	return starQ > 0
 }
+
+// Success wraps pre-encoded JSON in the envelope every successful API
+// answer has, {"success":true,"data":DATA}, with ,"meta":META when meta is
+// not nil: the one place the envelope is built.
+func Success(data, meta []byte) []byte {
+	body := make([]byte, 0, len(data)+len(meta)+40)
+	body = append(body, `{"success":true,"data":`...)
+	body = append(body, data...)
+	if meta != nil {
+		body = append(body, `,"meta":`...)
+		body = append(body, meta...)
+	}
+	return append(body, '}')
+}

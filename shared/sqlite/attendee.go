@@ -12,6 +12,8 @@ import (
 )
 
 // The Store keeps attendee data in the same file as the parties they swipe.
+// It only persists: the rules of swipes, saves, profiles and links are the
+// attendee domain's, applied in the closures the use cases pass.
 var _ attendee.Repository = (*Store)(nil)
 
 const profileColumns = `uid, display_name, company, job_title, persona, visibility, created_at, updated_at`
@@ -25,37 +27,46 @@ func (s *Store) Profile(ctx context.Context, uid string) (attendee.Profile, erro
 	return p, nil
 }
 
-// SaveProfile creates or replaces the profile in one transaction. CreatedAt
-// is kept from the stored profile (now for a new one) and UpdatedAt set to
-// now, never earlier than the stored UpdatedAt; the caller's values for both
-// are ignored. Invalid if the profile breaks an invariant.
-func (s *Store) SaveProfile(ctx context.Context, p attendee.Profile) (attendee.Profile, error) {
-	if err := p.Validate(); err != nil {
-		return attendee.Profile{}, fmt.Errorf("save profile: %w", err)
+// UpdateProfile loads the profile (a new one for a user who has none),
+// applies fn and stores the result in one transaction. Invalid if the
+// result breaks an invariant or changes the uid.
+func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee.Profile) error) (attendee.Profile, error) {
+	if uid == "" {
+		return attendee.Profile{}, fmt.Errorf("update profile: %w", apperr.Field("uid", "required", "is required"))
 	}
 	var out attendee.Profile
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC()
-		p.CreatedAt, p.UpdatedAt = now, now
-		old, err := getProfile(ctx, tx, p.UID)
-		switch {
-		case err == nil:
-			p.CreatedAt = old.CreatedAt
-			// Clocks step back (NTP, another instance): UpdatedAt does not.
-			if !now.After(old.UpdatedAt) {
-				p.UpdatedAt = old.UpdatedAt.Add(time.Microsecond)
-			}
-		case !apperr.Is(err, apperr.NotFound):
+		p, err := getProfile(ctx, tx, uid)
+		if apperr.Is(err, apperr.NotFound) {
+			p, err = attendee.NewProfile(uid), nil
+		}
+		if err != nil {
 			return err
 		}
-		created, _ := nanos("createdAt", p.CreatedAt) // a time this store wrote
-		updated, _ := nanos("updatedAt", p.UpdatedAt)
+		if err := fn(&p); err != nil {
+			return err
+		}
+		if p.UID != uid {
+			return apperr.Field("uid", "immutable", "cannot be changed")
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		created, err := nanos("createdAt", p.CreatedAt)
+		if err != nil {
+			return err
+		}
+		updated, err := nanos("updatedAt", p.UpdatedAt)
+		if err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO profiles (`+profileColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (uid) DO UPDATE SET
 				display_name = excluded.display_name, company = excluded.company,
 				job_title = excluded.job_title, persona = excluded.persona,
-				visibility = excluded.visibility, updated_at = excluded.updated_at`,
+				visibility = excluded.visibility, created_at = excluded.created_at,
+				updated_at = excluded.updated_at`,
 			p.UID, p.DisplayName, p.Company, p.JobTitle, string(p.Persona), string(p.Visibility), created, updated)
 		if err != nil {
 			return err
@@ -64,50 +75,107 @@ func (s *Store) SaveProfile(ctx context.Context, p attendee.Profile) (attendee.P
 		return nil
 	})
 	if err != nil {
-		return attendee.Profile{}, fmt.Errorf("save profile %s: %w", p.UID, err)
+		return attendee.Profile{}, fmt.Errorf("update profile %s: %w", uid, err)
 	}
 	return out, nil
 }
 
-// RecordSwipe stores the swipe, replacing the user's earlier decision about
-// the party, and in the same transaction saves the party (like, interested;
-// a party saved already keeps its save time) or removes its save (pass). A
-// swipe without a time is stamped now. Invalid if the uid is empty, the
-// party id malformed or the action unknown.
-func (s *Store) RecordSwipe(ctx context.Context, sw attendee.Swipe) (attendee.SwipeResult, error) {
-	if err := sw.Validate(); err != nil {
-		return attendee.SwipeResult{}, fmt.Errorf("record swipe: %w", err)
+// UpdateDecision loads the user's swipe and save of the party, applies fn
+// and stores what it leaves, in one transaction. Invalid if the uid is
+// empty, the party id malformed or the result breaks an invariant.
+func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func(*attendee.Decision) error) (attendee.Decision, error) {
+	if err := attendee.ValidateKey(uid, partyID); err != nil {
+		return attendee.Decision{}, fmt.Errorf("update decision: %w", err)
 	}
-	sw.At = s.stamp(sw.At)
-	at, err := nanos("at", sw.At)
-	if err != nil {
-		return attendee.SwipeResult{}, fmt.Errorf("record swipe: %w", err)
-	}
-	res := attendee.SwipeResult{Swipe: sw, Saved: sw.Action.Saves()}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var prev string
-		err := tx.QueryRowContext(ctx, `SELECT action FROM swipes WHERE uid = ? AND party_id = ?`, sw.UID, sw.PartyID).Scan(&prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var out attendee.Decision
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := getDecision(ctx, tx, uid, partyID)
+		if err != nil {
 			return err
 		}
-		res.Previous = attendee.Action(prev)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO swipes (uid, party_id, action, at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (uid, party_id) DO UPDATE SET action = excluded.action, at = excluded.at`,
-			sw.UID, sw.PartyID, string(sw.Action), at); err != nil {
+		d := before
+		if err := fn(&d); err != nil {
 			return err
 		}
-		if res.Saved {
-			_, err = tx.ExecContext(ctx, `INSERT INTO saves (uid, party_id, at) VALUES (?, ?, ?)
-				ON CONFLICT (uid, party_id) DO NOTHING`, sw.UID, sw.PartyID, at)
-		} else {
-			_, err = tx.ExecContext(ctx, `DELETE FROM saves WHERE uid = ? AND party_id = ?`, sw.UID, sw.PartyID)
+		if d.UID != uid || d.PartyID != partyID ||
+			d.Swipe != nil && (d.Swipe.UID != uid || d.Swipe.PartyID != partyID) ||
+			d.Save != nil && (d.Save.UID != uid || d.Save.PartyID != partyID) {
+			return apperr.New(apperr.Invalid, "a decision cannot move to another user or party")
 		}
-		return err
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		if err := putSwipe(ctx, tx, before.Swipe, d.Swipe); err != nil {
+			return err
+		}
+		if err := putSave(ctx, tx, before.Save, d.Save); err != nil {
+			return err
+		}
+		out = d
+		return nil
 	})
 	if err != nil {
-		return attendee.SwipeResult{}, fmt.Errorf("record swipe %s/%s: %w", sw.UID, sw.PartyID, err)
+		return attendee.Decision{}, fmt.Errorf("update decision %s/%s: %w", uid, partyID, err)
 	}
-	return res, nil
+	return out, nil
+}
+
+func getDecision(ctx context.Context, tx *sql.Tx, uid, partyID string) (attendee.Decision, error) {
+	d := attendee.Decision{UID: uid, PartyID: partyID}
+	var action string
+	var at sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT action, at FROM swipes WHERE uid = ? AND party_id = ?`, uid, partyID).Scan(&action, &at)
+	switch {
+	case err == nil:
+		d.Swipe = &attendee.Swipe{UID: uid, PartyID: partyID, Action: attendee.Action(action), At: fromNanos(at)}
+	case !errors.Is(err, sql.ErrNoRows):
+		return d, err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT at FROM saves WHERE uid = ? AND party_id = ?`, uid, partyID).Scan(&at)
+	switch {
+	case err == nil:
+		d.Save = &attendee.Save{UID: uid, PartyID: partyID, At: fromNanos(at)}
+	case !errors.Is(err, sql.ErrNoRows):
+		return d, err
+	}
+	return d, nil
+}
+
+// putSwipe writes the swipe when it changed.
+func putSwipe(ctx context.Context, tx *sql.Tx, before, after *attendee.Swipe) error {
+	switch {
+	case after == nil && before == nil, after != nil && before != nil && *after == *before:
+		return nil
+	case after == nil:
+		_, err := tx.ExecContext(ctx, `DELETE FROM swipes WHERE uid = ? AND party_id = ?`, before.UID, before.PartyID)
+		return err
+	}
+	at, err := nanos("at", after.At)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO swipes (uid, party_id, action, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (uid, party_id) DO UPDATE SET action = excluded.action, at = excluded.at`,
+		after.UID, after.PartyID, string(after.Action), at)
+	return err
+}
+
+// putSave writes or deletes the save when it changed.
+func putSave(ctx context.Context, tx *sql.Tx, before, after *attendee.Save) error {
+	switch {
+	case after == nil && before == nil, after != nil && before != nil && *after == *before:
+		return nil
+	case after == nil:
+		_, err := tx.ExecContext(ctx, `DELETE FROM saves WHERE uid = ? AND party_id = ?`, before.UID, before.PartyID)
+		return err
+	}
+	at, err := nanos("at", after.At)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO saves (uid, party_id, at) VALUES (?, ?, ?)
+		ON CONFLICT (uid, party_id) DO UPDATE SET at = excluded.at`, after.UID, after.PartyID, at)
+	return err
 }
 
 // Swipes returns the user's decisions, oldest first; decisions made at the
@@ -136,43 +204,6 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 	return out, nil
 }
 
-// AddSave saves a party; it reports false when it was saved already (the
-// original time is kept). A save without a time is stamped now. Invalid if
-// the uid is empty or the party id malformed.
-func (s *Store) AddSave(ctx context.Context, sv attendee.Save) (bool, error) {
-	if err := sv.Validate(); err != nil {
-		return false, fmt.Errorf("add save: %w", err)
-	}
-	at, err := nanos("at", s.stamp(sv.At))
-	if err != nil {
-		return false, fmt.Errorf("add save: %w", err)
-	}
-	res, err := s.write.ExecContext(ctx, `INSERT INTO saves (uid, party_id, at) VALUES (?, ?, ?)
-		ON CONFLICT (uid, party_id) DO NOTHING`, sv.UID, sv.PartyID, at)
-	if err != nil {
-		return false, fmt.Errorf("add save %s/%s: %w", sv.UID, sv.PartyID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("add save %s/%s: %w", sv.UID, sv.PartyID, err)
-	}
-	return n == 1, nil
-}
-
-// RemoveSave removes a save; it reports false when there was none. The
-// swipe that made the save, if any, stays.
-func (s *Store) RemoveSave(ctx context.Context, uid, partyID string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM saves WHERE uid = ? AND party_id = ?`, uid, partyID)
-	if err != nil {
-		return false, fmt.Errorf("remove save %s/%s: %w", uid, partyID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("remove save %s/%s: %w", uid, partyID, err)
-	}
-	return n > 0, nil
-}
-
 // Saves returns the user's saved parties, oldest first; parties saved at
 // the same instant come in party id order.
 func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) {
@@ -197,32 +228,52 @@ func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) 
 	return out, nil
 }
 
-// CalendarToken returns the generation of the user's personal calendar link
-// and the hash of its token (0 and "" when none was issued).
-func (s *Store) CalendarToken(ctx context.Context, uid string) (int64, string, error) {
-	var gen int64
-	var hash string
-	err := s.read.QueryRowContext(ctx, `SELECT generation, hash FROM calendar_tokens WHERE uid = ?`, uid).Scan(&gen, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
+// CalendarLink returns the user's calendar link (generation 0 when none
+// was issued).
+func (s *Store) CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error) {
+	l, err := getLink(ctx, s.read, uid)
 	if err != nil {
-		return 0, "", fmt.Errorf("calendar token of %s: %w", uid, err)
+		return l, fmt.Errorf("calendar link of %s: %w", uid, err)
 	}
-	return gen, hash, nil
+	return l, nil
 }
 
-// SetCalendarToken records a new generation and the hash of its token,
-// forgetting the previous hash in the same transaction. Invalid if the uid
-// or hash is empty or the generation not positive; Conflict if another user
-// holds the hash.
-func (s *Store) SetCalendarToken(ctx context.Context, uid string, generation int64, tokenHash string) error {
-	if err := attendee.ValidateToken(uid, generation, tokenHash); err != nil {
-		return fmt.Errorf("set calendar token: %w", err)
+func getLink(ctx context.Context, q querier, uid string) (attendee.CalendarLink, error) {
+	l := attendee.CalendarLink{UID: uid}
+	err := q.QueryRowContext(ctx, `SELECT generation, hash FROM calendar_tokens WHERE uid = ?`, uid).Scan(&l.Generation, &l.TokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, nil
 	}
+	return l, err
+}
+
+// UpdateCalendarLink loads the user's link, applies fn and stores the
+// result in one transaction, forgetting the previous token hash. Invalid
+// if the result breaks an invariant; Conflict if another user holds the
+// new hash.
+func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*attendee.CalendarLink) error) (attendee.CalendarLink, error) {
+	var out attendee.CalendarLink
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := getLink(ctx, tx, uid)
+		if err != nil {
+			return err
+		}
+		l := before
+		if err := fn(&l); err != nil {
+			return err
+		}
+		out = l
+		if l == before {
+			return nil
+		}
+		if l.UID != uid {
+			return apperr.Field("uid", "immutable", "cannot be changed")
+		}
+		if err := l.Validate(); err != nil {
+			return err
+		}
 		var holder string
-		err := tx.QueryRowContext(ctx, `SELECT uid FROM calendar_tokens WHERE hash = ?`, tokenHash).Scan(&holder)
+		err = tx.QueryRowContext(ctx, `SELECT uid FROM calendar_tokens WHERE hash = ?`, l.TokenHash).Scan(&holder)
 		if err == nil && holder != uid {
 			return apperr.New(apperr.Conflict, "the calendar token is another user's")
 		}
@@ -233,13 +284,13 @@ func (s *Store) SetCalendarToken(ctx context.Context, uid string, generation int
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO calendar_tokens (hash, uid, generation) VALUES (?, ?, ?)`,
-			tokenHash, uid, generation)
+			l.TokenHash, uid, l.Generation)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set calendar token of %s: %w", uid, err)
+		return attendee.CalendarLink{}, fmt.Errorf("update calendar link of %s: %w", uid, err)
 	}
-	return nil
+	return out, nil
 }
 
 // UserByCalendarToken returns the user whose current token has this hash,
@@ -294,14 +345,6 @@ func getProfile(ctx context.Context, q querier, uid string) (attendee.Profile, e
 	p.Persona, p.Visibility = attendee.Persona(persona), attendee.Visibility(visibility)
 	p.CreatedAt, p.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return p, nil
-}
-
-// stamp returns t in UTC as stored, or now for the zero time.
-func (s *Store) stamp(t time.Time) time.Time {
-	if t.IsZero() {
-		return s.nowUTC()
-	}
-	return t.UTC().Round(0)
 }
 
 // ErasedAt returns when the user's data was last erased, or the zero time.

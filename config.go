@@ -1,8 +1,4 @@
-// Package app wires Partyfinder together: it reads the configuration once,
-// opens the store and builds every function's handler with its middleware.
-// Both the Cloud Run entry point (the root package) and the local runner use
-// it, so they serve the same code.
-package app
+package partyfinder
 
 import (
 	"fmt"

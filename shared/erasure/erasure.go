@@ -1,6 +1,10 @@
-package me
+// Package erasure refuses the tokens of users who erased their data since
+// the token was issued: an ID token stays valid for up to an hour, and a
+// client holding one must not quietly recreate what the user asked to erase.
+package erasure
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -8,6 +12,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
 )
@@ -17,17 +22,21 @@ import (
 // other instances a token from before an erasure may work for this long.
 const erasureCheckTTL = 30 * time.Second
 
-// Erasures refuses tokens issued before the user erased their data: an
-// ID token stays valid for up to an hour, and a client holding one must not
-// quietly recreate what the user asked to erase.
-type Erasures struct {
-	store attendee.Repository
+// Store tells when a user's data was last erased.
+type Store interface {
+	ErasedAt(ctx context.Context, uid string) (time.Time, error)
+}
+
+// Gate lets through the requests of tokens newer than their user's last
+// erasure.
+type Gate struct {
+	store Store
 	known *otter.Cache[string, time.Time]
 }
 
-// NewErasures returns the check over store.
-func NewErasures(store attendee.Repository) *Erasures {
-	return &Erasures{store: store, known: otter.Must(&otter.Options[string, time.Time]{
+// NewGate returns the check over store.
+func NewGate(store Store) *Gate {
+	return &Gate{store: store, known: otter.Must(&otter.Options[string, time.Time]{
 		MaximumSize:      100_000,
 		ExpiryCalculator: otter.ExpiryWriting[string, time.Time](erasureCheckTTL),
 	})}
@@ -35,7 +44,7 @@ func NewErasures(store attendee.Repository) *Erasures {
 
 // Wrap lets through requests whose identity's token is newer than the
 // user's last erasure; others get 401, as if the token had expired.
-func (e *Erasures) Wrap(next http.Handler) http.Handler {
+func (e *Gate) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.From(r.Context())
 		if !ok {
@@ -60,9 +69,10 @@ func (e *Erasures) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// forget drops what is known about a user, after an erasure here.
-func (e *Erasures) forget(uid string) {
-	if e != nil {
-		e.known.Invalidate(uid)
+// Apply drops what is known about a user who erased their data through
+// this process, so the erasure counts here at once.
+func (e *Gate) Apply(_ context.Context, ev event.Event) {
+	if u, ok := ev.(attendee.UserErased); ok {
+		e.known.Invalidate(u.UID)
 	}
 }

@@ -1,0 +1,315 @@
+package partyfinder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/partyfinder/partyfinder/functions/calendar"
+	"github.com/partyfinder/partyfinder/functions/conferences"
+	"github.com/partyfinder/partyfinder/functions/health"
+	"github.com/partyfinder/partyfinder/functions/me"
+	"github.com/partyfinder/partyfinder/functions/openapi"
+	"github.com/partyfinder/partyfinder/functions/parties"
+	"github.com/partyfinder/partyfinder/functions/partydays"
+	"github.com/partyfinder/partyfinder/functions/swipe"
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/command"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/erasure"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/firebaseauth"
+	"github.com/partyfinder/partyfinder/shared/firestore"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/inproc"
+	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/personal"
+	"github.com/partyfinder/partyfinder/shared/sqlite"
+)
+
+// Store is what the application needs of a storage backend.
+type Store interface {
+	conference.Repository
+	party.Repository
+	party.Revisioner
+	attendee.Repository
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Function names, as registered with the Functions Framework and named in
+// firebase.json's hosting rewrites.
+const (
+	FnParties     = "parties"
+	FnConferences = "conferences"
+	FnPartyDays   = "partyDays"
+	FnCalendar    = "calendar"
+	FnHealth      = "health"
+	FnOpenAPI     = "openapi"
+	FnSwipe       = "swipe"
+	FnMe          = "me"
+)
+
+// Function is one deployable HTTP function: its name, where its resources
+// live behind Firebase Hosting (a function called on its own URL sees paths
+// relative to it; they are mounted here so both ways work), and how it is
+// built from the parts it needs. Adding a function is one entry here and
+// its rewrite in firebase.json.
+type Function struct {
+	Name  string
+	Base  string
+	build func(a *App) http.Handler
+}
+
+// Functions lists every HTTP function.
+var Functions = []Function{
+	{FnParties, "/api/parties", func(a *App) http.Handler {
+		return (&parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions()}).Routes()
+	}},
+	{FnConferences, "/api/conferences", func(a *App) http.Handler {
+		return (&conferences.Handler{Feed: a.feed(), Calendar: a.calendarOptions()}).Routes()
+	}},
+	{FnPartyDays, "/api/party-days", func(a *App) http.Handler {
+		return (&partydays.Handler{Feed: a.feed()}).Routes()
+	}},
+	{FnCalendar, "/api/calendar", func(a *App) http.Handler {
+		return (&calendar.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Personal: a.views()}).Routes()
+	}},
+	{FnHealth, "/api/health", func(a *App) http.Handler {
+		return (&health.Handler{Version: a.Config.Version, Checks: map[string]health.Pinger{"store": a.Store}}).Routes()
+	}},
+	{FnOpenAPI, "/api/openapi.yaml", func(*App) http.Handler { return openapi.Routes() }},
+	{FnSwipe, "/api/swipe", func(a *App) http.Handler {
+		return a.signedIn((&swipe.Handler{Swipes: a.attendees()}).Routes())
+	}},
+	{FnMe, "/api/me", func(a *App) http.Handler {
+		return a.signedIn((&me.Handler{Commands: a.attendees(), Store: a.Store, Views: a.views(), Feed: a.feed(), PublicURL: a.Config.PublicURL}).Routes())
+	}},
+}
+
+// FunctionNames lists every HTTP function's name.
+func FunctionNames() []string {
+	names := make([]string, len(Functions))
+	for i, f := range Functions {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func function(name string) (Function, bool) {
+	i := slices.IndexFunc(Functions, func(f Function) bool { return f.Name == name })
+	if i < 0 {
+		return Function{}, false
+	}
+	return Functions[i], true
+}
+
+// App is the wiring: the opened store, the in-process event bus, and the
+// parts the functions share, each built the first time a function needs
+// it, so an instance deployed for one function builds only what that
+// function uses (a parties instance opens no attendee caches).
+type App struct {
+	Config Config
+	Store  Store
+	Auth   Auth
+	// Events carries the domain events of writes made in this process to
+	// the caches that must see them at once (read-your-writes).
+	Events *inproc.Bus
+
+	edge     httpapi.Options
+	mu       sync.Mutex
+	handlers map[string]http.Handler
+	built    []string // the shared parts built, in order
+
+	feedCache  *feed.Cache
+	viewCache  *personal.Views
+	gate       *erasure.Gate
+	attendeeUC *command.Attendees
+}
+
+// OpenStore opens the configured store.
+func OpenStore(ctx context.Context, c Config) (Store, error) {
+	switch c.Store {
+	case StoreSQLite:
+		s, err := sqlite.Open(c.DBPath)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite store %s: %w", c.DBPath, err)
+		}
+		return s, nil
+	case StoreFirestore:
+		client, err := firestore.NewClient(ctx, c.ProjectID)
+		if err != nil {
+			return nil, fmt.Errorf("connect to firestore (project %s): %w", c.ProjectID, err)
+		}
+		return firestore.New(client), nil
+	}
+	return nil, fmt.Errorf("unknown store %q", c.Store)
+}
+
+// Auth is how the functions that act for a user learn who that is.
+type Auth struct {
+	Verifier       httpapi.Verifier
+	CalendarSecret []byte // derives personal calendar tokens; nil disables them
+}
+
+// New returns the application over an opened store. It builds no function
+// yet: Handler builds each on first use.
+func New(c Config, store Store, auth Auth) *App {
+	origins := c.CORSOrigins
+	if c.Local {
+		origins = append(origins, "http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1")
+	}
+	return &App{
+		Config: c, Store: store, Auth: auth, Events: &inproc.Bus{},
+		handlers: map[string]http.Handler{},
+		edge: httpapi.Options{
+			CORS:    httpapi.NewCORS(origins),
+			Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
+			HSTS:    !c.Local,
+		},
+	}
+}
+
+// Handler returns the named function's handler with its middleware,
+// building it on first use; nil for an unknown name.
+func (a *App) Handler(name string) http.Handler {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if h, ok := a.handlers[name]; ok {
+		return h
+	}
+	f, ok := function(name)
+	if !ok {
+		return nil
+	}
+	h := a.Chain(name, f.build(a))
+	a.handlers[name] = h
+	return h
+}
+
+// Chain wraps h in the middleware every function gets, so a handler the
+// local runner adds (its 404 for unrouted paths) behaves like the rest.
+func (a *App) Chain(name string, h http.Handler) http.Handler {
+	o := a.edge
+	o.Name = name
+	return httpapi.Chain(h, o)
+}
+
+// Built lists the shared parts built so far, in the order they were.
+func (a *App) Built() []string { return slices.Clone(a.built) }
+
+// Feed returns the party feed cache, building it on first use.
+func (a *App) Feed() *feed.Cache {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.feed()
+}
+
+// The part builders below run with a.mu held.
+
+func (a *App) feed() *feed.Cache {
+	if a.feedCache == nil {
+		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference})
+		a.Events.Subscribe(a.feedCache.Apply)
+		a.built = append(a.built, "feed")
+	}
+	return a.feedCache
+}
+
+func (a *App) views() *personal.Views {
+	if a.viewCache == nil {
+		a.viewCache = personal.NewViews(a.Store, a.feed())
+		a.Events.Subscribe(a.viewCache.Apply)
+		a.built = append(a.built, "personal views")
+	}
+	return a.viewCache
+}
+
+func (a *App) attendees() *command.Attendees {
+	if a.attendeeUC == nil {
+		a.attendeeUC = &command.Attendees{Parties: a.Store, Store: a.Store, Events: a.Events, CalendarSecret: a.Auth.CalendarSecret}
+		a.built = append(a.built, "attendee commands")
+	}
+	return a.attendeeUC
+}
+
+// signedIn authenticates every request before it is routed, and refuses
+// tokens issued before the user's erasure.
+func (a *App) signedIn(h http.Handler) http.Handler {
+	if a.gate == nil {
+		a.gate = erasure.NewGate(a.Store)
+		a.Events.Subscribe(a.gate.Apply)
+		a.built = append(a.built, "erasure gate")
+	}
+	return httpapi.Authenticate(a.Auth.Verifier, a.gate.Wrap(h))
+}
+
+func (a *App) calendarOptions() feed.CalendarOptions {
+	cal := feed.CalendarOptions{ProdID: "-//Partyfinder//Party feed//EN"}
+	if a.Config.PublicURL != "" {
+		cal.BaseURL = a.Config.PublicURL + "/parties"
+	}
+	return cal
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Lazy builds the App on first use, from the environment, so that a cold
+// start of one function opens only what it needs and a misconfiguration is
+// a clear 503 with a logged reason rather than a crash loop.
+type Lazy struct {
+	once   sync.Once
+	app    *App
+	err    error
+	Getenv func(string) string
+}
+
+// Handler returns a handler for the named function that builds the App on
+// its first request.
+func (l *Lazy) Handler(name string) http.HandlerFunc {
+	f, known := function(name)
+	var (
+		built sync.Once
+		h     http.Handler // kept here: no lock on the request path
+	)
+	return func(w http.ResponseWriter, r *http.Request) {
+		l.once.Do(func() { l.app, l.err = l.build(r.Context()) })
+		if l.err != nil {
+			httpapi.LogError(r, "startup failed", l.err)
+			httpapi.Error(w, r, &apperr.Error{Kind: apperr.Unavailable, Message: "the service is not configured correctly"})
+			return
+		}
+		if !known {
+			httpapi.Error(w, r, errors.New("unknown function "+name))
+			return
+		}
+		built.Do(func() { h = l.app.Handler(name) })
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			r.URL.Path = strings.TrimSuffix(f.Base+r.URL.Path, "/")
+			r.URL.RawPath = ""
+		}
+		h.ServeHTTP(w, r)
+	}
+}
+
+func (l *Lazy) build(ctx context.Context) (*App, error) {
+	c, err := ConfigFromEnv(l.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := Setup(ctx, c); err != nil {
+		return nil, err
+	}
+	// The store outlives the request that opened it.
+	store, err := OpenStore(context.WithoutCancel(ctx), c)
+	if err != nil {
+		return nil, err
+	}
+	return New(c, store, Auth{Verifier: firebaseauth.New(c.ProjectID), CalendarSecret: c.CalendarSecret}), nil
+}

@@ -1,0 +1,174 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Attendees are the use cases of a signed-in attendee: swipes, saves,
+// profile changes, the personal calendar link and erasure.
+type Attendees struct {
+	Parties        Parties
+	Store          attendee.Repository
+	Events         event.Publisher // nil: events are returned, not sent
+	Stamp          event.Stamper   // clock and event ids
+	CalendarSecret []byte          // derives calendar tokens; nil: links are not configured
+}
+
+func (a *Attendees) now() time.Time {
+	if a.Stamp.Now != nil {
+		return a.Stamp.Now()
+	}
+	return time.Now()
+}
+
+func (a *Attendees) meta(typ, uid, conference string) event.Meta {
+	return a.Stamp.Meta(typ, attendee.EventVersion, uid, conference)
+}
+
+// saveEvent is the event of a save that the decision gained or lost.
+func (a *Attendees) saveEvent(uid string, p party.Party, added, removed bool) []event.Event {
+	switch {
+	case added:
+		return []event.Event{attendee.SaveAdded{Meta: a.meta(attendee.TypeSaveAdded, uid, p.ConferenceID), UID: uid, PartyID: p.ID}}
+	case removed:
+		return []event.Event{attendee.SaveRemoved{Meta: a.meta(attendee.TypeSaveRemoved, uid, p.ConferenceID), UID: uid, PartyID: p.ID}}
+	}
+	return nil
+}
+
+// RecordSwipe records the attendee's decision about an open party: like
+// and interested save it, pass unsaves it. NotFound for a party that is
+// not public, Conflict for a cancelled one; nothing is written then.
+func (a *Attendees) RecordSwipe(ctx context.Context, uid, partyID string, action attendee.Action) (attendee.SwipeResult, []event.Event, error) {
+	p, err := openParty(ctx, a.Parties, partyID)
+	if err != nil {
+		return attendee.SwipeResult{}, nil, err
+	}
+	now := a.now()
+	var res attendee.SwipeResult
+	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
+		res = d.Record(action, now)
+		return nil
+	}); err != nil {
+		return attendee.SwipeResult{}, nil, err
+	}
+	events := []event.Event{attendee.SwipeRecorded{
+		Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
+		UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
+	}}
+	events = append(events, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
+	publish(ctx, a.Events, events)
+	return res, events, nil
+}
+
+// AddSave puts an open party on the attendee's list; it reports false when
+// it was there already. NotFound and Conflict as for RecordSwipe.
+func (a *Attendees) AddSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error) {
+	p, err := openParty(ctx, a.Parties, partyID)
+	if err != nil {
+		return false, nil, err
+	}
+	now := a.now()
+	var added bool
+	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
+		added = d.AddSave(now)
+		return nil
+	}); err != nil {
+		return false, nil, err
+	}
+	events := a.saveEvent(uid, p, added, false)
+	publish(ctx, a.Events, events)
+	return added, events, nil
+}
+
+// RemoveSave takes a party off the attendee's list, also one that was
+// cancelled or withdrawn since; it reports false when it was not there.
+// NotFound for a malformed party id.
+func (a *Attendees) RemoveSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error) {
+	if !party.ValidID(partyID) {
+		return false, nil, apperr.New(apperr.NotFound, "no party %q", partyID)
+	}
+	var removed bool
+	if _, err := a.Store.UpdateDecision(ctx, uid, partyID, func(d *attendee.Decision) error {
+		removed = d.RemoveSave()
+		return nil
+	}); err != nil {
+		return false, nil, err
+	}
+	if !removed {
+		return false, nil, nil
+	}
+	// The party's conference names the event; a party deleted since has none.
+	p, err := a.Parties.Party(ctx, partyID)
+	if err != nil {
+		p = party.Party{ID: partyID}
+	}
+	events := a.saveEvent(uid, p, false, true)
+	publish(ctx, a.Events, events)
+	return true, events, nil
+}
+
+// ChangeProfile applies change to the attendee's profile (a new one for a
+// user who has none) and stamps it. Invalid if the result breaks an
+// invariant; nothing is written then.
+func (a *Attendees) ChangeProfile(ctx context.Context, uid string, change func(*attendee.Profile)) (attendee.Profile, []event.Event, error) {
+	now := a.now()
+	var changed []string
+	p, err := a.Store.UpdateProfile(ctx, uid, func(p *attendee.Profile) error {
+		before := *p
+		change(p)
+		changed = before.Changes(*p)
+		p.Touch(now)
+		return p.Validate()
+	})
+	if err != nil {
+		return attendee.Profile{}, nil, err
+	}
+	var events []event.Event
+	if len(changed) > 0 {
+		events = append(events, attendee.ProfileChanged{Meta: a.meta(attendee.TypeProfileChanged, uid, ""), UID: uid, Changed: changed, Persona: p.Persona})
+	}
+	publish(ctx, a.Events, events)
+	return p, events, nil
+}
+
+// CalendarLink returns the token of the attendee's personal calendar
+// link, issuing the first one on demand; rotate issues a new one and kills
+// the old URL. The token is derived, not stored, so it can be shown again;
+// the store keeps its hash for the lookup. Unavailable when no calendar
+// secret is configured.
+func (a *Attendees) CalendarLink(ctx context.Context, uid string, rotate bool) (string, attendee.CalendarLink, error) {
+	if len(a.CalendarSecret) == 0 {
+		return "", attendee.CalendarLink{}, apperr.New(apperr.Unavailable, "personal calendar links are not configured on this server")
+	}
+	erased, err := a.Store.ErasedAt(ctx, uid)
+	if err != nil {
+		return "", attendee.CalendarLink{}, err
+	}
+	var token string
+	l, err := a.Store.UpdateCalendarLink(ctx, uid, func(l *attendee.CalendarLink) error {
+		token = l.Issue(a.CalendarSecret, erased, rotate)
+		return nil
+	})
+	if err != nil {
+		return "", attendee.CalendarLink{}, err
+	}
+	return token, l, nil
+}
+
+// EraseUser erases the attendee's profile, swipes, saves and calendar
+// link; tokens issued before are refused from then on.
+func (a *Attendees) EraseUser(ctx context.Context, uid string) ([]event.Event, error) {
+	if err := a.Store.DeleteUser(ctx, uid); err != nil {
+		return nil, err
+	}
+	events := []event.Event{attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid}}
+	publish(ctx, a.Events, events)
+	return events, nil
+}
