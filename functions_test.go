@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
-
 )
 
 // TestRegisteredFunctionsServe starts the Functions Framework the way Cloud
