@@ -38,7 +38,8 @@ type Store interface {
 // A snapshot is checked against the store's revision at most once per
 // refresh interval, in the background, while readers keep getting the
 // current one: readers never wait for the store except on a cold start.
-// Writes made through this process call Invalidate for read-your-writes.
+// Writes made through this process reach it as domain events (Apply),
+// which invalidate what they changed: read-your-writes.
 type Cache struct {
 	store       Store
 	defaultConf string // conference of requests that name none; "" = the latest
@@ -289,19 +290,6 @@ func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 		c.responses.Set(s.Key()+"?"+rawQuery, r)
 	}
 	return r, nil
-}
-
-// OpenParty returns a visible party that attendees can still go to:
-// NotFound for unknown, draft and pending parties, Conflict for cancelled ones.
-func (c *Cache) OpenParty(ctx context.Context, id string) (*Snapshot, *Entry, error) {
-	s, e, err := c.PartySnapshot(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if e.Party.Status == party.Cancelled {
-		return nil, nil, apperr.New(apperr.Conflict, "party %q is cancelled", id)
-	}
-	return s, e, nil
 }
 
 // Apply keeps the cache current with a domain event published in this

@@ -1,0 +1,142 @@
+package partyfinder
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/partyfinder/partyfinder"
+
+// The layers, innermost first. A package not named here is an adapter
+// (named after its technology) or a cross-cutting HTTP piece.
+var (
+	// domain packages hold the model, its rules and its events: the
+	// standard library and each other only (x/text for Unicode folding).
+	domain = []string{"shared/apperr", "shared/fold", "shared/identity", "shared/event",
+		"shared/conference", "shared/party", "shared/attendee", "shared/schedule"}
+	// use cases change data through the domain's repository interfaces.
+	useCases = []string{"shared/command", "shared/importer"}
+	// read models render what is read; they know nothing of the HTTP edge.
+	readModels = []string{"shared/feed", "shared/personal", "shared/rendered", "shared/ics"}
+	// adapters implement the domain's ports with one technology each.
+	adapters = []string{"shared/sqlite", "shared/firestore", "shared/firebaseauth", "shared/devauth",
+		"shared/inproc", "shared/telemetry"}
+)
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+// packages lists the module's packages (tests excluded) with their direct
+// and transitive imports, module-relative.
+func packages(t *testing.T) map[string]pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,Deps", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	rel := func(p string) string {
+		if p == module {
+			return "."
+		}
+		return strings.TrimPrefix(p, module+"/")
+	}
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		p.ImportPath = rel(p.ImportPath)
+		for i := range p.Imports {
+			p.Imports[i] = rel(p.Imports[i])
+		}
+		for i := range p.Deps {
+			p.Deps[i] = rel(p.Deps[i])
+		}
+		pkgs[p.ImportPath] = p
+	}
+	if len(pkgs) < 20 {
+		t.Fatalf("go list found %d packages; expected the whole module", len(pkgs))
+	}
+	return pkgs
+}
+
+func stdlib(p string) bool { return !strings.Contains(strings.Split(p, "/")[0], ".") }
+
+func ours(p string) bool {
+	return p == "." || strings.HasPrefix(p, "shared/") || strings.HasPrefix(p, "functions/") ||
+		strings.HasPrefix(p, "triggers/") || strings.HasPrefix(p, "scripts/") || strings.HasPrefix(p, "test")
+}
+
+func under(p string, prefixes ...string) bool {
+	for _, pre := range prefixes {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDependencyDirection keeps the layers pointing inwards: functions and
+// triggers → use cases → domain ← adapters, with the wiring in this root
+// package above all of them. A wrong import fails here, not in review.
+func TestDependencyDirection(t *testing.T) {
+	pkgs := packages(t)
+	for _, name := range slices.Concat(domain, useCases, readModels, adapters) {
+		if _, ok := pkgs[name]; !ok {
+			t.Errorf("%s is named in a layer but does not exist: update the lists", name)
+		}
+	}
+	for name, p := range pkgs {
+		for _, dep := range p.Deps {
+			switch {
+			case slices.Contains(domain, name) && (dep == "net/http" || !stdlib(dep) && !slices.Contains(domain, dep) && !strings.HasPrefix(dep, "golang.org/x/text/")):
+				t.Errorf("domain package %s depends on %s: the domain imports only the standard library and itself", name, dep)
+			case slices.Contains(useCases, name) && ours(dep) && !slices.Contains(domain, dep):
+				t.Errorf("use case package %s depends on %s: use cases import only the domain", name, dep)
+			case slices.Contains(useCases, name) && (dep == "net/http" || !stdlib(dep) && !strings.HasPrefix(dep, "golang.org/x/text/")):
+				t.Errorf("use case package %s depends on %s: no HTTP, no infrastructure", name, dep)
+			case slices.Contains(readModels, name) && (slices.Contains(adapters, dep) || dep == "shared/httpapi" || slices.Contains(useCases, dep)):
+				t.Errorf("read model %s depends on %s: read models know no adapter, use case or HTTP edge", name, dep)
+			case slices.Contains(readModels, name) && (strings.Contains(dep, "validator") || strings.Contains(dep, "grpc") || strings.Contains(dep, "exporters/") || strings.Contains(dep, "cloud.google.com")):
+				t.Errorf("read model %s depends on %s", name, dep)
+			}
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case strings.HasPrefix(name, "shared/") && (under(imp, "functions", "triggers", "scripts") || imp == "."):
+				t.Errorf("%s imports %s: shared/ sits below the functions, triggers and wiring", name, imp)
+			case under(name, "functions") && under(imp, "functions") && topOf(imp) != topOf(name):
+				t.Errorf("function package %s imports function package %s: share through shared/ instead", name, imp)
+			case under(name, "triggers") && under(imp, "triggers") && topOf(imp) != topOf(name):
+				t.Errorf("trigger package %s imports trigger package %s: share through shared/ instead", name, imp)
+			case under(name, "functions", "triggers") && slices.Contains(adapters, imp):
+				t.Errorf("%s imports the adapter %s: handlers take interfaces; the wiring picks the adapter", name, imp)
+			case slices.Contains(adapters, name) && slices.Contains(adapters, imp):
+				t.Errorf("adapter %s imports adapter %s: adapters do not know each other", name, imp)
+			}
+		}
+	}
+}
+
+// topOf returns the function or trigger a package belongs to, e.g.
+// functions/me for functions/me/internal.
+func topOf(p string) string {
+	parts := strings.SplitN(p, "/", 3)
+	if len(parts) < 2 {
+		return p
+	}
+	return parts[0] + "/" + parts[1]
+}
