@@ -33,7 +33,7 @@ func (d *discardWriter) WriteHeader(code int)        { d.status = code }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // measureHandlers benchmarks every shape's handler in this process: the
-// app wired by shared/app over the database, and the ceiling's replay of
+// app wired by the root package over the database, and the ceiling's replay of
 // the full feed's response.
 func measureHandlers(ctx context.Context, db string, ps []party.Party, feedResp capture, only string) ([]handlerCost, error) {
 	a, h, err := inProcessApp(ctx, db)

@@ -17,7 +17,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
-// profileShapes serves the feed from this process, wired by shared/app as
+// profileShapes serves the feed from this process, wired by the root package as
 // the real server is, and writes one CPU profile per shape while wrk
 // saturates it. The real server has no profiling endpoint; this is the
 // same handler code under the same load.
@@ -64,7 +64,7 @@ func profileShapes(ctx context.Context, stdout io.Writer, root, db string, ps []
 	return nil
 }
 
-// inProcessApp wires the functions from shared/app over the database as
+// inProcessApp wires the functions from the root package over the database as
 // the server does, behind a plain ServeMux standing in for the server's
 // firebase.json router. The app lives as long as the process.
 func inProcessApp(ctx context.Context, db string) (*partyfinder.App, http.Handler, error) {

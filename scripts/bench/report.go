@@ -333,7 +333,7 @@ func (r report) writeHandlers(b *strings.Builder) {
 	if len(r.Handlers) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n### The handlers alone\n\nEach shape's request run through the handlers in the bench process (the app wired by shared/app, "+
+	fmt.Fprintf(b, "\n### The handlers alone\n\nEach shape's request run through the handlers in the bench process (the app wired by the root package, "+
 		"a ServeMux in place of the server's firebase.json router; for the ceiling its replay handler) into a writer that keeps nothing, "+
 		"with testing.Benchmark on one CPU: the part of CPU/req that is our code rather than the network, the kernel and net/http.\n\n")
 	fmt.Fprintf(b, "| Shape | ns/op | B/op | allocs/op |\n|---|--:|--:|--:|\n")
