@@ -1,9 +1,12 @@
 package attendee
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
 )
 
 func TestDecisionRecord(t *testing.T) {
@@ -126,5 +129,31 @@ func TestCalendarLinkIssue(t *testing.T) {
 	}
 	if err := l.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestUpdatesKeepOwnerAndInvariants(t *testing.T) {
+	at := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
+	refused := errors.New("refused")
+	d := Decision{UID: "u", PartyID: "p"}
+	if _, err := d.Update(func(d *Decision) error { d.Record(Like, at); return refused }); !errors.Is(err, refused) {
+		t.Errorf("the closure's error = %v", err)
+	}
+	if _, err := d.Update(func(d *Decision) error { d.Save = &Save{UID: "v", PartyID: "p", At: at}; return nil }); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("a save of another user = %v, want Invalid", err)
+	}
+	if _, err := d.Update(func(d *Decision) error { d.Record("superlike", at); return nil }); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("an unknown action = %v, want Invalid", err)
+	}
+	p := NewProfile("u")
+	if _, err := p.Update(func(p *Profile) error { p.UID = "v"; return nil }); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("a profile moved to another user = %v, want Invalid", err)
+	}
+	l := CalendarLink{UID: "u", Generation: 1, TokenHash: "h"}
+	if _, changed, err := l.Update(func(*CalendarLink) error { return nil }); changed || err != nil {
+		t.Errorf("an untouched link: changed %v, %v", changed, err)
+	}
+	if _, _, err := l.Update(func(l *CalendarLink) error { l.Generation = 0; return nil }); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("generation 0 = %v, want Invalid", err)
 	}
 }

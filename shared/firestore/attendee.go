@@ -91,13 +91,7 @@ func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee
 		if !ok {
 			p = attendee.NewProfile(uid)
 		}
-		if err := fn(&p); err != nil {
-			return err
-		}
-		if p.UID != uid {
-			return apperr.Field("uid", "immutable", "cannot be changed")
-		}
-		if err := p.Validate(); err != nil {
+		if p, err = p.Update(fn); err != nil {
 			return err
 		}
 		p.CreatedAt, p.UpdatedAt = storedTime(p.CreatedAt), storedTime(p.UpdatedAt)
@@ -131,11 +125,11 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 		if err != nil {
 			return err
 		}
-		d := before
-		if err := fn(&d); err != nil {
+		d, err := before.Update(fn)
+		if err != nil {
 			return err
 		}
-		if err := checkDecision(d, uid, partyID); err != nil {
+		if err := checkStorable(d); err != nil {
 			return err
 		}
 		if d.Swipe != nil {
@@ -196,14 +190,8 @@ func decodeDecision(uid, partyID string, swipe, save *gfs.DocumentSnapshot) (att
 	return d, nil
 }
 
-// checkDecision checks what fn left: the same user and party, valid, and
-// storable.
-func checkDecision(d attendee.Decision, uid, partyID string) error {
-	if d.UID != uid || d.PartyID != partyID ||
-		d.Swipe != nil && (d.Swipe.UID != uid || d.Swipe.PartyID != partyID) ||
-		d.Save != nil && (d.Save.UID != uid || d.Save.PartyID != partyID) {
-		return apperr.New(apperr.Invalid, "a decision cannot move to another user or party")
-	}
+// checkStorable adds what Firestore cannot store to the domain's checks.
+func checkStorable(d attendee.Decision) error {
 	if d.Swipe != nil {
 		if err := checkSwipe(*d.Swipe); err != nil {
 			return err
@@ -297,16 +285,10 @@ func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*att
 			return err
 		}
 		before := attendee.CalendarLink{UID: uid, Generation: d.Generation, TokenHash: d.TokenHash}
-		l := before
-		if err := fn(&l); err != nil {
-			return err
-		}
+		l, changed, err := before.Update(fn)
 		out = l
-		if l == before {
-			return nil
-		}
-		if l.UID != uid {
-			return apperr.Field("uid", "immutable", "cannot be changed")
+		if err != nil || !changed {
+			return err
 		}
 		if err := checkToken(uid, l.Generation, l.TokenHash); err != nil {
 			return err

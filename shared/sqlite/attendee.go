@@ -43,13 +43,7 @@ func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee
 		if err != nil {
 			return err
 		}
-		if err := fn(&p); err != nil {
-			return err
-		}
-		if p.UID != uid {
-			return apperr.Field("uid", "immutable", "cannot be changed")
-		}
-		if err := p.Validate(); err != nil {
+		if p, err = p.Update(fn); err != nil {
 			return err
 		}
 		created, err := nanos("createdAt", p.CreatedAt)
@@ -93,16 +87,8 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 		if err != nil {
 			return err
 		}
-		d := before
-		if err := fn(&d); err != nil {
-			return err
-		}
-		if d.UID != uid || d.PartyID != partyID ||
-			d.Swipe != nil && (d.Swipe.UID != uid || d.Swipe.PartyID != partyID) ||
-			d.Save != nil && (d.Save.UID != uid || d.Save.PartyID != partyID) {
-			return apperr.New(apperr.Invalid, "a decision cannot move to another user or party")
-		}
-		if err := d.Validate(); err != nil {
+		d, err := before.Update(fn)
+		if err != nil {
 			return err
 		}
 		if err := putSwipe(ctx, tx, before.Swipe, d.Swipe); err != nil {
@@ -258,20 +244,12 @@ func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*att
 		if err != nil {
 			return err
 		}
-		l := before
-		if err := fn(&l); err != nil {
+		l, changed, err := before.Update(fn)
+		if err != nil || !changed {
+			out = l
 			return err
 		}
 		out = l
-		if l == before {
-			return nil
-		}
-		if l.UID != uid {
-			return apperr.Field("uid", "immutable", "cannot be changed")
-		}
-		if err := l.Validate(); err != nil {
-			return err
-		}
 		var holder string
 		err = tx.QueryRowContext(ctx, `SELECT uid FROM calendar_tokens WHERE hash = ?`, l.TokenHash).Scan(&holder)
 		if err == nil && holder != uid {
