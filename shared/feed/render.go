@@ -80,12 +80,8 @@ func (s *Snapshot) DaysResponse() *rendered.Response {
 		for _, d := range days {
 			total += d.Count
 		}
-		body := Marshal(struct {
-			Success bool      `json:"success"`
-			Data    []DayJSON `json:"data"`
-			Meta    any       `json:"meta"`
-		}{true, days, map[string]any{"conference": s.Conference.ID, "timezone": s.Conference.TimeZone, "days": len(days), "total": total}})
-		return rendered.New(ContentJSON, CacheFeed, body)
+		meta := map[string]any{"conference": s.Conference.ID, "timezone": s.Conference.TimeZone, "days": len(days), "total": total}
+		return rendered.New(ContentJSON, CacheFeed, rendered.Success(Marshal(days), Marshal(meta)))
 	}).(*rendered.Response)
 }
 
