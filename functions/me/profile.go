@@ -165,11 +165,11 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, id identity.Ide
 		return
 	}
 	link, err := h.Store.CalendarLink(ctx, id.UID)
-	gen := link.Generation
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
+	gen := link.Generation
 	out := exportJSON{UID: id.UID, ExportedAt: h.now().UTC().Format(time.RFC3339), Identity: meJSON(id, p),
 		Swipes: []swipeJSON{}, Saves: []saveJSON{}, Calendar: calendarExport{Issued: gen > 0, Generation: gen}}
 	for _, s := range swipes {
