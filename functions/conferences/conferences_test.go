@@ -1,0 +1,272 @@
+package conferences_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partyfinder/partyfinder/functions/conferences"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/demo/demotest"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// newServer mounts the function over a real feed cache reading a SQLite
+// store that holds the demo week and, before it, a conference without
+// parties, so that the list has an order to keep and a count can be zero.
+func newServer(t *testing.T) (http.Handler, demotest.Seeded, conference.Conference) {
+	t.Helper()
+	seeded := demotest.Store(t)
+	empty, err := conference.New("springcon", "Spring Con", "Leipzig", "Europe/Berlin", "2026-03-02", "2026-03-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty, err = seeded.Store.CreateConference(context.Background(), empty); err != nil {
+		t.Fatal(err)
+	}
+	cache := feed.NewCache(seeded.Store, feed.Options{Refresh: time.Hour})
+	h := &conferences.Handler{Feed: cache, Calendar: feed.CalendarOptions{ProdID: "-//test//EN"}}
+	return h.Routes(), seeded, empty
+}
+
+// do sends one request; header holds name, value pairs.
+func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// success checks a 200 JSON answer in the {"success":true,"data":...}
+// envelope and decodes its data.
+func success(t *testing.T, rec *httptest.ResponseRecorder, data any) {
+	t.Helper()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != feed.ContentJSON {
+		t.Errorf("Content-Type = %q, want %q", ct, feed.ContentJSON)
+	}
+	var env struct {
+		Success *bool           `json:"success"`
+		Data    json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+		t.Fatalf("body is not JSON: %v; %s", err, rec.Body)
+	}
+	if env.Success == nil || !*env.Success {
+		t.Errorf("success = %v, want true", env.Success)
+	}
+	if err := json.Unmarshal(env.Data, data); err != nil {
+		t.Fatalf("data %s: %v", env.Data, err)
+	}
+}
+
+// problem checks an application/problem+json answer of the given status.
+func problem(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	var p struct {
+		Type, Title, Error string
+		Status             int
+		Success            *bool
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
+	}
+	if p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) || p.Status != status {
+		t.Errorf("problem type %q title %q status %d, want %s, %q, %d", p.Type, p.Title, p.Status, code, http.StatusText(status), status)
+	}
+	if p.Success == nil || *p.Success || p.Error == "" {
+		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, p.Error)
+	}
+}
+
+type conferenceJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	City       string `json:"city"`
+	Timezone   string `json:"timezone"`
+	FirstDay   string `json:"firstDay"`
+	LastDay    string `json:"lastDay"`
+	PartyCount *int   `json:"partyCount"`
+}
+
+func TestList(t *testing.T) {
+	h, seeded, empty := newServer(t)
+	var got []conferenceJSON
+	success(t, do(h, "GET", "/api/conferences"), &got)
+	// By first day: the earlier conference comes first although it was stored last.
+	want := []conference.Conference{empty, seeded.Conference}
+	if len(got) != len(want) {
+		t.Fatalf("got %d conferences %+v, want %d", len(got), got, len(want))
+	}
+	for i, c := range want {
+		g := got[i]
+		if g.ID != c.ID || g.Name != c.Name || g.City != c.City || g.Timezone != c.TimeZone || g.FirstDay != c.FirstDay || g.LastDay != c.LastDay {
+			t.Errorf("conference %d = %+v, want %+v", i, g, c)
+		}
+		if g.PartyCount != nil {
+			t.Errorf("conference %d has a partyCount in the list; only the detail counts", i)
+		}
+	}
+}
+
+func TestGet(t *testing.T) {
+	h, seeded, empty := newServer(t)
+	open := len(seeded.Where(func(p party.Party) bool { return p.Status != party.Cancelled }))
+	if open == len(seeded.Parties) {
+		t.Fatal("the demo data has no cancelled party: the count is not tested")
+	}
+	tests := []struct {
+		id        string
+		wantName  string
+		wantCount int // cancelled parties do not count
+	}{
+		{seeded.Conference.ID, seeded.Conference.Name, open},
+		{empty.ID, empty.Name, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			var got conferenceJSON
+			success(t, do(h, "GET", "/api/conferences/"+tt.id), &got)
+			if got.ID != tt.id || got.Name != tt.wantName {
+				t.Errorf("got %+v, want %s %q", got, tt.id, tt.wantName)
+			}
+			if got.PartyCount == nil || *got.PartyCount != tt.wantCount {
+				t.Errorf("partyCount = %v, want %d", got.PartyCount, tt.wantCount)
+			}
+		})
+	}
+	for _, target := range []string{"/api/conferences/nocon", "/api/conferences/nocon/calendar.ics"} {
+		t.Run(target, func(t *testing.T) {
+			problem(t, do(h, "GET", target), http.StatusNotFound, "not_found")
+		})
+	}
+}
+
+// unfold undoes iCalendar line folding so properties can be searched.
+func unfold(s string) string { return strings.ReplaceAll(s, "\r\n ", "") }
+
+// A subscribed calendar carries every visible party, cancelled ones marked
+// as such so that subscribers see the cancellation.
+func TestCalendar(t *testing.T) {
+	h, seeded, empty := newServer(t)
+	rec := do(h, "GET", "/api/conferences/democon/calendar.ics")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d; body %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != feed.ContentICS {
+		t.Errorf("Content-Type = %q, want %q", ct, feed.ContentICS)
+	}
+	if cd := rec.Header().Get("Content-Disposition"); !strings.Contains(cd, `filename="democon.ics"`) {
+		t.Errorf("Content-Disposition = %q", cd)
+	}
+	body := rec.Body.String()
+	if !strings.HasPrefix(body, "BEGIN:VCALENDAR\r\n") || !strings.HasSuffix(body, "END:VCALENDAR\r\n") {
+		t.Errorf("not a calendar file: %.60q", body)
+	}
+	if strings.Count(body, "\n") != strings.Count(body, "\r\n") {
+		t.Error("calendar has bare LF line endings; RFC 5545 wants CRLF")
+	}
+	text := unfold(body)
+	cancelled := 0
+	for _, p := range seeded.Parties {
+		uid := "\r\nUID:" + p.ID + "@partyfinder\r\n"
+		i := strings.Index(text, uid)
+		if i < 0 {
+			t.Errorf("party %s (%s) is missing", p.ID, p.Title)
+			continue
+		}
+		event := text[i:]
+		event = event[:strings.Index(event, "END:VEVENT")]
+		if got := strings.Contains(event, "\r\nSTATUS:CANCELLED\r\n"); got != (p.Status == party.Cancelled) {
+			t.Errorf("%s: STATUS:CANCELLED = %v for a %s party", p.Title, got, p.Status)
+		}
+		if p.Status == party.Cancelled {
+			cancelled++
+		}
+	}
+	if cancelled == 0 {
+		t.Error("the demo data has no cancelled party: cancellations are not tested")
+	}
+	if n := strings.Count(text, "BEGIN:VEVENT"); n != len(seeded.Parties) {
+		t.Errorf("%d events, want %d", n, len(seeded.Parties))
+	}
+	for _, want := range []string{"\r\nPRODID:-//test//EN\r\n", "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("calendar lacks %q", strings.TrimSpace(want))
+		}
+	}
+
+	t.Run("conference without parties", func(t *testing.T) {
+		rec := do(h, "GET", "/api/conferences/"+empty.ID+"/calendar.ics")
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "BEGIN:VCALENDAR\r\n") {
+			t.Fatalf("status %d, body %.60q", rec.Code, rec.Body)
+		}
+		if strings.Contains(rec.Body.String(), "BEGIN:VEVENT") {
+			t.Error("an empty conference's calendar has events")
+		}
+	})
+}
+
+// Clients revalidate with the ETag they hold and get 304 without a body;
+// a gzip client gets the same content compressed.
+func TestConditionalAndCompressed(t *testing.T) {
+	h, _, _ := newServer(t)
+	for _, target := range []string{"/api/conferences", "/api/conferences/democon", "/api/conferences/democon/calendar.ics"} {
+		t.Run(target, func(t *testing.T) {
+			plain := do(h, "GET", target)
+			tag := plain.Header().Get("ETag")
+			if plain.Code != http.StatusOK || tag == "" {
+				t.Fatalf("status %d, ETag %q", plain.Code, tag)
+			}
+			if again := do(h, "GET", target, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+				t.Errorf("If-None-Match with the current tag: status %d, %d body bytes; want 304 and none", again.Code, again.Body.Len())
+			}
+			if stale := do(h, "GET", target, "If-None-Match", `"stale"`); stale.Code != http.StatusOK {
+				t.Errorf("If-None-Match with another tag: status %d, want 200", stale.Code)
+			}
+			if plain.Body.Len() <= 1024 {
+				return // too small to be compressed
+			}
+			zipped := do(h, "GET", target, "Accept-Encoding", "gzip")
+			if zipped.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("Content-Encoding = %q, want gzip", zipped.Header().Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(zipped.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(body, plain.Body.Bytes()) {
+				t.Errorf("gzip body does not decode to the plain one (%v)", err)
+			}
+		})
+	}
+}
+
+func TestWrongMethod(t *testing.T) {
+	h, _, _ := newServer(t)
+	rec := do(h, "DELETE", "/api/conferences/democon")
+	problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
+	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
+		t.Errorf("Allow = %q, want GET listed", allow)
+	}
+}

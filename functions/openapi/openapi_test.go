@@ -1,0 +1,148 @@
+package openapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/partyfinder/partyfinder/functions/openapi"
+	"github.com/partyfinder/partyfinder/shared/feed"
+)
+
+const path = "/api/openapi.yaml"
+
+// do sends one request; header holds name, value pairs.
+func do(method, target string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	openapi.Routes().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestServesTheSpec(t *testing.T) {
+	rec := do("GET", path)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d; body %.200s", rec.Code, rec.Body)
+	}
+	h := rec.Header()
+	if ct := h.Get("Content-Type"); ct != "application/yaml; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want application/yaml; charset=utf-8", ct)
+	}
+	if cc := h.Get("Cache-Control"); cc != feed.CacheStatic {
+		t.Errorf("Cache-Control = %q, want %q", cc, feed.CacheStatic)
+	}
+	if !bytes.Equal(rec.Body.Bytes(), openapi.Spec) {
+		t.Error("body is not the embedded spec")
+	}
+	if !strings.HasPrefix(rec.Body.String(), "openapi: 3.1") {
+		t.Errorf("body does not start as an OpenAPI 3.1 document: %.40q", rec.Body)
+	}
+	if cl := h.Get("Content-Length"); cl != strconv.Itoa(len(openapi.Spec)) {
+		t.Errorf("Content-Length = %q, want %d", cl, len(openapi.Spec))
+	}
+}
+
+// Tools that poll the contract revalidate cheaply and may take it gzipped.
+func TestConditionalAndCompressed(t *testing.T) {
+	plain := do("GET", path)
+	tag := plain.Header().Get("ETag")
+	if tag == "" {
+		t.Fatal("no ETag")
+	}
+	zipped := do("GET", path, "Accept-Encoding", "gzip")
+	ztag := zipped.Header().Get("ETag")
+	if zipped.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding = %q, want gzip for a %d-byte spec", zipped.Header().Get("Content-Encoding"), len(openapi.Spec))
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, err := io.ReadAll(zr); err != nil || !bytes.Equal(body, openapi.Spec) {
+		t.Errorf("gzip body does not decode to the spec (%v)", err)
+	}
+	if ztag == "" || ztag == tag {
+		t.Errorf("gzip ETag %q must exist and differ from the plain one %q", ztag, tag)
+	}
+
+	tests := []struct {
+		name, ifNoneMatch, acceptEncoding string
+		want                              int
+	}{
+		{"plain tag", tag, "", http.StatusNotModified},
+		{"gzip tag", ztag, "gzip", http.StatusNotModified},
+		{"weak form of the tag", "W/" + tag, "", http.StatusNotModified},
+		{"tag in a list", `"old", ` + tag, "", http.StatusNotModified},
+		{"another tag", `"old"`, "", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := do("GET", path, "If-None-Match", tt.ifNoneMatch, "Accept-Encoding", tt.acceptEncoding)
+			if rec.Code != tt.want {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.want)
+			}
+			if tt.want == http.StatusNotModified && rec.Body.Len() != 0 {
+				t.Errorf("304 with a %d-byte body", rec.Body.Len())
+			}
+			if tt.want == http.StatusOK && !bytes.Equal(rec.Body.Bytes(), openapi.Spec) {
+				t.Error("200 without the spec")
+			}
+		})
+	}
+}
+
+func TestHeadHasNoBody(t *testing.T) {
+	rec := do("HEAD", path)
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("HEAD: status %d, %d body bytes; want 200 and none", rec.Code, rec.Body.Len())
+	}
+	if rec.Header().Get("ETag") == "" {
+		t.Error("HEAD without an ETag")
+	}
+}
+
+func TestWrongMethodAndPath(t *testing.T) {
+	tests := []struct {
+		method, target string
+		status         int
+		code           string
+	}{
+		{"POST", path, http.StatusMethodNotAllowed, "method_not_allowed"},
+		{"GET", "/api/openapi.json", http.StatusNotFound, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			rec := do(tt.method, tt.target)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			}
+			var p struct {
+				Type, Title, Error string
+				Status             int
+				Success            *bool
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
+			}
+			if p.Type != "urn:partyfinder:problem:"+tt.code || p.Status != tt.status || p.Title != http.StatusText(tt.status) ||
+				p.Success == nil || *p.Success || p.Error == "" {
+				t.Errorf("problem = %+v", p)
+			}
+			if tt.status == http.StatusMethodNotAllowed && !strings.Contains(rec.Header().Get("Allow"), "GET") {
+				t.Errorf("Allow = %q, want GET listed", rec.Header().Get("Allow"))
+			}
+		})
+	}
+}
