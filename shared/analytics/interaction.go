@@ -45,7 +45,9 @@ type Interaction struct {
 // relative to one reported event.
 func (i Interaction) Validate() []apperr.FieldError {
 	var fs []apperr.FieldError
-	add := func(field, code, msg string) { fs = append(fs, apperr.FieldError{Field: field, Code: code, Message: msg}) }
+	add := func(field, code, msg string) {
+		fs = append(fs, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
 	if !ValidClientID(i.ID) {
 		add("id", "format", "must be 8-64 letters, digits, '-' or '_'")
 	}
