@@ -214,6 +214,49 @@ CREATE TABLE erasures (
 	at  INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
+	// 4: analytics. analytics_events remembers the ids of the events
+	// applied, so a redelivered one changes nothing; party_stats holds
+	// the counters, the savers' persona mix and the trending score;
+	// analytics_personas and analytics_savers let a save be taken back
+	// from the persona it was counted for.
+	`
+CREATE TABLE analytics_events (
+	id TEXT PRIMARY KEY,
+	at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE party_stats (
+	party_id      TEXT PRIMARY KEY,
+	conference_id TEXT NOT NULL,
+	views         INTEGER NOT NULL,
+	likes         INTEGER NOT NULL,
+	passes        INTEGER NOT NULL,
+	saves         INTEGER NOT NULL,
+	calendar_adds INTEGER NOT NULL,
+	shares        INTEGER NOT NULL,
+	mix_dev       INTEGER NOT NULL,
+	mix_pub       INTEGER NOT NULL,
+	mix_inv       INTEGER NOT NULL,
+	mix_sp        INTEGER NOT NULL,
+	mix_other     INTEGER NOT NULL,
+	trend         REAL NOT NULL,
+	trend_at      INTEGER
+) STRICT;
+
+CREATE INDEX party_stats_by_conference ON party_stats (conference_id);
+
+CREATE TABLE analytics_personas (
+	uid     TEXT PRIMARY KEY,
+	persona TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE analytics_savers (
+	uid      TEXT NOT NULL,
+	party_id TEXT NOT NULL,
+	persona  TEXT NOT NULL,
+	PRIMARY KEY (uid, party_id)
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/analytics/analyticstest"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/party/partytest"
@@ -191,4 +193,15 @@ func BenchmarkPartiesOf(b *testing.B) {
 			b.Fatalf("PartiesOf = %d, %v", len(got), err)
 		}
 	}
+}
+
+func TestAnalyticsContract(t *testing.T) {
+	analyticstest.Run(t, func(t *testing.T) analytics.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "analytics.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }

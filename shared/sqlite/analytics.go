@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/attendee"
+)
+
+// The Store keeps analytics in the same file.
+var _ analytics.Store = (*Store)(nil)
+
+const statsColumns = `party_id, conference_id, views, likes, passes, saves, calendar_adds, shares,
+	mix_dev, mix_pub, mix_inv, mix_sp, mix_other, trend, trend_at`
+
+// Apply applies the changes whose event ids are new, with those ids, in
+// one transaction. Changes of one party within the batch are added up
+// first, so each party's row is written once per batch.
+func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, error) {
+	applied := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		applied = 0
+		sums := map[string]*analytics.PartyStats{}
+		var order []string
+		for _, c := range changes {
+			at, err := nanos("at", c.At)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO analytics_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, c.EventID, at.Int64)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				continue // applied before: a redelivery
+			}
+			applied++
+			if c.PersonaOf != "" {
+				if err := setPersona(ctx, tx, c.PersonaOf, c.Persona); err != nil {
+					return err
+				}
+			}
+			if c.PartyID == "" {
+				continue
+			}
+			sum := sums[c.PartyID]
+			if sum == nil {
+				sum = &analytics.PartyStats{PartyID: c.PartyID, Conference: c.Conference}
+				sums[c.PartyID] = sum
+				order = append(order, c.PartyID)
+			}
+			if sum.Conference == "" {
+				sum.Conference = c.Conference
+			}
+			sum.Counters.Add(c.Delta)
+			sum.Trend = sum.Trend.Add(c.Trend, c.At)
+			if err := countSaver(ctx, tx, c, &sum.Savers); err != nil {
+				return err
+			}
+		}
+		for _, id := range order {
+			if err := addStats(ctx, tx, *sums[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("apply analytics: %w", err)
+	}
+	return applied, nil
+}
+
+func setPersona(ctx context.Context, tx *sql.Tx, uid string, p attendee.Persona) error {
+	if p == "" {
+		_, err := tx.ExecContext(ctx, `DELETE FROM analytics_personas WHERE uid = ?`, uid)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO analytics_personas (uid, persona) VALUES (?, ?)
+		ON CONFLICT (uid) DO UPDATE SET persona = excluded.persona`, uid, string(p))
+	return err
+}
+
+// countSaver attributes a gained save to the saver's current persona, and
+// takes a lost one back from the persona it was attributed to.
+func countSaver(ctx context.Context, tx *sql.Tx, c analytics.Change, mix *analytics.Mix) error {
+	switch {
+	case c.SaveDelta > 0:
+		var persona string
+		err := tx.QueryRowContext(ctx, `SELECT persona FROM analytics_personas WHERE uid = ?`, c.Saver).Scan(&persona)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO analytics_savers (uid, party_id, persona) VALUES (?, ?, ?)
+			ON CONFLICT (uid, party_id) DO NOTHING`, c.Saver, c.PartyID, persona)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			mix.Add(attendee.Persona(persona), 1)
+		}
+	case c.SaveDelta < 0:
+		var persona string
+		err := tx.QueryRowContext(ctx, `DELETE FROM analytics_savers WHERE uid = ? AND party_id = ? RETURNING persona`, c.Saver, c.PartyID).Scan(&persona)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		mix.Add(attendee.Persona(persona), -1)
+	}
+	return nil
+}
+
+// addStats adds one party's batch sums to its row.
+func addStats(ctx context.Context, tx *sql.Tx, d analytics.PartyStats) error {
+	cur, err := getStats(ctx, tx, d.PartyID)
+	if err != nil {
+		return err
+	}
+	if cur.Conference == "" {
+		cur.Conference = d.Conference
+	}
+	cur.Counters.Add(d.Counters)
+	cur.Savers.Merge(d.Savers)
+	cur.Trend = cur.Trend.Merge(d.Trend)
+	trendAt, err := nanos("trendAt", cur.Trend.At)
+	if err != nil {
+		return err
+	}
+	c, m := cur.Counters, cur.Savers
+	_, err = tx.ExecContext(ctx, `INSERT INTO party_stats (`+statsColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (party_id) DO UPDATE SET conference_id = excluded.conference_id,
+			views = excluded.views, likes = excluded.likes, passes = excluded.passes, saves = excluded.saves,
+			calendar_adds = excluded.calendar_adds, shares = excluded.shares,
+			mix_dev = excluded.mix_dev, mix_pub = excluded.mix_pub, mix_inv = excluded.mix_inv,
+			mix_sp = excluded.mix_sp, mix_other = excluded.mix_other,
+			trend = excluded.trend, trend_at = excluded.trend_at`,
+		cur.PartyID, cur.Conference, c.Views, c.Likes, c.Passes, c.Saves, c.CalendarAdds, c.Shares,
+		m.Developer, m.Publisher, m.Investor, m.ServiceProvider, m.Other, cur.Trend.Value, trendAt)
+	return err
+}
+
+func getStats(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, partyID string) (analytics.PartyStats, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+statsColumns+` FROM party_stats WHERE party_id = ?`, partyID)
+	if err != nil {
+		return analytics.PartyStats{}, err
+	}
+	out, err := scanStats(rows)
+	if err != nil || len(out) == 0 {
+		return analytics.PartyStats{PartyID: partyID}, err
+	}
+	return out[0], nil
+}
+
+func scanStats(rows *sql.Rows) ([]analytics.PartyStats, error) {
+	defer rows.Close()
+	var out []analytics.PartyStats
+	for rows.Next() {
+		var s analytics.PartyStats
+		c, m := &s.Counters, &s.Savers
+		var trendAt sql.NullInt64
+		if err := rows.Scan(&s.PartyID, &s.Conference, &c.Views, &c.Likes, &c.Passes, &c.Saves, &c.CalendarAdds, &c.Shares,
+			&m.Developer, &m.Publisher, &m.Investor, &m.ServiceProvider, &m.Other, &s.Trend.Value, &trendAt); err != nil {
+			return nil, err
+		}
+		s.Trend.At = fromNanos(trendAt)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Stats returns a party's stats; zero counters when nothing was counted.
+func (s *Store) Stats(ctx context.Context, partyID string) (analytics.PartyStats, error) {
+	st, err := getStats(ctx, s.read, partyID)
+	if err != nil {
+		return st, fmt.Errorf("stats of %s: %w", partyID, err)
+	}
+	return st, nil
+}
+
+// ConferenceStats returns the stats of every party of the conference that
+// has any, in party id order.
+func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analytics.PartyStats, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+statsColumns+` FROM party_stats WHERE conference_id = ? ORDER BY party_id`, conference)
+	if err != nil {
+		return nil, fmt.Errorf("stats of %s: %w", conference, err)
+	}
+	out, err := scanStats(rows)
+	if err != nil {
+		return nil, fmt.Errorf("stats of %s: %w", conference, err)
+	}
+	return out, nil
+}
