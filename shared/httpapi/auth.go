@@ -38,7 +38,15 @@ var (
 //
 // The response body says only "missing bearer token" or "invalid or expired
 // token"; why a token failed goes to the log.
-func Authenticate(v Verifier, next http.Handler) http.Handler {
+func Authenticate(v Verifier, next http.Handler) http.Handler { return authenticate(v, next, false) }
+
+// Identify is Authenticate for resources that anonymous clients may use
+// too: a request without an Authorization header passes with no identity
+// in its context; one with a header must carry a valid token, as for
+// Authenticate, so a client that believes it is signed in learns it is not.
+func Identify(v Verifier, next http.Handler) http.Handler { return authenticate(v, next, true) }
+
+func authenticate(v Verifier, next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			// CORS preflights never carry credentials; the router answers
@@ -46,7 +54,12 @@ func Authenticate(v Verifier, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := bearerToken(r.Header.Get("Authorization"))
+		header := r.Header.Get("Authorization")
+		if optional && header == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, ok := bearerToken(header)
 		if !ok {
 			w.Header()["Www-Authenticate"] = hChallenge
 			Error(w, r, apperr.New(apperr.Unauthorized, "missing bearer token"))

@@ -218,3 +218,38 @@ func TestAuthenticateLetsPreflightsThrough(t *testing.T) {
 		t.Errorf("OPTIONS = %d Allow %q, want 204 with the path's methods", rec.Code, rec.Header().Get("Allow"))
 	}
 }
+
+// Identify lets anonymous requests through without an identity and holds
+// a request that carries a token to the same checks as Authenticate.
+func TestIdentify(t *testing.T) {
+	v := &tokens{known: map[string]identity.Identity{"tok-alice": {UID: "alice"}}}
+	who := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := identity.From(r.Context())
+		fmt.Fprintf(w, "%s %t", id.UID, ok)
+	})
+	tests := []struct {
+		name       string
+		header     string
+		wantStatus int
+		wantBody   string
+	}{
+		{"no header: anonymous", "", 200, " false"},
+		{"valid token", "Bearer tok-alice", 200, "alice true"},
+		{"bad token is refused, not ignored", "Bearer forged", 401, ""},
+		{"malformed header is refused", "Basic YWxpY2U6c2VjcmV0", 401, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			captureLogs(t, slog.LevelInfo)
+			req := httptest.NewRequest("POST", "/api/analytics/events", nil)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			rec := httptest.NewRecorder()
+			httpapi.Identify(v, who).ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus || tt.wantStatus == 200 && rec.Body.String() != tt.wantBody {
+				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
