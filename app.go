@@ -9,6 +9,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/event"
+
+	analyticsfn "github.com/partyfinder/partyfinder/functions/analytics"
 	"github.com/partyfinder/partyfinder/functions/calendar"
 	"github.com/partyfinder/partyfinder/functions/conferences"
 	"github.com/partyfinder/partyfinder/functions/health"
@@ -38,6 +42,7 @@ type Store interface {
 	party.Repository
 	party.Revisioner
 	attendee.Repository
+	analytics.Store
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -53,6 +58,7 @@ const (
 	FnOpenAPI     = "openapi"
 	FnSwipe       = "swipe"
 	FnMe          = "me"
+	FnAnalytics   = "analytics"
 )
 
 // Function is one deployable HTTP function: its name, where its resources
@@ -89,6 +95,11 @@ var Functions = []Function{
 	}},
 	{FnMe, "/api/me", func(a *App) http.Handler {
 		return a.signedIn((&me.Handler{Commands: a.attendees(), Store: a.Store, Views: a.views(), Feed: a.feed(), PublicURL: a.Config.PublicURL}).Routes())
+	}},
+	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
+		a.aggregator()
+		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.Events}
+		return a.identified(h.Routes())
 	}},
 }
 
@@ -130,6 +141,7 @@ type App struct {
 	viewCache  *personal.Views
 	gate       *erasure.Gate
 	attendeeUC *command.Attendees
+	analytics  *inproc.Queue
 }
 
 // OpenStore opens the configured store.
@@ -234,19 +246,57 @@ func (a *App) attendees() *command.Attendees {
 	if a.attendeeUC == nil {
 		a.attendeeUC = &command.Attendees{Parties: a.Store, Store: a.Store, Events: a.Events, CalendarSecret: a.Auth.CalendarSecret}
 		a.built = append(a.built, "attendee commands")
+		a.aggregator()
 	}
 	return a.attendeeUC
+}
+
+// aggregator counts the analytics of the events published in this
+// process, on a queue of its own so no request waits for the counting.
+func (a *App) aggregator() {
+	if a.analytics != nil {
+		return
+	}
+	uc := &command.Analytics{Store: a.Store}
+	a.analytics = inproc.NewQueue(10_000, func(ctx context.Context, es []event.Event) error {
+		_, err := uc.Aggregate(ctx, es)
+		return err
+	})
+	go a.analytics.Run()
+	a.Events.Subscribe(a.analytics.Handler(command.Counts))
+	a.built = append(a.built, "analytics aggregator")
+}
+
+// FlushAnalytics waits until the analytics of every event published so
+// far in this process are counted.
+func (a *App) FlushAnalytics() {
+	a.mu.Lock()
+	q := a.analytics
+	a.mu.Unlock()
+	if q != nil {
+		q.Flush()
+	}
 }
 
 // signedIn authenticates every request before it is routed, and refuses
 // tokens issued before the user's erasure.
 func (a *App) signedIn(h http.Handler) http.Handler {
+	return httpapi.Authenticate(a.Auth.Verifier, a.erasureGate().Wrap(h))
+}
+
+// identified lets anonymous requests through too; a token that is sent
+// must verify and be newer than its user's erasure.
+func (a *App) identified(h http.Handler) http.Handler {
+	return httpapi.Identify(a.Auth.Verifier, a.erasureGate().Wrap(h))
+}
+
+func (a *App) erasureGate() *erasure.Gate {
 	if a.gate == nil {
 		a.gate = erasure.NewGate(a.Store)
 		a.Events.Subscribe(a.gate.Apply)
 		a.built = append(a.built, "erasure gate")
 	}
-	return httpapi.Authenticate(a.Auth.Verifier, a.gate.Wrap(h))
+	return a.gate
 }
 
 func (a *App) calendarOptions() feed.CalendarOptions {
@@ -257,8 +307,16 @@ func (a *App) calendarOptions() feed.CalendarOptions {
 	return cal
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close counts what is queued, then releases the store.
+func (a *App) Close() error {
+	a.mu.Lock()
+	q := a.analytics
+	a.mu.Unlock()
+	if q != nil {
+		q.Close()
+	}
+	return a.Store.Close()
+}
 
 // Lazy builds the App on first use, from the environment, so that a cold
 // start of one function opens only what it needs and a misconfiguration is

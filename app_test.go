@@ -24,8 +24,9 @@ func TestEachFunctionBuildsOnlyWhatItNeeds(t *testing.T) {
 		FnCalendar:    {"feed", "personal views"},
 		FnHealth:      nil,
 		FnOpenAPI:     nil,
-		FnSwipe:       {"attendee commands", "erasure gate"},
-		FnMe:          {"attendee commands", "erasure gate", "feed", "personal views"},
+		FnSwipe:       {"analytics aggregator", "attendee commands", "erasure gate"},
+		FnMe:          {"analytics aggregator", "attendee commands", "erasure gate", "feed", "personal views"},
+		FnAnalytics:   {"analytics aggregator", "erasure gate", "feed"},
 	}
 	if len(want) != len(Functions) {
 		t.Fatalf("the test knows %d functions, the table has %d: add the new one here", len(want), len(Functions))

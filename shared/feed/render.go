@@ -113,7 +113,7 @@ func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*rendered.Respons
 // ConferenceCalendar returns every visible party (cancelled ones marked as
 // such, so subscribers see cancellations) as a subscribable calendar.
 func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*rendered.Response, error) {
-	return s.calendar("ics:conference", s.Conference.Name+" parties", s.parties, s.Conference.ID+".ics", 1, o)
+	return s.calendar("ics:conference", s.Conference.Name+" parties", s.Parties, s.Conference.ID+".ics", 1, o)
 }
 
 type calResult struct {

@@ -104,8 +104,8 @@ func (s *Snapshot) Memo(key string, build func() any) any {
 // serves an older one's bytes.
 func (s *Snapshot) Key() string { return s.Conference.ID + "@" + strconv.FormatUint(s.Seq, 36) }
 
-// parties returns the visible parties, in order.
-func (s *Snapshot) parties() []party.Party {
+// Parties returns the visible parties (published and cancelled), in order.
+func (s *Snapshot) Parties() []party.Party {
 	ps := make([]party.Party, len(s.Entries))
 	for i, e := range s.Entries {
 		ps[i] = e.Party

@@ -11,6 +11,8 @@ import (
 
 	gfs "cloud.google.com/go/firestore"
 
+	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/analytics/analyticstest"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/attendee/attendeetest"
@@ -213,4 +215,9 @@ func TestAttendeeUIDNotADocumentID(t *testing.T) {
 	if _, err := s.UserByCalendarToken(ctx, "a/b"); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("UserByCalendarToken(a/b) = %v, want NotFound", err)
 	}
+}
+
+func TestAnalyticsContract(t *testing.T) {
+	c := emulatorClient(t)
+	analyticstest.Run(t, func(t *testing.T) analytics.Store { return isolated(t, c) })
 }

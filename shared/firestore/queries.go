@@ -17,6 +17,8 @@ const (
 	partiesByStart        queryID = iota // PartiesOf
 	partiesRevision                      // Revision
 	conferencesByFirstDay                // Conferences
+	statsByConference                    // ConferenceStats
+	statsByParty                         // Stats
 )
 
 // order is one sort key of a query.
@@ -54,6 +56,16 @@ var queryShapes = map[queryID]queryShape{
 		name:       "conferencesByFirstDay",
 		collection: conferencesCollection,
 		order:      []order{{fieldFirstDay, gfs.Asc}, {gfs.DocumentID, gfs.Asc}},
+	},
+	statsByConference: {
+		name:       "statsByConference",
+		collection: partyStatsCollection,
+		equal:      []string{fieldConferenceID},
+	},
+	statsByParty: {
+		name:       "statsByParty",
+		collection: partyStatsCollection,
+		equal:      []string{fieldPartyID},
 	},
 }
 

@@ -226,6 +226,7 @@ func TestQueriedFieldsExist(t *testing.T) {
 	docs := map[string]reflect.Type{
 		partiesCollection:     reflect.TypeFor[partyDoc](),
 		conferencesCollection: reflect.TypeFor[conferenceDoc](),
+		partyStatsCollection:  reflect.TypeFor[statDoc](),
 	}
 	for _, q := range queryShapes {
 		typ, ok := docs[q.collection]

@@ -1,0 +1,57 @@
+// Package analytics is the "analytics" function: what people do with
+// parties, reported by clients and counted from domain events.
+//
+//	POST /api/analytics/events            client interactions, signed in or anonymous (202)
+//	GET  /api/hotspots?conference=ID      venues by current saves, with the savers' persona mix
+//	GET  /api/parties/trending            the conference's parties by trending score
+//	GET  /api/parties/{id}/stats          a party's counters (admins)
+package analytics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+// Feed finds conferences and parties.
+type Feed interface {
+	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
+	PartySnapshot(ctx context.Context, id string) (*feed.Snapshot, *feed.Entry, error)
+}
+
+// Stats reads the counted analytics.
+type Stats interface {
+	Stats(ctx context.Context, partyID string) (analytics.PartyStats, error)
+	ConferenceStats(ctx context.Context, conference string) ([]analytics.PartyStats, error)
+}
+
+// Handler serves the analytics function. Requests reach it with an
+// identity when they carried a valid token, and without one otherwise.
+type Handler struct {
+	Feed   Feed
+	Stats  Stats
+	Events event.Publisher // where client interactions go to be counted
+	Now    func() time.Time
+}
+
+// Routes returns the function's router.
+func (h *Handler) Routes() http.Handler {
+	rt := httpapi.NewRouter()
+	rt.Handle(http.MethodPost, "/api/analytics/events", h.report)
+	rt.Handle(http.MethodGet, "/api/hotspots", h.hotspots)
+	rt.Handle(http.MethodGet, "/api/parties/trending", h.trending)
+	rt.Handle(http.MethodGet, "/api/parties/{id}/stats", h.stats)
+	return rt
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,177 @@
+package blackbox_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type countersJSON struct {
+	Views        int64 `json:"views"`
+	Likes        int64 `json:"likes"`
+	Passes       int64 `json:"passes"`
+	Saves        int64 `json:"saves"`
+	CalendarAdds int64 `json:"calendarAdds"`
+	Shares       int64 `json:"shares"`
+}
+
+type hotspotJSON struct {
+	Venue   string `json:"venue"`
+	VenueID string `json:"venueId"`
+	Total   int64  `json:"total"`
+	Persona struct {
+		Dev, Pub, Inv, SP, Other int64
+	} `json:"persona"`
+	SampleEvent struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	} `json:"sampleEvent"`
+}
+
+func (s *server) stats(t *testing.T, admin user, partyID string) countersJSON {
+	t.Helper()
+	r := s.as(t, admin, http.MethodGet, "/api/parties/"+partyID+"/stats", "")
+	wantStatus(t, r, http.StatusOK, "GET stats of "+partyID)
+	return decode[envelope[countersJSON]](t, r).Data
+}
+
+// waitStats polls a party's stats until they are want: counting happens
+// off the request that caused it.
+func (s *server) waitStats(t *testing.T, admin user, partyID string, want countersJSON) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := s.stats(t, admin, partyID)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats of %s = %+v, want %+v", partyID, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func report(events ...string) string { return `{"events":[` + strings.Join(events, ",") + `]}` }
+
+// A party's counters follow what people do: swipes and saves through the
+// API and the interactions clients report, each counted once.
+func TestAnalyticsCounts(t *testing.T) {
+	s := shared
+	ps := partiesOf(t, s).published
+	p := ps[len(ps)-2]
+	admin := devSignIn(t, s, `{"uid":"stats-admin","roles":["admin"]}`)
+	before := s.stats(t, admin, p.ID)
+
+	// An investor likes the party (which saves it), then a developer saves it and passes on it.
+	inv := devSignIn(t, s, `{"uid":"analytics-investor"}`)
+	wantStatus(t, s.as(t, inv, http.MethodPatch, "/api/me", `{"persona":"investor"}`), http.StatusOK, "PATCH persona")
+	s.swipe(t, inv, `{"partyId":"`+p.ID+`","action":"like"}`)
+	s.swipe(t, inv, `{"partyId":"`+p.ID+`","action":"like"}`) // a repeat changes nothing
+	dev := devSignIn(t, s, `{"uid":"analytics-developer"}`)
+	s.swipe(t, dev, `{"partyId":"`+p.ID+`","action":"interested"}`)
+	s.swipe(t, dev, `{"partyId":"`+p.ID+`","action":"pass"}`)
+
+	// An anonymous client reports views, a share and a calendar add; it
+	// resends the whole report, as a flaky connection would.
+	body := report(
+		`{"id":"anon-view-0001","type":"party_view","partyId":"`+p.ID+`"}`,
+		`{"id":"anon-view-0002","type":"party_view","partyId":"`+p.ID+`"}`,
+		`{"id":"anon-share-001","type":"share","partyId":"`+p.ID+`"}`,
+		`{"id":"anon-cal-00001","type":"calendar_add","partyId":"`+p.ID+`"}`,
+		`{"id":"anon-search-01","type":"search","query":"rooftop"}`)
+	for range 2 {
+		r := s.send(t, http.MethodPost, "/api/analytics/events", []byte(body), "Content-Type", "application/json")
+		wantStatus(t, r, http.StatusAccepted, "POST /api/analytics/events")
+		if got := decode[struct{ Accepted int }](t, r).Accepted; got != 5 {
+			t.Errorf("accepted %d, want 5", got)
+		}
+	}
+	want := before
+	want.Views += 2
+	want.Likes++
+	want.Passes++
+	want.Saves++
+	want.Shares++
+	want.CalendarAdds++
+	s.waitStats(t, admin, p.ID, want)
+
+	// The venue is a hotspot with the investor among its savers.
+	r := s.get(t, "/api/hotspots?conference="+p.ConferenceID)
+	wantStatus(t, r, http.StatusOK, "GET /api/hotspots")
+	found := false
+	for _, h := range decode[envelope[[]hotspotJSON]](t, r).Data {
+		if h.Venue == p.Venue || h.SampleEvent.ID == p.ID {
+			found = h.Total >= 1 && h.Persona.Inv >= 1
+		}
+	}
+	if !found {
+		t.Errorf("hotspots do not show %q with an investor among its savers: %s", p.Venue, r.Body)
+	}
+
+	// It trends.
+	r = s.get(t, "/api/parties/trending?conference="+p.ConferenceID+"&limit=100")
+	wantStatus(t, r, http.StatusOK, "GET /api/parties/trending")
+	trending := decode[envelope[[]struct {
+		ID    string  `json:"id"`
+		Score float64 `json:"score"`
+	}]](t, r).Data
+	if len(trending) == 0 || !strings.Contains(string(r.Body), `"id":"`+p.ID+`"`) {
+		t.Errorf("trending does not list %s: %s", p.ID, r.Body)
+	}
+}
+
+// A report with any bad interaction is refused whole, every problem named
+// by its index, and nothing is counted.
+func TestAnalyticsRefusesBadReports(t *testing.T) {
+	s := shared
+	ps := partiesOf(t, s).published
+	p := ps[len(ps)-3]
+	admin := devSignIn(t, s, `{"uid":"stats-admin","roles":["admin"]}`)
+	before := s.stats(t, admin, p.ID)
+	r := s.send(t, http.MethodPost, "/api/analytics/events", []byte(report(
+		`{"id":"good-view-0001","type":"party_view","partyId":"`+p.ID+`"}`,
+		`{"id":"bad-type-00001","type":"purchase","partyId":"`+p.ID+`"}`,
+		`{"id":"bad-party-0001","type":"share","partyId":"no-such-party"}`,
+		`{"id":"x","type":"party_view","partyId":"`+p.ID+`"}`)), "Content-Type", "application/json")
+	pr := checkProblem(t, r, http.StatusBadRequest, "invalid", "a report with bad interactions")
+	for _, field := range []string{"events[1].type", "events[2].partyId", "events[3].id"} {
+		if !strings.Contains(string(r.Body), `"field":"`+field+`"`) {
+			t.Errorf("the problem does not name %s: %+v", field, pr)
+		}
+	}
+	for name, body := range map[string]string{
+		"no events":      `{"events":[]}`,
+		"unknown field":  `{"events":[{"id":"abcdefgh01","type":"party_view","partyId":"` + p.ID + `","price":1}]}`,
+		"101 events":     report(strings.Repeat(`{"id":"abcdefgh01","type":"search","query":"x"},`, 100) + `{"id":"abcdefgh02","type":"search","query":"y"}`),
+		"not an object":  `[]`,
+		"search no text": report(`{"id":"abcdefgh03","type":"search"}`),
+	} {
+		checkProblem(t, s.send(t, http.MethodPost, "/api/analytics/events", []byte(body), "Content-Type", "application/json"),
+			http.StatusBadRequest, "invalid", name)
+	}
+	// A bad token is refused rather than taken for anonymous.
+	checkUnauthorized(t, s.send(t, http.MethodPost, "/api/analytics/events", []byte(report(`{"id":"good-view-0002","type":"party_view","partyId":"`+p.ID+`"}`)),
+		"Content-Type", "application/json", "Authorization", "Bearer forged"), "a report with a forged token", true)
+	// Give the counting a moment to do wrong, then check it did not.
+	good := devSignIn(t, s, `{"uid":"analytics-marker"}`)
+	s.swipe(t, good, `{"partyId":"`+p.ID+`","action":"pass"}`)
+	want := before
+	want.Passes++
+	s.waitStats(t, admin, p.ID, want)
+}
+
+func TestAnalyticsReadsRefuse(t *testing.T) {
+	s := shared
+	ps := partiesOf(t, s).published
+	checkProblem(t, s.send(t, http.MethodGet, "/api/hotspots", nil), http.StatusBadRequest, "invalid", "hotspots without a conference")
+	checkProblem(t, s.get(t, "/api/hotspots?conference=no-such-conference"), http.StatusNotFound, "not_found", "hotspots of an unknown conference")
+	checkProblem(t, s.send(t, http.MethodGet, "/api/hotspots?conference="+ps[0].ConferenceID+"&venue=x", nil), http.StatusBadRequest, "invalid", "hotspots with an unknown parameter")
+	for _, limit := range []string{"0", "101", "x"} {
+		checkProblem(t, s.send(t, http.MethodGet, "/api/parties/trending?limit="+limit, nil), http.StatusBadRequest, "invalid", fmt.Sprint("trending with limit ", limit))
+	}
+	user := devSignIn(t, s, `{"uid":"not-an-admin"}`)
+	checkProblem(t, s.as(t, user, http.MethodGet, "/api/parties/"+ps[0].ID+"/stats", ""), http.StatusForbidden, "forbidden", "stats for a non-admin")
+}
