@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+
+	gps "cloud.google.com/go/pubsub/v2"
+	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/partyfinder/partyfinder/shared/pubsub"
+	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -98,9 +104,53 @@ var Functions = []Function{
 	}},
 	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
 		a.aggregator()
-		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.Events}
+		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.events()}
 		return a.identified(h.Routes())
 	}},
+}
+
+// Trigger names, as registered with the Functions Framework.
+const (
+	TrAggregateAnalytics = "AggregateAnalytics"
+)
+
+// CloudEventHandler is what a trigger function does with one CloudEvent.
+type CloudEventHandler func(ctx context.Context, e cloudevent.Event) error
+
+// Trigger is one deployable CloudEvent function (a Pub/Sub or Firestore
+// trigger) and how it is built.
+type Trigger struct {
+	Name  string
+	build func(a *App) CloudEventHandler
+}
+
+// Triggers lists every CloudEvent function.
+var Triggers = []Trigger{
+	{TrAggregateAnalytics, func(a *App) CloudEventHandler {
+		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.Decode}
+		a.built = append(a.built, "analytics handler")
+		return h.Handle
+	}},
+}
+
+// TriggerHandler returns the named trigger's handler, building it on
+// first use; nil for an unknown name.
+func (a *App) TriggerHandler(name string) CloudEventHandler {
+	i := slices.IndexFunc(Triggers, func(t Trigger) bool { return t.Name == name })
+	if i < 0 {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.triggers == nil {
+		a.triggers = map[string]CloudEventHandler{}
+	}
+	h, ok := a.triggers[name]
+	if !ok {
+		h = Triggers[i].build(a)
+		a.triggers[name] = h
+	}
+	return h
 }
 
 // FunctionNames lists every HTTP function's name.
@@ -135,6 +185,7 @@ type App struct {
 	edge     httpapi.Options
 	mu       sync.Mutex
 	handlers map[string]http.Handler
+	triggers map[string]CloudEventHandler
 	built    []string // the shared parts built, in order
 
 	feedCache  *feed.Cache
@@ -142,6 +193,9 @@ type App struct {
 	gate       *erasure.Gate
 	attendeeUC *command.Attendees
 	analytics  *inproc.Queue
+	publisher  event.Publisher
+	pubsub     *gps.Client
+	remote     *pubsub.Publisher
 }
 
 // OpenStore opens the configured store.
@@ -244,17 +298,40 @@ func (a *App) views() *personal.Views {
 
 func (a *App) attendees() *command.Attendees {
 	if a.attendeeUC == nil {
-		a.attendeeUC = &command.Attendees{Parties: a.Store, Store: a.Store, Events: a.Events, CalendarSecret: a.Auth.CalendarSecret}
+		a.attendeeUC = &command.Attendees{Parties: a.Store, Store: a.Store, Events: a.events(), CalendarSecret: a.Auth.CalendarSecret}
 		a.built = append(a.built, "attendee commands")
 		a.aggregator()
 	}
 	return a.attendeeUC
 }
 
+// events is where use cases publish: this process's bus, and with
+// PARTYFINDER_EVENTS=pubsub the events topic as well, for the handlers
+// that run elsewhere. A Pub/Sub client that cannot be built is logged and
+// the events stay in this process (the write itself must not fail).
+func (a *App) events() event.Publisher {
+	if a.publisher != nil {
+		return a.publisher
+	}
+	a.publisher = a.Events
+	if a.Config.Events == EventsPubSub {
+		c, err := gps.NewClient(context.Background(), a.Config.ProjectID)
+		if err != nil {
+			slog.Error("pubsub client: domain events stay in this process", "error", err)
+			return a.publisher
+		}
+		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
+		a.publisher = event.Fanout{a.Events, a.remote}
+		a.built = append(a.built, "pubsub publisher")
+	}
+	return a.publisher
+}
+
 // aggregator counts the analytics of the events published in this
 // process, on a queue of its own so no request waits for the counting.
+// With Pub/Sub the AggregateAnalytics function counts them instead.
 func (a *App) aggregator() {
-	if a.analytics != nil {
+	if a.analytics != nil || a.Config.Events == EventsPubSub {
 		return
 	}
 	uc := &command.Analytics{Store: a.Store}
@@ -307,13 +384,18 @@ func (a *App) calendarOptions() feed.CalendarOptions {
 	return cal
 }
 
-// Close counts what is queued, then releases the store.
+// Close counts what is queued, sends what is buffered, then releases the
+// store.
 func (a *App) Close() error {
 	a.mu.Lock()
-	q := a.analytics
+	q, remote, client := a.analytics, a.remote, a.pubsub
 	a.mu.Unlock()
 	if q != nil {
 		q.Close()
+	}
+	if remote != nil {
+		remote.Stop()
+		client.Close()
 	}
 	return a.Store.Close()
 }
@@ -353,6 +435,28 @@ func (l *Lazy) Handler(name string) http.HandlerFunc {
 			r.URL.RawPath = ""
 		}
 		h.ServeHTTP(w, r)
+	}
+}
+
+// CloudEvent returns a CloudEvent function for the named trigger that
+// builds the App on its first event. A misconfiguration is returned as an
+// error, so Pub/Sub keeps the event and retries it.
+func (l *Lazy) CloudEvent(name string) CloudEventHandler {
+	var (
+		built sync.Once
+		h     CloudEventHandler
+	)
+	return func(ctx context.Context, e cloudevent.Event) error {
+		l.once.Do(func() { l.app, l.err = l.build(ctx) })
+		if l.err != nil {
+			slog.ErrorContext(ctx, "startup failed", "error", l.err)
+			return fmt.Errorf("%s: the service is not configured correctly: %w", name, l.err)
+		}
+		built.Do(func() { h = l.app.TriggerHandler(name) })
+		if h == nil {
+			return fmt.Errorf("unknown trigger %s", name)
+		}
+		return h(ctx, e)
 	}
 }
 

@@ -29,7 +29,15 @@ type Config struct {
 	FeedRefresh       time.Duration // how often cached snapshots are checked for changes
 	Local             bool          // serving on this machine: localhost origins, no HSTS
 	CalendarSecret    []byte        // derives personal calendar tokens; at least 32 bytes
+	Events            string        // inproc or pubsub: where domain events go beyond this process
+	EventsTopic       string        // the Pub/Sub topic of domain events
 }
+
+// Event transports.
+const (
+	EventsInProcess = "inproc"
+	EventsPubSub    = "pubsub"
+)
 
 // Env variable names, documented in README.
 const (
@@ -44,6 +52,8 @@ const (
 	EnvLogLevel          = "LOG_LEVEL"
 	EnvProject           = "GOOGLE_CLOUD_PROJECT"
 	EnvCalendarSecret    = "PARTYFINDER_CALENDAR_SECRET"
+	EnvEvents            = "PARTYFINDER_EVENTS"
+	EnvEventsTopic       = "PARTYFINDER_EVENTS_TOPIC"
 )
 
 // DefaultDBPath is where the embedded store lives unless configured.
@@ -62,6 +72,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		LogLevel:          telemetry.ParseLevel(getenv(EnvLogLevel)),
 		Version:           or(getenv(EnvVersion), or(getenv("K_REVISION"), "dev")),
 		FeedRefresh:       5 * time.Second,
+		Events:            or(getenv(EnvEvents), EventsInProcess),
+		EventsTopic:       or(getenv(EnvEventsTopic), "partyfinder-events"),
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -102,6 +114,15 @@ func (c Config) validate() error {
 		}
 	default:
 		return fmt.Errorf("%s=%q: want sqlite or firestore", EnvStore, c.Store)
+	}
+	switch c.Events {
+	case EventsInProcess:
+	case EventsPubSub:
+		if c.ProjectID == "" {
+			return fmt.Errorf("%s=pubsub needs %s", EnvEvents, EnvProject)
+		}
+	default:
+		return fmt.Errorf("%s=%q: want inproc or pubsub", EnvEvents, c.Events)
 	}
 	switch c.TraceExporter {
 	case telemetry.ExporterNone, telemetry.ExporterStdout, telemetry.ExporterOTLP:

@@ -21,4 +21,7 @@ func init() {
 	for _, f := range Functions {
 		functions.HTTP(f.Name, lazy.Handler(f.Name))
 	}
+	for _, t := range Triggers {
+		functions.CloudEvent(t.Name, lazy.CloudEvent(t.Name))
+	}
 }

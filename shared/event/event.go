@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 )
 
@@ -76,3 +77,18 @@ type Discard struct{}
 
 // Publish drops the events.
 func (Discard) Publish(context.Context, ...Event) error { return nil }
+
+// Fanout publishes to every publisher in turn: to this process's bus and
+// to the cloud's topic, say. Each gets every event; the errors are joined.
+type Fanout []Publisher
+
+// Publish publishes to each publisher.
+func (f Fanout) Publish(ctx context.Context, events ...Event) error {
+	var errs []error
+	for _, p := range f {
+		if err := p.Publish(ctx, events...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
