@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
+
 	gps "cloud.google.com/go/pubsub/v2"
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/partyfinder/partyfinder/shared/pubsub"
@@ -112,6 +114,7 @@ var Functions = []Function{
 // Trigger names, as registered with the Functions Framework.
 const (
 	TrAggregateAnalytics = "AggregateAnalytics"
+	TrOnDecisionWritten  = "OnDecisionWritten"
 )
 
 // CloudEventHandler is what a trigger function does with one CloudEvent.
@@ -131,6 +134,18 @@ var Triggers = []Trigger{
 		a.built = append(a.built, "analytics handler")
 		return h.Handle
 	}},
+	{TrOnDecisionWritten, func(a *App) CloudEventHandler {
+		h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
+		a.built = append(a.built, "decision trigger")
+		return h.Handle
+	}},
+}
+
+// decodeDecision decodes a Firestore swipe or save document event for
+// OnDecisionWritten.
+func decodeDecision(data []byte) (ondecisionwritten.Change, error) {
+	c, err := firestore.DecodeDecisionChange(data)
+	return ondecisionwritten.Change{UID: c.UID, PartyID: c.PartyID, Swipe: c.Swipe, Save: c.Save}, err
 }
 
 // TriggerHandler returns the named trigger's handler, building it on
@@ -321,10 +336,33 @@ func (a *App) events() event.Publisher {
 			return a.publisher
 		}
 		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
-		a.publisher = event.Fanout{a.Events, a.remote}
+		a.publisher = event.Fanout{a.Events, event.Filter{Publisher: a.remote, Keep: notFromDocuments}}
 		a.built = append(a.built, "pubsub publisher")
 	}
 	return a.publisher
+}
+
+// notFromDocuments keeps the events no document trigger derives: in the
+// cloud, OnDecisionWritten publishes the events of every swipe and save
+// document write (also those made straight to Firestore), with ids from
+// its CloudEvent, so the API's own must stay in this process or they
+// would count twice.
+func notFromDocuments(e event.Event) bool {
+	switch e.(type) {
+	case attendee.SwipeRecorded, attendee.SaveAdded, attendee.SaveRemoved:
+		return false
+	}
+	return true
+}
+
+// remoteEvents is where triggers publish: the events topic, or this
+// process's bus on one machine.
+func (a *App) remoteEvents() event.Publisher {
+	a.events()
+	if a.remote != nil {
+		return a.remote
+	}
+	return a.Events
 }
 
 // aggregator counts the analytics of the events published in this

@@ -92,3 +92,23 @@ func (f Fanout) Publish(ctx context.Context, events ...Event) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Filter publishes only the events Keep selects.
+type Filter struct {
+	Publisher Publisher
+	Keep      func(Event) bool
+}
+
+// Publish publishes the kept events, if any.
+func (f Filter) Publish(ctx context.Context, events ...Event) error {
+	var kept []Event
+	for _, e := range events {
+		if f.Keep(e) {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return f.Publisher.Publish(ctx, kept...)
+}
