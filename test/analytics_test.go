@@ -175,3 +175,29 @@ func TestAnalyticsReadsRefuse(t *testing.T) {
 	user := devSignIn(t, s, `{"uid":"not-an-admin"}`)
 	checkProblem(t, s.as(t, user, http.MethodGet, "/api/parties/"+ps[0].ID+"/stats", ""), http.StatusForbidden, "forbidden", "stats for a non-admin")
 }
+
+// A signed-in client that floods reports is slowed down with 429s; others
+// are not.
+func TestAnalyticsRateLimited(t *testing.T) {
+	s := shared
+	p := partiesOf(t, s).published[0]
+	flood := devSignIn(t, s, `{"uid":"analytics-flood"}`)
+	limited := 0
+	for i := range 40 {
+		r := s.asRaw(t, flood, http.MethodPost, "/api/analytics/events",
+			[]byte(report(fmt.Sprintf(`{"id":"flood-%06d","type":"party_view","partyId":"%s"}`, i, p.ID))), "Content-Type", "application/json")
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+			if r.Header.Get("Retry-After") == "" {
+				t.Error("a 429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Error("40 reports at once were all accepted; want the burst limit to answer 429")
+	}
+	other := devSignIn(t, s, `{"uid":"analytics-calm"}`)
+	r := s.asRaw(t, other, http.MethodPost, "/api/analytics/events",
+		[]byte(report(`{"id":"calm-000001","type":"party_view","partyId":"`+p.ID+`"}`)), "Content-Type", "application/json")
+	wantStatus(t, r, http.StatusAccepted, "another user's report while the first is limited")
+}

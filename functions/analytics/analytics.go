@@ -37,12 +37,30 @@ type Handler struct {
 	Stats  Stats
 	Events event.Publisher // where client interactions go to be counted
 	Now    func() time.Time
+	// Limits on reports: per signed-in user, and for all anonymous
+	// clients of an instance together. Zero values take the defaults.
+	UserLimit, AnonymousLimit httpapi.Limit
 }
+
+// Default report limits: a phone reports a few times a minute; a burst
+// covers a backlog sent when it comes back online.
+var (
+	DefaultUserLimit      = httpapi.Limit{Rate: 2, Burst: 20}
+	DefaultAnonymousLimit = httpapi.Limit{Rate: 200, Burst: 400}
+)
 
 // Routes returns the function's router.
 func (h *Handler) Routes() http.Handler {
 	rt := httpapi.NewRouter()
-	rt.Handle(http.MethodPost, "/api/analytics/events", h.report)
+	user, anon := h.UserLimit, h.AnonymousLimit
+	if user.Burst == 0 {
+		user = DefaultUserLimit
+	}
+	if anon.Burst == 0 {
+		anon = DefaultAnonymousLimit
+	}
+	report := httpapi.RateLimit(user, anon, http.HandlerFunc(h.report))
+	rt.Handle(http.MethodPost, "/api/analytics/events", report.ServeHTTP)
 	rt.Handle(http.MethodGet, "/api/hotspots", h.hotspots)
 	rt.Handle(http.MethodGet, "/api/parties/trending", h.trending)
 	rt.Handle(http.MethodGet, "/api/parties/{id}/stats", h.stats)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -251,5 +252,43 @@ func TestIdentify(t *testing.T) {
 				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
 			}
 		})
+	}
+}
+
+// Each signed-in user has a bucket of their own; anonymous callers share
+// one; beyond it the answer is 429 with Retry-After.
+func TestRateLimit(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := httpapi.RateLimit(httpapi.Limit{Rate: 0.001, Burst: 2}, httpapi.Limit{Rate: 0.001, Burst: 3}, ok)
+	send := func(uid string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/analytics/events", nil)
+		if uid != "" {
+			req = req.WithContext(identity.With(req.Context(), identity.Identity{UID: uid}))
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	captureLogs(t, slog.LevelInfo)
+	for i, tc := range []struct {
+		uid  string
+		want int
+	}{
+		{"ada", 204}, {"ada", 204}, {"ada", 429}, // ada's burst is spent
+		{"bob", 204}, {"bob", 204}, // bob has his own bucket
+		{"", 204}, {"", 204}, {"", 204}, {"", 429}, // anonymous callers share one
+	} {
+		rec := send(tc.uid)
+		if rec.Code != tc.want {
+			t.Fatalf("request %d (%q): %d, want %d", i, tc.uid, rec.Code, tc.want)
+		}
+		if tc.want == 429 {
+			if ra, err := strconv.Atoi(rec.Header().Get("Retry-After")); err != nil || ra < 1 {
+				t.Errorf("Retry-After = %q, want whole seconds", rec.Header().Get("Retry-After"))
+			}
+			if !strings.Contains(rec.Body.String(), `"code":"rate_limited"`) {
+				t.Errorf("429 body %s", rec.Body)
+			}
+		}
 	}
 }
