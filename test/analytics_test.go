@@ -174,6 +174,56 @@ func TestAnalyticsReadsRefuse(t *testing.T) {
 	}
 	user := devSignIn(t, s, `{"uid":"not-an-admin"}`)
 	checkProblem(t, s.as(t, user, http.MethodGet, "/api/parties/"+ps[0].ID+"/stats", ""), http.StatusForbidden, "forbidden", "stats for a non-admin")
+	checkProblem(t, s.as(t, user, http.MethodGet, "/api/analytics/dashboard", ""), http.StatusForbidden, "forbidden", "the dashboard for a non-admin")
+	admin := devSignIn(t, s, `{"uid":"stats-admin","roles":["admin"]}`)
+	for _, q := range []string{"from=yesterday", "to=2025-13-01", "from=2025-08-21&to=2025-08-20", "day=2025-08-20"} {
+		checkProblem(t, s.asRaw(t, admin, http.MethodGet, "/api/analytics/dashboard?"+q, nil), http.StatusBadRequest, "invalid", "dashboard with "+q)
+	}
+}
+
+type dashboardJSON struct {
+	Conference string       `json:"conference"`
+	Totals     countersJSON `json:"totals"`
+	Days       []struct {
+		Date string `json:"date"`
+		countersJSON
+	} `json:"days"`
+	TopParties []struct {
+		ID string `json:"id"`
+		countersJSON
+	} `json:"topParties"`
+	Funnel struct{ Views, Saves, CalendarAdds int64 } `json:"funnel"`
+}
+
+// The dashboard adds up what was counted: its totals are the sum of the
+// parties' counters and of the days, and the most saved party leads.
+func TestAnalyticsDashboard(t *testing.T) {
+	s := shared
+	ps := partiesOf(t, s).published
+	p := ps[len(ps)-4]
+	admin := devSignIn(t, s, `{"uid":"stats-admin","roles":["admin"]}`)
+	for i := range 3 {
+		u := devSignIn(t, s, fmt.Sprintf(`{"uid":"dash-saver-%d"}`, i))
+		s.save(t, u, p.ID)
+	}
+	want := s.stats(t, admin, p.ID)
+	s.waitStats(t, admin, p.ID, want) // counted by now
+	r := s.as(t, admin, http.MethodGet, "/api/analytics/dashboard?conference="+p.ConferenceID, "")
+	wantStatus(t, r, http.StatusOK, "GET /api/analytics/dashboard")
+	d := decode[envelope[dashboardJSON]](t, r).Data
+	if d.Totals.Saves < 3 || d.Funnel.Saves != d.Totals.Saves || d.Funnel.Views != d.Totals.Views || d.Conference != p.ConferenceID {
+		t.Errorf("totals %+v, funnel %+v", d.Totals, d.Funnel)
+	}
+	if len(d.TopParties) == 0 || d.TopParties[0].Saves < 3 {
+		t.Errorf("top parties %+v: want the most saved first, with at least 3 saves", d.TopParties)
+	}
+	today := time.Now().UTC().Format("2006-01-02")
+	r = s.as(t, admin, http.MethodGet, "/api/analytics/dashboard?conference="+p.ConferenceID+"&from="+today+"&to="+today, "")
+	wantStatus(t, r, http.StatusOK, "the dashboard of today")
+	dd := decode[envelope[dashboardJSON]](t, r).Data
+	if len(dd.Days) != 1 || dd.Days[0].Date != today || dd.Totals != dd.Days[0].countersJSON || dd.Totals.Saves < 3 {
+		t.Errorf("today's dashboard: days %+v, totals %+v; want today alone, its counts the totals", dd.Days, dd.Totals)
+	}
 }
 
 // A signed-in client that floods reports is slowed down with 429s; others

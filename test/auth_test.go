@@ -44,6 +44,7 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodGet, "/api/me/calendar", ""},
 		{http.MethodPost, "/api/me/calendar/rotate", ""},
 		{http.MethodGet, "/api/parties/" + partyID + "/stats", ""},
+		{http.MethodGet, "/api/analytics/dashboard", ""},
 	}
 }
 

@@ -5,6 +5,7 @@
 //	GET  /api/hotspots?conference=ID      venues by current saves, with the savers' persona mix
 //	GET  /api/parties/trending            the conference's parties by trending score
 //	GET  /api/parties/{id}/stats          a party's counters (admins)
+//	GET  /api/analytics/dashboard         a conference's totals, days, top parties and funnel (admins)
 package analytics
 
 import (
@@ -28,6 +29,7 @@ type Feed interface {
 type Stats interface {
 	Stats(ctx context.Context, partyID string) (analytics.PartyStats, error)
 	ConferenceStats(ctx context.Context, conference string) ([]analytics.PartyStats, error)
+	ConferenceDays(ctx context.Context, conference, from, to string) ([]analytics.Day, error)
 }
 
 // Handler serves the analytics function. Requests reach it with an
@@ -61,6 +63,7 @@ func (h *Handler) Routes() http.Handler {
 	}
 	report := httpapi.RateLimit(user, anon, http.HandlerFunc(h.report))
 	rt.Handle(http.MethodPost, "/api/analytics/events", report.ServeHTTP)
+	rt.Handle(http.MethodGet, "/api/analytics/dashboard", h.dashboard)
 	rt.Handle(http.MethodGet, "/api/hotspots", h.hotspots)
 	rt.Handle(http.MethodGet, "/api/parties/trending", h.trending)
 	rt.Handle(http.MethodGet, "/api/parties/{id}/stats", h.stats)

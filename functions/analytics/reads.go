@@ -10,7 +10,6 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
-	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 )
@@ -126,14 +125,7 @@ func (h *Handler) trending(w http.ResponseWriter, r *http.Request) {
 
 // stats answers one party's counters, for admins.
 func (h *Handler) stats(w http.ResponseWriter, r *http.Request) {
-	id, ok := identity.From(r.Context())
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="partyfinder"`)
-		httpapi.Error(w, r, apperr.New(apperr.Unauthorized, "missing bearer token"))
-		return
-	}
-	if !id.Has(identity.Admin) {
-		httpapi.Error(w, r, apperr.New(apperr.Forbidden, "only admins may see a party's stats"))
+	if !admin(w, r, "a party's stats") {
 		return
 	}
 	partyID := r.PathValue("id")

@@ -24,4 +24,18 @@ type Store interface {
 	// ConferenceStats returns the stats of every party of the conference
 	// that has any.
 	ConferenceStats(ctx context.Context, conference string) ([]PartyStats, error)
+	// ConferenceDays returns the conference's net counter changes per UTC
+	// day (YYYY-MM-DD) from from to to, both included ("" for no bound),
+	// chronologically; days with nothing counted are left out.
+	ConferenceDays(ctx context.Context, conference, from, to string) ([]Day, error)
 }
+
+// Day is the net change of a conference's counters on one UTC day: a like
+// turned into a pass on a later day counts -1 like that day.
+type Day struct {
+	Date     string
+	Counters Counters
+}
+
+// DayOf is the UTC day a change is counted on.
+func DayOf(c Change) string { return c.At.UTC().Format("2006-01-02") }

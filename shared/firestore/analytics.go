@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	gfs "cloud.google.com/go/firestore"
@@ -23,6 +25,7 @@ const (
 	appliedCollection    = "analyticsEvents"   // analyticsEvents/{eventId}: applied, so a redelivery is skipped
 	personasCollection   = "analyticsPersonas" // analyticsPersonas/{uid}: the persona new saves count for
 	saversCollection     = "analyticsSavers"   // analyticsSavers/{uid}~{partyId}: the persona a save was counted for
+	daysCollection       = "conferenceDays"    // conferenceDays/{conferenceId}~{day}~{shard}: net changes of a day
 	fieldPartyID         = "partyId"
 	statShards           = 8   // a party's counters spread over this many documents
 	applyChunk           = 100 // changes per transaction: well inside 500 writes
@@ -64,6 +67,27 @@ func statDocOf(s analytics.PartyStats) statDoc {
 		Views: c.Views, Likes: c.Likes, Passes: c.Passes, Saves: c.Saves, CalendarAdds: c.CalendarAdds, Shares: c.Shares,
 		MixDev: m.Developer, MixPub: m.Publisher, MixInv: m.Investor, MixSP: m.ServiceProvider, MixOther: m.Other,
 		Trend: s.Trend.Value, TrendAt: timePtr(s.Trend.At)}
+}
+
+// dayDoc is one shard of a conference's net counter changes on one UTC day.
+type dayDoc struct {
+	ConferenceID string `firestore:"conferenceId"`
+	Day          string `firestore:"day"`
+	Views        int64  `firestore:"views"`
+	Likes        int64  `firestore:"likes"`
+	Passes       int64  `firestore:"passes"`
+	Saves        int64  `firestore:"saves"`
+	CalendarAdds int64  `firestore:"calendarAdds"`
+	Shares       int64  `firestore:"shares"`
+}
+
+func (d *dayDoc) add(c analytics.Counters) {
+	d.Views += c.Views
+	d.Likes += c.Likes
+	d.Passes += c.Passes
+	d.Saves += c.Saves
+	d.CalendarAdds += c.CalendarAdds
+	d.Shares += c.Shares
 }
 
 type appliedDoc struct {
@@ -124,13 +148,40 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 				order = append(order, c.PartyID)
 			}
 		}
-		refs := make([]*gfs.DocumentRef, len(order))
-		for i, id := range order {
-			refs[i] = s.coll(partyStatsCollection).Doc(shard[id])
+		// And the day shards, likewise.
+		dayShard := map[string]string{}
+		var dayOrder []string
+		for _, c := range fresh {
+			if c.PartyID == "" || c.Conference == "" || c.Delta.Zero() {
+				continue
+			}
+			k := c.Conference + "~" + analytics.DayOf(c)
+			if dayShard[k] == "" {
+				dayShard[k] = shardOf(k, c.EventID)
+				dayOrder = append(dayOrder, k)
+			}
+		}
+		refs := make([]*gfs.DocumentRef, 0, len(order)+len(dayOrder))
+		for _, id := range order {
+			refs = append(refs, s.coll(partyStatsCollection).Doc(shard[id]))
+		}
+		for _, k := range dayOrder {
+			refs = append(refs, s.coll(daysCollection).Doc(dayShard[k]))
 		}
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
+		}
+		days := make(map[string]*dayDoc, len(dayOrder))
+		for i, k := range dayOrder {
+			d := &dayDoc{}
+			if snap := snaps[len(order)+i]; snap.Exists() {
+				if err := snap.DataTo(d); err != nil {
+					return fmt.Errorf("decode day %s: %w", snap.Ref.ID, err)
+				}
+			}
+			d.ConferenceID, d.Day, _ = strings.Cut(k, "~")
+			days[k] = d
 		}
 		sums := map[string]*analytics.PartyStats{}
 		for _, c := range fresh {
@@ -152,6 +203,14 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 			sum.Counters.Add(c.Delta)
 			sum.Trend = sum.Trend.Add(c.Trend, c.At)
 			if err := s.countSaver(tx, c, personas, savers, &sum.Savers); err != nil {
+				return err
+			}
+			if d := days[c.Conference+"~"+analytics.DayOf(c)]; d != nil {
+				d.add(c.Delta)
+			}
+		}
+		for i, k := range dayOrder {
+			if err := tx.Set(refs[len(order)+i], *days[k]); err != nil {
 				return err
 			}
 		}
@@ -352,4 +411,40 @@ func (s *Store) eachStat(ctx context.Context, q gfs.Query, fn func(analytics.Par
 		}
 		fn(d.stats())
 	}
+}
+
+// ConferenceDays adds up the day shards of the conference between from
+// and to (both included, "" for no bound).
+func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string) ([]analytics.Day, error) {
+	byDay := map[string]*analytics.Day{}
+	it := s.query(daysByConference, conference).Documents(ctx)
+	defer it.Stop()
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("days of %s: %w", conference, translate(err))
+		}
+		var d dayDoc
+		if err := snap.DataTo(&d); err != nil {
+			return nil, fmt.Errorf("decode day %s: %w", snap.Ref.ID, err)
+		}
+		if d.Day < from || to != "" && d.Day > to {
+			continue
+		}
+		cur := byDay[d.Day]
+		if cur == nil {
+			cur = &analytics.Day{Date: d.Day}
+			byDay[d.Day] = cur
+		}
+		cur.Counters.Add(analytics.Counters{Views: d.Views, Likes: d.Likes, Passes: d.Passes, Saves: d.Saves, CalendarAdds: d.CalendarAdds, Shares: d.Shares})
+	}
+	out := make([]analytics.Day, 0, len(byDay))
+	for _, d := range byDay {
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b analytics.Day) int { return strings.Compare(a.Date, b.Date) })
+	return out, nil
 }

@@ -19,6 +19,7 @@ const (
 	conferencesByFirstDay                // Conferences
 	statsByConference                    // ConferenceStats
 	statsByParty                         // Stats
+	daysByConference                     // ConferenceDays
 )
 
 // order is one sort key of a query.
@@ -66,6 +67,11 @@ var queryShapes = map[queryID]queryShape{
 		name:       "statsByParty",
 		collection: partyStatsCollection,
 		equal:      []string{fieldPartyID},
+	},
+	daysByConference: {
+		name:       "daysByConference",
+		collection: daysCollection,
+		equal:      []string{fieldConferenceID},
 	},
 }
 

@@ -227,6 +227,7 @@ func TestQueriedFieldsExist(t *testing.T) {
 		partiesCollection:     reflect.TypeFor[partyDoc](),
 		conferencesCollection: reflect.TypeFor[conferenceDoc](),
 		partyStatsCollection:  reflect.TypeFor[statDoc](),
+		daysCollection:        reflect.TypeFor[dayDoc](),
 	}
 	for _, q := range queryShapes {
 		typ, ok := docs[q.collection]

@@ -24,7 +24,9 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		applied = 0
 		sums := map[string]*analytics.PartyStats{}
+		days := map[[2]string]*analytics.Counters{}
 		var order []string
+		var dayOrder [][2]string
 		for _, c := range changes {
 			at, err := nanos("at", c.At)
 			if err != nil {
@@ -60,9 +62,28 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 			if err := countSaver(ctx, tx, c, &sum.Savers); err != nil {
 				return err
 			}
+			if !c.Delta.Zero() && sum.Conference != "" {
+				k := [2]string{sum.Conference, analytics.DayOf(c)}
+				if days[k] == nil {
+					days[k] = &analytics.Counters{}
+					dayOrder = append(dayOrder, k)
+				}
+				days[k].Add(c.Delta)
+			}
 		}
 		for _, id := range order {
 			if err := addStats(ctx, tx, *sums[id]); err != nil {
+				return err
+			}
+		}
+		for _, k := range dayOrder {
+			d := days[k]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO conference_days
+				(conference_id, day, views, likes, passes, saves, calendar_adds, shares) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (conference_id, day) DO UPDATE SET views = views + excluded.views,
+					likes = likes + excluded.likes, passes = passes + excluded.passes, saves = saves + excluded.saves,
+					calendar_adds = calendar_adds + excluded.calendar_adds, shares = shares + excluded.shares`,
+				k[0], k[1], d.Views, d.Likes, d.Passes, d.Saves, d.CalendarAdds, d.Shares); err != nil {
 				return err
 			}
 		}
@@ -198,4 +219,28 @@ func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analy
 		return nil, fmt.Errorf("stats of %s: %w", conference, err)
 	}
 	return out, nil
+}
+
+// ConferenceDays returns the conference's net counter changes per UTC day
+// between from and to (both included, "" for no bound).
+func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string) ([]analytics.Day, error) {
+	if to == "" {
+		to = "9999-12-31"
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT day, views, likes, passes, saves, calendar_adds, shares
+		FROM conference_days WHERE conference_id = ? AND day >= ? AND day <= ? ORDER BY day`, conference, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("days of %s: %w", conference, err)
+	}
+	defer rows.Close()
+	var out []analytics.Day
+	for rows.Next() {
+		var d analytics.Day
+		c := &d.Counters
+		if err := rows.Scan(&d.Date, &c.Views, &c.Likes, &c.Passes, &c.Saves, &c.CalendarAdds, &c.Shares); err != nil {
+			return nil, fmt.Errorf("days of %s: %w", conference, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

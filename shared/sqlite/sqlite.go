@@ -257,6 +257,21 @@ CREATE TABLE analytics_savers (
 	PRIMARY KEY (uid, party_id)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 5: the net change of each conference's counters per UTC day, for
+	// the admins' dashboard.
+	`
+CREATE TABLE conference_days (
+	conference_id TEXT NOT NULL,
+	day           TEXT NOT NULL,
+	views         INTEGER NOT NULL,
+	likes         INTEGER NOT NULL,
+	passes        INTEGER NOT NULL,
+	saves         INTEGER NOT NULL,
+	calendar_adds INTEGER NOT NULL,
+	shares        INTEGER NOT NULL,
+	PRIMARY KEY (conference_id, day)
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) analytics.Store) {
 		{"TrendingScore", testTrend},
 		{"ConferenceStats", testConferenceStats},
 		{"ConcurrentBatches", testConcurrent},
+		{"ConferenceDays", testDays},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,5 +185,36 @@ func testConcurrent(t *testing.T, s analytics.Store) {
 	}
 	if got := mustStats(t, s, "hot").Counters.Views; got != writers*each {
 		t.Errorf("views = %d, want %d", got, writers*each)
+	}
+}
+
+func testDays(t *testing.T, s analytics.Store) {
+	on := func(id, party, conf string, day int, d analytics.Counters) analytics.Change {
+		c := change(id, party, d)
+		c.Conference, c.At = conf, time.Date(2025, 8, day, 23, 30, 0, 0, time.UTC)
+		return c
+	}
+	mustApply(t, s, 5,
+		on("e1", "p1", "gc", 20, analytics.Counters{Views: 2, Likes: 1}),
+		on("e2", "p2", "gc", 20, analytics.Counters{Saves: 1}),
+		on("e3", "p1", "gc", 21, analytics.Counters{Likes: -1, Passes: 1}),
+		on("e4", "p1", "gc", 23, analytics.Counters{Shares: 1}),
+		on("e5", "q1", "other", 21, analytics.Counters{Views: 9}))
+	mustApply(t, s, 0, on("e1", "p1", "gc", 20, analytics.Counters{Views: 2, Likes: 1})) // redelivered
+	days, err := s.ConferenceDays(ctxOf(t), "gc", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []analytics.Day{
+		{Date: "2025-08-20", Counters: analytics.Counters{Views: 2, Likes: 1, Saves: 1}},
+		{Date: "2025-08-21", Counters: analytics.Counters{Likes: -1, Passes: 1}},
+		{Date: "2025-08-23", Counters: analytics.Counters{Shares: 1}},
+	}
+	if fmt.Sprint(days) != fmt.Sprint(want) {
+		t.Errorf("days = %+v, want %+v", days, want)
+	}
+	days, err = s.ConferenceDays(ctxOf(t), "gc", "2025-08-21", "2025-08-22")
+	if err != nil || fmt.Sprint(days) != fmt.Sprint(want[1:2]) {
+		t.Errorf("days 21-22 = %+v, %v; want %+v", days, err, want[1:2])
 	}
 }
