@@ -8,8 +8,6 @@ package pubsub
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strconv"
 
 	gps "cloud.google.com/go/pubsub/v2"
@@ -20,6 +18,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/eventwire"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -30,37 +29,6 @@ const (
 	AttrID         = "eventId"
 	AttrConference = "conference"
 )
-
-// decoders turn message data back into the domain event of each type.
-var decoders = map[string]func([]byte) (event.Event, error){}
-
-func register[T event.Event](typ string, version int) {
-	decoders[typ] = func(data []byte) (event.Event, error) {
-		var v T
-		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, err
-		}
-		if got := v.EventMeta().Version; got > version {
-			return nil, fmt.Errorf("schema version %d of %s is newer than this program's %d", got, typ, version)
-		}
-		return v, nil
-	}
-}
-
-func init() {
-	register[party.CreatedEvent](party.TypeCreated, party.EventVersion)
-	register[party.UpdatedEvent](party.TypeUpdated, party.EventVersion)
-	register[party.PublishedEvent](party.TypePublished, party.EventVersion)
-	register[party.CancelledEvent](party.TypeCancelled, party.EventVersion)
-	register[party.RemovedEvent](party.TypeRemoved, party.EventVersion)
-	register[party.ImportAppliedEvent](party.TypeImportApplied, party.EventVersion)
-	register[attendee.SwipeRecorded](attendee.TypeSwipeRecorded, attendee.EventVersion)
-	register[attendee.SaveAdded](attendee.TypeSaveAdded, attendee.EventVersion)
-	register[attendee.SaveRemoved](attendee.TypeSaveRemoved, attendee.EventVersion)
-	register[attendee.ProfileChanged](attendee.TypeProfileChanged, attendee.EventVersion)
-	register[attendee.UserErased](attendee.TypeUserErased, attendee.EventVersion)
-	register[analytics.Interaction](analytics.TypeInteraction, analytics.EventVersion)
-}
 
 // OrderingKey keeps the events that must not pass each other in order:
 // one party's events share its id, a user's events without a party their
@@ -98,12 +66,9 @@ func OrderingKey(e event.Event) string {
 // Encode makes the message of an event, carrying ctx's trace context.
 func Encode(ctx context.Context, e event.Event) (*gps.Message, error) {
 	m := e.EventMeta()
-	if _, ok := decoders[m.Type]; !ok {
-		return nil, fmt.Errorf("encode event: unknown type %q", m.Type)
-	}
-	data, err := json.Marshal(e)
+	data, err := eventwire.Marshal(e)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", m.Type, err)
+		return nil, err
 	}
 	attrs := map[string]string{AttrType: m.Type, AttrVersion: strconv.Itoa(m.Version), AttrID: m.ID, AttrConference: m.Conference}
 	otel.GetTextMapPropagator().Inject(ctx, propagation.MapCarrier(attrs))
@@ -116,13 +81,9 @@ func Encode(ctx context.Context, e event.Event) (*gps.Message, error) {
 // not help.
 func Decode(ctx context.Context, data []byte, attrs map[string]string) (context.Context, event.Event, error) {
 	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.MapCarrier(attrs))
-	dec, ok := decoders[attrs[AttrType]]
-	if !ok {
-		return ctx, nil, apperr.New(apperr.Invalid, "unknown event type %q", attrs[AttrType])
-	}
-	e, err := dec(data)
+	e, err := eventwire.Unmarshal(attrs[AttrType], data)
 	if err != nil {
-		return ctx, nil, apperr.New(apperr.Invalid, "decode %s: %v", attrs[AttrType], err)
+		return ctx, nil, err
 	}
 	if id := attrs[AttrID]; id != "" && id != e.EventMeta().ID {
 		return ctx, nil, apperr.New(apperr.Invalid, "event id %q in the attributes, %q in the data", id, e.EventMeta().ID)
