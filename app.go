@@ -106,7 +106,7 @@ var Functions = []Function{
 	}},
 	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
 		a.aggregator()
-		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.events()}
+		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.reportEvents()}
 		return a.identified(h.Routes())
 	}},
 }
@@ -208,6 +208,7 @@ type App struct {
 	gate       *erasure.Gate
 	attendeeUC *command.Attendees
 	analytics  *inproc.Queue
+	relay      *inproc.Relay
 	publisher  event.Publisher
 	pubsub     *gps.Client
 	remote     *pubsub.Publisher
@@ -368,28 +369,73 @@ func (a *App) remoteEvents() event.Publisher {
 // aggregator counts the analytics of the events published in this
 // process, on a queue of its own so no request waits for the counting.
 // With Pub/Sub the AggregateAnalytics function counts them instead.
+//
+// On a store with an outbox (the embedded SQLite default) the events come
+// from the outbox, written in the same transaction as their change, so
+// none is lost if the process dies before counting them; a publish here
+// only kicks the relay. Elsewhere they come from an in-memory queue.
 func (a *App) aggregator() {
-	if a.analytics != nil || a.Config.Events == EventsPubSub {
+	if a.analytics != nil || a.relay != nil || a.Config.Events == EventsPubSub {
 		return
 	}
 	uc := &command.Analytics{Store: a.Store}
-	a.analytics = inproc.NewQueue(10_000, func(ctx context.Context, es []event.Event) error {
+	deliver := func(ctx context.Context, es []event.Event) error {
 		_, err := uc.Aggregate(ctx, es)
 		return err
-	})
+	}
+	a.built = append(a.built, "analytics aggregator")
+	if ob, ok := a.Store.(outbox); ok {
+		a.relay = inproc.NewRelay(ob, deliver)
+		go a.relay.Run()
+		a.Events.Subscribe(func(context.Context, event.Event) { a.relay.Kick() })
+		return
+	}
+	a.analytics = inproc.NewQueue(10_000, deliver)
 	go a.analytics.Run()
 	a.Events.Subscribe(a.analytics.Handler(command.Counts))
-	a.built = append(a.built, "analytics aggregator")
+}
+
+// outbox is a store that keeps the events of its changes until they are
+// delivered.
+type outbox interface {
+	inproc.Outbox
+	Append(ctx context.Context, events ...event.Event) error
+}
+
+// reportEvents is where client interactions go: with an outbox, into it
+// first (no stored change carries them), then to this process's bus.
+func (a *App) reportEvents() event.Publisher {
+	ob, ok := a.Store.(outbox)
+	if !ok || a.relay == nil {
+		return a.events()
+	}
+	appendTo := publisherFunc(ob.Append)
+	return event.Fanout{event.Filter{Publisher: appendTo, Keep: isInteraction}, a.events()}
+}
+
+func isInteraction(e event.Event) bool {
+	_, ok := e.(analytics.Interaction)
+	return ok
+}
+
+// publisherFunc adapts a function to event.Publisher.
+type publisherFunc func(ctx context.Context, events ...event.Event) error
+
+func (f publisherFunc) Publish(ctx context.Context, events ...event.Event) error {
+	return f(ctx, events...)
 }
 
 // FlushAnalytics waits until the analytics of every event published so
 // far in this process are counted.
 func (a *App) FlushAnalytics() {
 	a.mu.Lock()
-	q := a.analytics
+	q, r := a.analytics, a.relay
 	a.mu.Unlock()
 	if q != nil {
 		q.Flush()
+	}
+	if r != nil {
+		r.Flush()
 	}
 }
 
@@ -426,10 +472,13 @@ func (a *App) calendarOptions() feed.CalendarOptions {
 // store.
 func (a *App) Close() error {
 	a.mu.Lock()
-	q, remote, client := a.analytics, a.remote, a.pubsub
+	q, r, remote, client := a.analytics, a.relay, a.remote, a.pubsub
 	a.mu.Unlock()
 	if q != nil {
 		q.Close()
+	}
+	if r != nil {
+		r.Close()
 	}
 	if remote != nil {
 		remote.Stop()

@@ -4,7 +4,11 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/command"
+	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
 )
 
@@ -50,5 +54,57 @@ func TestEachFunctionBuildsOnlyWhatItNeeds(t *testing.T) {
 	}
 	if a := New(Config{Store: StoreSQLite}, store, Auth{}); a.Handler("nope") != nil {
 		t.Error("an unknown function has a handler")
+	}
+}
+
+// A write whose events were not yet counted when the process died is
+// counted once after a restart: its events wait in the outbox, written in
+// the same transaction as the write.
+func TestOutboxSurvivesARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pf.db")
+	ctx := t.Context()
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, ps := demo.Data(time.Now())
+	if _, err := s.CreateConference(ctx, conf); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveParties(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	p := ps[0]
+	// The first process: the use case runs, nothing delivers its events.
+	uc := &command.Attendees{Parties: s, Store: s}
+	if _, _, err := uc.RecordSwipe(ctx, "ada", p.ID, attendee.Like); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // the process dies
+		t.Fatal(err)
+	}
+
+	// The next process counts what the first left behind, once.
+	for run := range 2 {
+		s, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := New(Config{Store: StoreSQLite, Local: true}, s, Auth{})
+		a.Handler(FnSwipe)
+		a.FlushAnalytics()
+		st, err := s.Stats(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Counters.Likes != 1 || st.Counters.Saves != 1 {
+			t.Errorf("run %d: counters %+v, want one like and one save", run, st.Counters)
+		}
+		if left, _, err := s.Undelivered(ctx, 10); err != nil || len(left) != 0 {
+			t.Errorf("run %d: %d events left in the outbox (%v)", run, len(left), err)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -52,17 +52,19 @@ func (a *Attendees) RecordSwipe(ctx context.Context, uid, partyID string, action
 	}
 	now := a.now()
 	var res attendee.SwipeResult
+	var events []event.Event
+	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
 		res = d.Record(action, now)
+		events = append([]event.Event{attendee.SwipeRecorded{
+			Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
+			UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
+		}}, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
+		pending.Set(events...)
 		return nil
 	}); err != nil {
 		return attendee.SwipeResult{}, nil, err
 	}
-	events := []event.Event{attendee.SwipeRecorded{
-		Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
-		UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
-	}}
-	events = append(events, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
 	publish(ctx, a.Events, events)
 	return res, events, nil
 }
@@ -76,13 +78,16 @@ func (a *Attendees) AddSave(ctx context.Context, uid, partyID string) (bool, []e
 	}
 	now := a.now()
 	var added bool
+	var events []event.Event
+	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
 		added = d.AddSave(now)
+		events = a.saveEvent(uid, p, added, false)
+		pending.Set(events...)
 		return nil
 	}); err != nil {
 		return false, nil, err
 	}
-	events := a.saveEvent(uid, p, added, false)
 	publish(ctx, a.Events, events)
 	return added, events, nil
 }
@@ -94,24 +99,24 @@ func (a *Attendees) RemoveSave(ctx context.Context, uid, partyID string) (bool, 
 	if !party.ValidID(partyID) {
 		return false, nil, apperr.New(apperr.NotFound, "no party %q", partyID)
 	}
-	var removed bool
-	if _, err := a.Store.UpdateDecision(ctx, uid, partyID, func(d *attendee.Decision) error {
-		removed = d.RemoveSave()
-		return nil
-	}); err != nil {
-		return false, nil, err
-	}
-	if !removed {
-		return false, nil, nil
-	}
 	// The party's conference names the event; a party deleted since has none.
 	p, err := a.Parties.Party(ctx, partyID)
 	if err != nil {
 		p = party.Party{ID: partyID}
 	}
-	events := a.saveEvent(uid, p, false, true)
+	var removed bool
+	var events []event.Event
+	ctx, pending := event.WithPending(ctx)
+	if _, err := a.Store.UpdateDecision(ctx, uid, partyID, func(d *attendee.Decision) error {
+		removed = d.RemoveSave()
+		events = a.saveEvent(uid, p, false, removed)
+		pending.Set(events...)
+		return nil
+	}); err != nil {
+		return false, nil, err
+	}
 	publish(ctx, a.Events, events)
-	return true, events, nil
+	return removed, events, nil
 }
 
 // ChangeProfile applies change to the attendee's profile (a new one for a
@@ -119,20 +124,21 @@ func (a *Attendees) RemoveSave(ctx context.Context, uid, partyID string) (bool, 
 // invariant; nothing is written then.
 func (a *Attendees) ChangeProfile(ctx context.Context, uid string, change func(*attendee.Profile)) (attendee.Profile, []event.Event, error) {
 	now := a.now()
-	var changed []string
+	var events []event.Event
+	ctx, pending := event.WithPending(ctx)
 	p, err := a.Store.UpdateProfile(ctx, uid, func(p *attendee.Profile) error {
 		before := *p
 		change(p)
-		changed = before.Changes(*p)
+		events = nil
+		if changed := before.Changes(*p); len(changed) > 0 {
+			events = []event.Event{attendee.ProfileChanged{Meta: a.meta(attendee.TypeProfileChanged, uid, ""), UID: uid, Changed: changed, Persona: p.Persona}}
+		}
+		pending.Set(events...)
 		p.Touch(now)
 		return p.Validate()
 	})
 	if err != nil {
 		return attendee.Profile{}, nil, err
-	}
-	var events []event.Event
-	if len(changed) > 0 {
-		events = append(events, attendee.ProfileChanged{Meta: a.meta(attendee.TypeProfileChanged, uid, ""), UID: uid, Changed: changed, Persona: p.Persona})
 	}
 	publish(ctx, a.Events, events)
 	return p, events, nil
@@ -165,10 +171,12 @@ func (a *Attendees) CalendarLink(ctx context.Context, uid string, rotate bool) (
 // EraseUser erases the attendee's profile, swipes, saves and calendar
 // link; tokens issued before are refused from then on.
 func (a *Attendees) EraseUser(ctx context.Context, uid string) ([]event.Event, error) {
+	events := []event.Event{attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid}}
+	ctx, pending := event.WithPending(ctx)
+	pending.Set(events...)
 	if err := a.Store.DeleteUser(ctx, uid); err != nil {
 		return nil, err
 	}
-	events := []event.Event{attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid}}
 	publish(ctx, a.Events, events)
 	return events, nil
 }

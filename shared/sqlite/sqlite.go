@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/event"
+
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -272,6 +274,17 @@ CREATE TABLE conference_days (
 	PRIMARY KEY (conference_id, day)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 6: the outbox: domain events written in the same transaction as the
+	// change that caused them, until the relay has delivered them.
+	`
+CREATE TABLE outbox (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	id      TEXT NOT NULL UNIQUE,
+	type    TEXT NOT NULL,
+	data    BLOB NOT NULL,
+	created INTEGER NOT NULL
+) STRICT;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -316,6 +329,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
+	}
+	// The events of the change go into the outbox with it, or not at all.
+	if err := appendOutbox(ctx, tx, event.PendingFrom(ctx).Events(), s.nowUTC()); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("outbox: %w", err)
 	}
 	return tx.Commit()
 }
