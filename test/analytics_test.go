@@ -3,6 +3,7 @@ package blackbox_test
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -250,4 +251,32 @@ func TestAnalyticsRateLimited(t *testing.T) {
 	r := s.asRaw(t, other, http.MethodPost, "/api/analytics/events",
 		[]byte(report(`{"id":"calm-000001","type":"party_view","partyId":"`+p.ID+`"}`)), "Content-Type", "application/json")
 	wantStatus(t, r, http.StatusAccepted, "another user's report while the first is limited")
+}
+
+// Killed with SIGKILL right after a write, the server counts that write's
+// events once after it restarts: they waited in the outbox, written with
+// the write itself.
+func TestAnalyticsSurviveKill9(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "kill.db")
+	s, err := startServer(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := partiesOf(t, s).published[0]
+	u := devSignIn(t, s, `{"uid":"kill-9-swiper"}`)
+	s.swipe(t, u, `{"partyId":"`+p.ID+`","action":"like"}`)
+	_ = s.cmd.Process.Kill()
+	<-s.done
+
+	s, err = startServer(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	admin := devSignIn(t, s, `{"uid":"kill-9-admin","roles":["admin"]}`)
+	s.waitStats(t, admin, p.ID, countersJSON{Likes: 1, Saves: 1})
+	time.Sleep(300 * time.Millisecond) // a second delivery, had there been one, would show by now
+	if got := s.stats(t, admin, p.ID); got != (countersJSON{Likes: 1, Saves: 1}) {
+		t.Errorf("after the restart: %+v, want exactly one like and one save", got)
+	}
 }
