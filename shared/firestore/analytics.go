@@ -2,7 +2,6 @@ package firestore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	gfs "cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/attendee"
@@ -395,44 +393,27 @@ func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analy
 }
 
 func (s *Store) eachStat(ctx context.Context, q gfs.Query, fn func(analytics.PartyStats)) error {
-	it := q.Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return nil
-		}
-		if err != nil {
-			return translate(err)
-		}
+	return readAll(ctx, q, func(snap *gfs.DocumentSnapshot) error {
 		var d statDoc
 		if err := snap.DataTo(&d); err != nil {
 			return fmt.Errorf("decode stats %s: %w", snap.Ref.ID, err)
 		}
 		fn(d.stats())
-	}
+		return nil
+	})
 }
 
 // ConferenceDays adds up the day shards of the conference between from
 // and to (both included, "" for no bound).
 func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string) ([]analytics.Day, error) {
 	byDay := map[string]*analytics.Day{}
-	it := s.query(daysByConference, conference).Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("days of %s: %w", conference, translate(err))
-		}
+	err := readAll(ctx, s.query(daysByConference, conference), func(snap *gfs.DocumentSnapshot) error {
 		var d dayDoc
 		if err := snap.DataTo(&d); err != nil {
-			return nil, fmt.Errorf("decode day %s: %w", snap.Ref.ID, err)
+			return fmt.Errorf("decode day %s: %w", snap.Ref.ID, err)
 		}
 		if d.Day < from || to != "" && d.Day > to {
-			continue
+			return nil
 		}
 		cur := byDay[d.Day]
 		if cur == nil {
@@ -440,6 +421,10 @@ func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string)
 			byDay[d.Day] = cur
 		}
 		cur.Counters.Add(analytics.Counters{Views: d.Views, Likes: d.Likes, Passes: d.Passes, Saves: d.Saves, CalendarAdds: d.CalendarAdds, Shares: d.Shares})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("days of %s: %w", conference, err)
 	}
 	out := make([]analytics.Day, 0, len(byDay))
 	for _, d := range byDay {

@@ -439,9 +439,11 @@ func (s *Store) deleteCollection(ctx context.Context, c *gfs.CollectionRef) erro
 	}
 }
 
-// readAll calls fn for every document of the collection.
-func readAll(ctx context.Context, c *gfs.CollectionRef, fn func(*gfs.DocumentSnapshot) error) error {
-	it := c.Documents(ctx)
+// readAll calls fn for every document of the collection or query.
+func readAll(ctx context.Context, q interface {
+	Documents(context.Context) *gfs.DocumentIterator
+}, fn func(*gfs.DocumentSnapshot) error) error {
+	it := q.Documents(ctx)
 	defer it.Stop()
 	for {
 		snap, err := it.Next()
