@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 )
 
 // start runs a server of the test's own on db and stops it when the test ends.
@@ -74,11 +76,7 @@ func TestRestartKeepsData(t *testing.T) {
 // to the repository.
 func realExport(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(repoRoot, "..", "shared", "data", "gamescom-2025", "sheet-export-2025-08-06.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("real Gamescom 2025 data not available at %s (%v): skipping the import test", path, err)
-	}
-	return path
+	return realdata.Path(t, "gamescom-2025/sheet-export-2025-08-06.json")
 }
 
 // importReport is the part of `partyfinder import --json` this test reads.

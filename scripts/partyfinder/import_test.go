@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 	"github.com/partyfinder/partyfinder/shared/importer"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
@@ -177,10 +178,7 @@ func TestImportCommandFatalErrors(t *testing.T) {
 }
 
 func TestImportCommandRealSheet(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "gamescom-2025", "sheet-export-2025-08-06.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("real party data not found at %s (the read-only shared/data folder next to the repository); skipping", path)
-	}
+	path := realdata.Path(t, "gamescom-2025/sheet-export-2025-08-06.json")
 	db := filepath.Join(t.TempDir(), "partyfinder.db")
 	out, _, err := importCmd(t, "--db", db, "--conference", "gamescom2025", "--name", "Gamescom 2025", "--city", "Cologne", "--tz", "Europe/Berlin", "--json", path)
 	if err != nil {

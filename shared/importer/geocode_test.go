@@ -3,11 +3,11 @@ package importer_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 	"github.com/partyfinder/partyfinder/shared/importer"
 )
 
@@ -74,10 +74,9 @@ func TestApplyGeocodes(t *testing.T) {
 }
 
 func TestGeocodeRealExport(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "gamescom-2025", "geocoded-2025-08-06.json")
-	f, err := os.Open(path)
+	f, err := os.Open(realdata.Path(t, "gamescom-2025/geocoded-2025-08-06.json"))
 	if err != nil {
-		t.Skipf("real geocoding data not found at %s (the read-only shared/data folder next to the repository): %v", path, err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	g, err := importer.ParseGeocodes(f)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -633,11 +634,7 @@ func TestTooManyWritesForOneBatch(t *testing.T) {
 // realData returns the shared data folder next to the repository, or skips.
 func realData(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(dir, "gamescom-2025")); err != nil {
-		t.Skipf("real party data not found at %s (the read-only shared/data folder next to the repository); skipping", dir)
-	}
-	return dir
+	return realdata.Dir(t)
 }
 
 func want(t *testing.T, what, got, want string) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/importer"
@@ -51,10 +52,9 @@ func parse(t *testing.T, b []byte) importer.Input {
 // data folder next to the repository is absent.
 func realSheet(t *testing.T) []byte {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", "gamescom-2025", "sheet-export-2025-08-06.json")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(realdata.Path(t, "gamescom-2025/sheet-export-2025-08-06.json"))
 	if err != nil {
-		t.Skipf("real party data not found at %s (the read-only shared/data folder next to the repository): %v", path, err)
+		t.Fatal(err)
 	}
 	return b
 }
