@@ -3,7 +3,6 @@ package calendar_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/personal"
 )
@@ -42,49 +42,6 @@ func newFixture(t *testing.T) fixture {
 		CalendarSecret: bytes.Repeat([]byte("calendar secret "), 2), // 32 bytes
 	}
 	return fixture{Seeded: seeded, h: h.Routes(), attendees: attendees}
-}
-
-// do sends one GET or HEAD; header holds name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-// problem checks an application/problem+json answer and returns the
-// fields its errors name.
-func problem(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) []string {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p struct {
-		Type, Title, Error string
-		Status             int
-		Success            *bool
-		Errors             []struct{ Field string }
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
-	}
-	if p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) || p.Status != status {
-		t.Errorf("problem type %q title %q status %d, want %s, %q, %d", p.Type, p.Title, p.Status, code, http.StatusText(status), status)
-	}
-	if p.Success == nil || *p.Success || p.Error == "" {
-		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, p.Error)
-	}
-	var fields []string
-	for _, e := range p.Errors {
-		fields = append(fields, e.Field)
-	}
-	return fields
 }
 
 // calendarText checks a 200 iCalendar answer and returns its unfolded text.
@@ -128,7 +85,7 @@ func TestPartyCalendar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text := calendarText(t, do(f.h, "GET", "/api/calendar/ics?"+tt.query))
+			text := calendarText(t, httpapitest.Serve(f.h, "GET", "/api/calendar/ics?"+tt.query, nil))
 			if !strings.Contains(text, uid(tt.want)) || strings.Count(text, "BEGIN:VEVENT") != 1 {
 				t.Errorf("calendar does not hold exactly %s", tt.want.ID)
 			}
@@ -157,7 +114,7 @@ func TestPartyCalendarErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := problem(t, do(f.h, "GET", "/api/calendar/ics?"+tt.query), tt.status, tt.code); !slices.Equal(got, tt.wantFields) {
+			if got := httpapitest.Problem(t, httpapitest.Serve(f.h, "GET", "/api/calendar/ics?"+tt.query, nil), tt.status, tt.code).Fields(); !slices.Equal(got, tt.wantFields) {
 				t.Errorf("errors name %v, want %v", got, tt.wantFields)
 			}
 		})
@@ -167,15 +124,15 @@ func TestPartyCalendarErrors(t *testing.T) {
 func TestPartyCalendarConditional(t *testing.T) {
 	f := newFixture(t)
 	target := "/api/calendar/ics?partyId=" + f.Parties[0].ID
-	plain := do(f.h, "GET", target)
+	plain := httpapitest.Serve(f.h, "GET", target, nil)
 	tag := plain.Header().Get("ETag")
 	if plain.Code != http.StatusOK || tag == "" {
 		t.Fatalf("status %d, ETag %q", plain.Code, tag)
 	}
-	if again := do(f.h, "GET", target, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+	if again := httpapitest.Serve(f.h, "GET", target, nil, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
 		t.Errorf("If-None-Match with the current tag: status %d, %d body bytes; want 304 and none", again.Code, again.Body.Len())
 	}
-	if zipped := do(f.h, "GET", target, "Accept-Encoding", "gzip"); zipped.Header().Get("Content-Encoding") != "gzip" {
+	if zipped := httpapitest.Serve(f.h, "GET", target, nil, "Accept-Encoding", "gzip"); zipped.Header().Get("Content-Encoding") != "gzip" {
 		t.Errorf("Content-Encoding = %q for a %d-byte calendar, want gzip", zipped.Header().Get("Content-Encoding"), plain.Body.Len())
 	}
 }
@@ -207,7 +164,7 @@ func TestPersonalFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rec := do(f.h, "GET", personal.FeedPath+token+".ics")
+	rec := httpapitest.Serve(f.h, "GET", personal.FeedPath+token+".ics", nil)
 	text := calendarText(t, rec)
 	if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
 		t.Errorf("Cache-Control = %q: one user's feed must not sit in shared caches", cc)
@@ -232,8 +189,8 @@ func TestPersonalFeed(t *testing.T) {
 	if err != nil || rotated == token {
 		t.Fatalf("rotate: %v (token changed: %v)", err, rotated != token)
 	}
-	problem(t, do(f.h, "GET", personal.FeedPath+token+".ics"), http.StatusNotFound, "not_found")
-	calendarText(t, do(f.h, "GET", personal.FeedPath+rotated+".ics"))
+	httpapitest.Problem(t, httpapitest.Serve(f.h, "GET", personal.FeedPath+token+".ics", nil), http.StatusNotFound, "not_found")
+	calendarText(t, httpapitest.Serve(f.h, "GET", personal.FeedPath+rotated+".ics", nil))
 }
 
 // Anything that is not the current token of a feed file is a plain 404,
@@ -257,19 +214,19 @@ func TestPersonalFeedNotFound(t *testing.T) {
 		"well formed, never issued": unknown + ".ics",
 	} {
 		t.Run(name, func(t *testing.T) {
-			problem(t, do(f.h, "GET", personal.FeedPath+file), http.StatusNotFound, "not_found")
+			httpapitest.Problem(t, httpapitest.Serve(f.h, "GET", personal.FeedPath+file, nil), http.StatusNotFound, "not_found")
 		})
 	}
 	t.Run("server without attendee data", func(t *testing.T) {
 		h := (&calendar.Handler{Feed: feed.NewCache(f.Store, feed.Options{Refresh: time.Hour})}).Routes()
-		problem(t, do(h, "GET", personal.FeedPath+token+".ics"), http.StatusNotFound, "not_found")
+		httpapitest.Problem(t, httpapitest.Serve(h, "GET", personal.FeedPath+token+".ics", nil), http.StatusNotFound, "not_found")
 	})
 }
 
 func TestWrongMethod(t *testing.T) {
 	f := newFixture(t)
-	rec := do(f.h, "POST", "/api/calendar/ics?partyId="+f.Parties[0].ID)
-	problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
+	rec := httpapitest.Serve(f.h, "POST", "/api/calendar/ics?partyId="+f.Parties[0].ID, nil)
+	httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
 	}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -37,67 +36,6 @@ func newServer(t *testing.T) (http.Handler, demotest.Seeded, conference.Conferen
 	return h.Routes(), seeded, empty
 }
 
-// do sends one request; header holds name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-// success checks a 200 JSON answer in the {"success":true,"data":...}
-// envelope and decodes its data.
-func success(t *testing.T, rec *httptest.ResponseRecorder, data any) {
-	t.Helper()
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != feed.ContentJSON {
-		t.Errorf("Content-Type = %q, want %q", ct, feed.ContentJSON)
-	}
-	var env struct {
-		Success *bool           `json:"success"`
-		Data    json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-		t.Fatalf("body is not JSON: %v; %s", err, rec.Body)
-	}
-	if env.Success == nil || !*env.Success {
-		t.Errorf("success = %v, want true", env.Success)
-	}
-	if err := json.Unmarshal(env.Data, data); err != nil {
-		t.Fatalf("data %s: %v", env.Data, err)
-	}
-}
-
-// problem checks an application/problem+json answer of the given status.
-func problem(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p struct {
-		Type, Title, Error string
-		Status             int
-		Success            *bool
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
-	}
-	if p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) || p.Status != status {
-		t.Errorf("problem type %q title %q status %d, want %s, %q, %d", p.Type, p.Title, p.Status, code, http.StatusText(status), status)
-	}
-	if p.Success == nil || *p.Success || p.Error == "" {
-		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, p.Error)
-	}
-}
-
 type conferenceJSON struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
@@ -111,7 +49,7 @@ type conferenceJSON struct {
 func TestList(t *testing.T) {
 	h, seeded, empty := newServer(t)
 	var got []conferenceJSON
-	success(t, do(h, "GET", "/api/conferences"), &got)
+	httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/conferences", nil), http.StatusOK, feed.ContentJSON, &got, nil)
 	// By first day: the earlier conference comes first although it was stored last.
 	want := []conference.Conference{empty, seeded.Conference}
 	if len(got) != len(want) {
@@ -145,7 +83,7 @@ func TestGet(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			var got conferenceJSON
-			success(t, do(h, "GET", "/api/conferences/"+tt.id), &got)
+			httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/conferences/"+tt.id, nil), http.StatusOK, feed.ContentJSON, &got, nil)
 			if got.ID != tt.id || got.Name != tt.wantName {
 				t.Errorf("got %+v, want %s %q", got, tt.id, tt.wantName)
 			}
@@ -156,7 +94,7 @@ func TestGet(t *testing.T) {
 	}
 	for _, target := range []string{"/api/conferences/nocon", "/api/conferences/nocon/calendar.ics"} {
 		t.Run(target, func(t *testing.T) {
-			problem(t, do(h, "GET", target), http.StatusNotFound, "not_found")
+			httpapitest.Problem(t, httpapitest.Serve(h, "GET", target, nil), http.StatusNotFound, "not_found")
 		})
 	}
 }
@@ -168,7 +106,7 @@ func unfold(s string) string { return strings.ReplaceAll(s, "\r\n ", "") }
 // as such so that subscribers see the cancellation.
 func TestCalendar(t *testing.T) {
 	h, seeded, empty := newServer(t)
-	rec := do(h, "GET", "/api/conferences/democon/calendar.ics")
+	rec := httpapitest.Serve(h, "GET", "/api/conferences/democon/calendar.ics", nil)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d; body %s", rec.Code, rec.Body)
 	}
@@ -216,7 +154,7 @@ func TestCalendar(t *testing.T) {
 	}
 
 	t.Run("conference without parties", func(t *testing.T) {
-		rec := do(h, "GET", "/api/conferences/"+empty.ID+"/calendar.ics")
+		rec := httpapitest.Serve(h, "GET", "/api/conferences/"+empty.ID+"/calendar.ics", nil)
 		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "BEGIN:VCALENDAR\r\n") {
 			t.Fatalf("status %d, body %.60q", rec.Code, rec.Body)
 		}
@@ -232,21 +170,21 @@ func TestConditionalAndCompressed(t *testing.T) {
 	h, _, _ := newServer(t)
 	for _, target := range []string{"/api/conferences", "/api/conferences/democon", "/api/conferences/democon/calendar.ics"} {
 		t.Run(target, func(t *testing.T) {
-			plain := do(h, "GET", target)
+			plain := httpapitest.Serve(h, "GET", target, nil)
 			tag := plain.Header().Get("ETag")
 			if plain.Code != http.StatusOK || tag == "" {
 				t.Fatalf("status %d, ETag %q", plain.Code, tag)
 			}
-			if again := do(h, "GET", target, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+			if again := httpapitest.Serve(h, "GET", target, nil, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
 				t.Errorf("If-None-Match with the current tag: status %d, %d body bytes; want 304 and none", again.Code, again.Body.Len())
 			}
-			if stale := do(h, "GET", target, "If-None-Match", `"stale"`); stale.Code != http.StatusOK {
+			if stale := httpapitest.Serve(h, "GET", target, nil, "If-None-Match", `"stale"`); stale.Code != http.StatusOK {
 				t.Errorf("If-None-Match with another tag: status %d, want 200", stale.Code)
 			}
 			if plain.Body.Len() <= 1024 {
 				return // too small to be compressed
 			}
-			zipped := do(h, "GET", target, "Accept-Encoding", "gzip")
+			zipped := httpapitest.Serve(h, "GET", target, nil, "Accept-Encoding", "gzip")
 			if zipped.Header().Get("Content-Encoding") != "gzip" {
 				t.Fatalf("Content-Encoding = %q, want gzip", zipped.Header().Get("Content-Encoding"))
 			}
@@ -264,8 +202,8 @@ func TestConditionalAndCompressed(t *testing.T) {
 
 func TestWrongMethod(t *testing.T) {
 	h, _, _ := newServer(t)
-	rec := do(h, "DELETE", "/api/conferences/democon")
-	problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
+	rec := httpapitest.Serve(h, "DELETE", "/api/conferences/democon", nil)
+	httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
 	}

@@ -3,33 +3,21 @@ package openapi_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/partyfinder/partyfinder/functions/openapi"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 )
 
 const path = "/api/openapi.yaml"
 
-// do sends one request; header holds name, value pairs.
-func do(method, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	openapi.Routes().ServeHTTP(rec, req)
-	return rec
-}
-
 func TestServesTheSpec(t *testing.T) {
-	rec := do("GET", path)
+	rec := httpapitest.Serve(openapi.Routes(), "GET", path, nil)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d; body %.200s", rec.Code, rec.Body)
 	}
@@ -53,12 +41,12 @@ func TestServesTheSpec(t *testing.T) {
 
 // Tools that poll the contract revalidate cheaply and may take it gzipped.
 func TestConditionalAndCompressed(t *testing.T) {
-	plain := do("GET", path)
+	plain := httpapitest.Serve(openapi.Routes(), "GET", path, nil)
 	tag := plain.Header().Get("ETag")
 	if tag == "" {
 		t.Fatal("no ETag")
 	}
-	zipped := do("GET", path, "Accept-Encoding", "gzip")
+	zipped := httpapitest.Serve(openapi.Routes(), "GET", path, nil, "Accept-Encoding", "gzip")
 	ztag := zipped.Header().Get("ETag")
 	if zipped.Header().Get("Content-Encoding") != "gzip" {
 		t.Fatalf("Content-Encoding = %q, want gzip for a %d-byte spec", zipped.Header().Get("Content-Encoding"), len(openapi.Spec))
@@ -86,7 +74,7 @@ func TestConditionalAndCompressed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := do("GET", path, "If-None-Match", tt.ifNoneMatch, "Accept-Encoding", tt.acceptEncoding)
+			rec := httpapitest.Serve(openapi.Routes(), "GET", path, nil, "If-None-Match", tt.ifNoneMatch, "Accept-Encoding", tt.acceptEncoding)
 			if rec.Code != tt.want {
 				t.Fatalf("status = %d, want %d", rec.Code, tt.want)
 			}
@@ -101,7 +89,7 @@ func TestConditionalAndCompressed(t *testing.T) {
 }
 
 func TestHeadHasNoBody(t *testing.T) {
-	rec := do("HEAD", path)
+	rec := httpapitest.Serve(openapi.Routes(), "HEAD", path, nil)
 	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
 		t.Errorf("HEAD: status %d, %d body bytes; want 200 and none", rec.Code, rec.Body.Len())
 	}
@@ -121,25 +109,8 @@ func TestWrongMethodAndPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
-			rec := do(tt.method, tt.target)
-			if rec.Code != tt.status {
-				t.Fatalf("status = %d, want %d", rec.Code, tt.status)
-			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("Content-Type = %q, want application/problem+json", ct)
-			}
-			var p struct {
-				Type, Title, Error string
-				Status             int
-				Success            *bool
-			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-				t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
-			}
-			if p.Type != "urn:partyfinder:problem:"+tt.code || p.Status != tt.status || p.Title != http.StatusText(tt.status) ||
-				p.Success == nil || *p.Success || p.Error == "" {
-				t.Errorf("problem = %+v", p)
-			}
+			rec := httpapitest.Serve(openapi.Routes(), tt.method, tt.target, nil)
+			httpapitest.Problem(t, rec, tt.status, tt.code)
 			if tt.status == http.StatusMethodNotAllowed && !strings.Contains(rec.Header().Get("Allow"), "GET") {
 				t.Errorf("Allow = %q, want GET listed", rec.Header().Get("Allow"))
 			}

@@ -3,10 +3,8 @@ package parties_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -27,17 +26,6 @@ func newServer(t *testing.T) (http.Handler, demotest.Seeded) {
 	cache := feed.NewCache(seeded.Store, feed.Options{Refresh: time.Hour})
 	h := &parties.Handler{Feed: cache, Calendar: feed.CalendarOptions{ProdID: "-//test//EN"}}
 	return h.Routes(), seeded
-}
-
-// do sends one request; header holds name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }
 
 // item is what these tests read of a party on the wire.
@@ -59,71 +47,6 @@ type meta struct {
 	NextCursor *string `json:"nextCursor"`
 	Conference string  `json:"conference"`
 	Timezone   string  `json:"timezone"`
-}
-
-// success checks a 200 JSON answer in the {"success":true,"data":...}
-// envelope and decodes its data and meta.
-func success(t *testing.T, rec *httptest.ResponseRecorder, data, m any) {
-	t.Helper()
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != feed.ContentJSON {
-		t.Errorf("Content-Type = %q, want %q", ct, feed.ContentJSON)
-	}
-	var env struct {
-		Success *bool           `json:"success"`
-		Data    json.RawMessage `json:"data"`
-		Meta    json.RawMessage `json:"meta"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-		t.Fatalf("body is not JSON: %v; %s", err, rec.Body)
-	}
-	if env.Success == nil || !*env.Success {
-		t.Errorf("success = %v, want true", env.Success)
-	}
-	if err := json.Unmarshal(env.Data, data); err != nil {
-		t.Fatalf("data %s: %v", env.Data, err)
-	}
-	if m != nil {
-		if err := json.Unmarshal(env.Meta, m); err != nil {
-			t.Fatalf("meta %s: %v", env.Meta, err)
-		}
-	}
-}
-
-type problemBody struct {
-	Type    string `json:"type"`
-	Title   string `json:"title"`
-	Status  int    `json:"status"`
-	Success *bool  `json:"success"`
-	Error   string `json:"error"`
-	Errors  []struct {
-		Field string `json:"field"`
-		Code  string `json:"code"`
-	} `json:"errors"`
-}
-
-// problem checks an application/problem+json answer of the given status.
-func problem(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) problemBody {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p problemBody
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
-	}
-	if p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) || p.Status != status {
-		t.Errorf("problem type %q title %q status %d, want %s, %q, %d", p.Type, p.Title, p.Status, code, http.StatusText(status), status)
-	}
-	if p.Success == nil || *p.Success || p.Error == "" {
-		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, p.Error)
-	}
-	return p
 }
 
 func ids(items []item) []string {
@@ -185,7 +108,7 @@ func TestListFilters(t *testing.T) {
 			}
 			var got []item
 			var m meta
-			success(t, do(h, "GET", "/api/parties?"+q), &got, &m)
+			httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/parties?"+q, nil), http.StatusOK, feed.ContentJSON, &got, &m)
 			want := partyIDs(seeded.Where(tt.keep))
 			if !slices.Equal(ids(got), want) {
 				t.Errorf("got %d parties %v\nwant %d %v", len(got), ids(got), len(want), want)
@@ -216,7 +139,7 @@ func TestListPaging(t *testing.T) {
 
 	var first []item
 	var m meta
-	success(t, do(h, "GET", "/api/parties"), &first, &m)
+	httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/parties", nil), http.StatusOK, feed.ContentJSON, &first, &m)
 	if len(first) != feed.DefaultLimit || m.Limit != feed.DefaultLimit || !m.HasMore || m.Total != len(want) || m.Page != 1 {
 		t.Errorf("default page: %d parties, meta %+v; want %d of %d with more", len(first), m, feed.DefaultLimit, len(want))
 	}
@@ -229,7 +152,7 @@ func TestListPaging(t *testing.T) {
 		}
 		var got []item
 		var m meta
-		success(t, do(h, "GET", target), &got, &m)
+		httpapitest.Data(t, httpapitest.Serve(h, "GET", target, nil), http.StatusOK, feed.ContentJSON, &got, &m)
 		byCursor = append(byCursor, ids(got)...)
 		wantPage := 1
 		if pages > 0 {
@@ -254,7 +177,7 @@ func TestListPaging(t *testing.T) {
 	for page := 1; page <= (len(want)+limit-1)/limit; page++ {
 		var got []item
 		var m meta
-		success(t, do(h, "GET", "/api/parties?limit="+strconv.Itoa(limit)+"&page="+strconv.Itoa(page)), &got, &m)
+		httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/parties?limit="+strconv.Itoa(limit)+"&page="+strconv.Itoa(page), nil), http.StatusOK, feed.ContentJSON, &got, &m)
 		byNumber = append(byNumber, ids(got)...)
 		last := page*limit >= len(want)
 		if m.Page != page || m.HasMore == last {
@@ -292,11 +215,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			// Asked twice: the second answer must not come from a cache.
 			for range 2 {
-				p := problem(t, do(h, "GET", "/api/parties?"+tt.query), http.StatusBadRequest, "invalid")
-				var fields []string
-				for _, e := range p.Errors {
-					fields = append(fields, e.Field)
-				}
+				fields := httpapitest.Problem(t, httpapitest.Serve(h, "GET", "/api/parties?"+tt.query, nil), http.StatusBadRequest, "invalid").Fields()
 				if !slices.Equal(fields, tt.wantFields) {
 					t.Errorf("errors name %v, want %v", fields, tt.wantFields)
 				}
@@ -307,7 +226,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 
 func TestListUnknownConferenceIsNotFound(t *testing.T) {
 	h, _ := newServer(t)
-	problem(t, do(h, "GET", "/api/parties?conference=nocon"), http.StatusNotFound, "not_found")
+	httpapitest.Problem(t, httpapitest.Serve(h, "GET", "/api/parties?conference=nocon", nil), http.StatusNotFound, "not_found")
 }
 
 func TestGetParty(t *testing.T) {
@@ -316,7 +235,7 @@ func TestGetParty(t *testing.T) {
 	for _, p := range []party.Party{seeded.Parties[0], seeded.Parties[len(seeded.Parties)-1], cancelled} {
 		t.Run(p.Title, func(t *testing.T) {
 			var got item
-			success(t, do(h, "GET", "/api/parties/"+p.ID), &got, nil)
+			httpapitest.Data(t, httpapitest.Serve(h, "GET", "/api/parties/"+p.ID, nil), http.StatusOK, feed.ContentJSON, &got, nil)
 			if got.ID != p.ID || got.Title != p.Title || got.Status != p.Status {
 				t.Errorf("got %+v, want %s %q %s", got, p.ID, p.Title, p.Status)
 			}
@@ -324,7 +243,7 @@ func TestGetParty(t *testing.T) {
 	}
 	for _, id := range []string{"democon-0000000000000000", "not%20an%20id", strings.Repeat("x", 200)} {
 		t.Run("unknown "+id, func(t *testing.T) {
-			problem(t, do(h, "GET", "/api/parties/"+id), http.StatusNotFound, "not_found")
+			httpapitest.Problem(t, httpapitest.Serve(h, "GET", "/api/parties/"+id, nil), http.StatusNotFound, "not_found")
 		})
 	}
 }
@@ -335,7 +254,7 @@ func TestConditionalAndCompressed(t *testing.T) {
 	h, seeded := newServer(t)
 	for _, target := range []string{"/api/parties?limit=500", "/api/parties/" + seeded.Parties[0].ID, "/api/parties/" + seeded.Parties[0].ID + "/calendar.ics"} {
 		t.Run(target, func(t *testing.T) {
-			plain := do(h, "GET", target)
+			plain := httpapitest.Serve(h, "GET", target, nil)
 			tag := plain.Header().Get("ETag")
 			if plain.Code != http.StatusOK || tag == "" {
 				t.Fatalf("status %d, ETag %q", plain.Code, tag)
@@ -343,18 +262,18 @@ func TestConditionalAndCompressed(t *testing.T) {
 			if cc := plain.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "public") {
 				t.Errorf("Cache-Control = %q, want a public cacheable answer", cc)
 			}
-			again := do(h, "GET", target, "If-None-Match", tag)
+			again := httpapitest.Serve(h, "GET", target, nil, "If-None-Match", tag)
 			if again.Code != http.StatusNotModified || again.Body.Len() != 0 {
 				t.Errorf("If-None-Match with the current tag: status %d, %d body bytes; want 304 and none", again.Code, again.Body.Len())
 			}
-			stale := do(h, "GET", target, "If-None-Match", `"stale"`)
+			stale := httpapitest.Serve(h, "GET", target, nil, "If-None-Match", `"stale"`)
 			if stale.Code != http.StatusOK {
 				t.Errorf("If-None-Match with another tag: status %d, want 200", stale.Code)
 			}
 			if plain.Body.Len() <= 1024 {
 				return // too small to be compressed
 			}
-			zipped := do(h, "GET", target, "Accept-Encoding", "gzip")
+			zipped := httpapitest.Serve(h, "GET", target, nil, "Accept-Encoding", "gzip")
 			if zipped.Header().Get("Content-Encoding") != "gzip" {
 				t.Fatalf("Content-Encoding = %q, want gzip", zipped.Header().Get("Content-Encoding"))
 			}
@@ -381,7 +300,7 @@ func TestPartyCalendar(t *testing.T) {
 	cancelled := seeded.Where(func(p party.Party) bool { return p.Status == party.Cancelled })[0]
 	for _, p := range []party.Party{seeded.Parties[0], cancelled} {
 		t.Run(p.Title, func(t *testing.T) {
-			rec := do(h, "GET", "/api/parties/"+p.ID+"/calendar.ics")
+			rec := httpapitest.Serve(h, "GET", "/api/parties/"+p.ID+"/calendar.ics", nil)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status = %d; body %s", rec.Code, rec.Body)
 			}
@@ -413,14 +332,14 @@ func TestPartyCalendar(t *testing.T) {
 		})
 	}
 	t.Run("unknown party", func(t *testing.T) {
-		problem(t, do(h, "GET", "/api/parties/democon-0000000000000000/calendar.ics"), http.StatusNotFound, "not_found")
+		httpapitest.Problem(t, httpapitest.Serve(h, "GET", "/api/parties/democon-0000000000000000/calendar.ics", nil), http.StatusNotFound, "not_found")
 	})
 }
 
 func TestWrongMethod(t *testing.T) {
 	h, _ := newServer(t)
-	rec := do(h, "POST", "/api/parties")
-	problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
+	rec := httpapitest.Serve(h, "POST", "/api/parties", nil)
+	httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
 	}

@@ -2,7 +2,6 @@ package partydays_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/partyfinder/partyfinder/functions/partydays"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -22,17 +22,6 @@ func mount(seeded demotest.Seeded) http.Handler {
 	return (&partydays.Handler{Feed: cache}).Routes()
 }
 
-// do sends one request; header holds name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 type day struct {
 	Date    string `json:"date"`
 	Weekday string `json:"weekday"`
@@ -40,65 +29,22 @@ type day struct {
 	Count   int    `json:"count"`
 }
 
+// daysBody is the envelope's data and meta.
 type daysBody struct {
-	Success *bool `json:"success"`
-	Data    []day `json:"data"`
-	Meta    struct {
+	Data []day
+	Meta struct {
 		Conference string `json:"conference"`
 		Timezone   string `json:"timezone"`
 		Days       int    `json:"days"`
 		Total      int    `json:"total"`
-	} `json:"meta"`
+	}
 }
 
 func decodeDays(t *testing.T, rec *httptest.ResponseRecorder) daysBody {
 	t.Helper()
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != feed.ContentJSON {
-		t.Errorf("Content-Type = %q, want %q", ct, feed.ContentJSON)
-	}
 	var b daysBody
-	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
-		t.Fatalf("body is not JSON: %v; %s", err, rec.Body)
-	}
-	if b.Success == nil || !*b.Success {
-		t.Errorf("success = %v, want true", b.Success)
-	}
+	httpapitest.Data(t, rec, http.StatusOK, feed.ContentJSON, &b.Data, &b.Meta)
 	return b
-}
-
-// problem checks an application/problem+json answer and returns the
-// fields its errors name.
-func problem(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) []string {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p struct {
-		Type, Title, Error string
-		Status             int
-		Success            *bool
-		Errors             []struct{ Field string }
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem is not JSON: %v; %s", err, rec.Body)
-	}
-	if p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) || p.Status != status {
-		t.Errorf("problem type %q title %q status %d, want %s, %q, %d", p.Type, p.Title, p.Status, code, http.StatusText(status), status)
-	}
-	if p.Success == nil || *p.Success || p.Error == "" {
-		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, p.Error)
-	}
-	var fields []string
-	for _, e := range p.Errors {
-		fields = append(fields, e.Field)
-	}
-	return fields
 }
 
 // wantDays counts the parties one can still go to per local day, in order.
@@ -130,7 +76,7 @@ func TestDays(t *testing.T) {
 	}
 	for _, target := range []string{"/api/party-days", "/api/party-days?conference=democon"} {
 		t.Run(target, func(t *testing.T) {
-			b := decodeDays(t, do(h, "GET", target))
+			b := decodeDays(t, httpapitest.Serve(h, "GET", target, nil))
 			if !slices.Equal(b.Data, want) {
 				t.Errorf("days = %+v\nwant %+v", b.Data, want)
 			}
@@ -160,7 +106,7 @@ func TestDayWithOnlyCancelledPartiesIsLeftOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := decodeDays(t, do(mount(seeded), "GET", "/api/party-days"))
+	b := decodeDays(t, httpapitest.Serve(mount(seeded), "GET", "/api/party-days", nil))
 	if len(b.Data) != 4 || slices.ContainsFunc(b.Data, func(d day) bool { return d.Date == last }) {
 		t.Errorf("days = %+v, want Monday to Thursday only", b.Data)
 	}
@@ -185,7 +131,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
-			if got := problem(t, do(h, "GET", tt.target), tt.status, tt.code); !slices.Equal(got, tt.wantFields) {
+			if got := httpapitest.Problem(t, httpapitest.Serve(h, "GET", tt.target, nil), tt.status, tt.code).Fields(); !slices.Equal(got, tt.wantFields) {
 				t.Errorf("errors name %v, want %v", got, tt.wantFields)
 			}
 		})
@@ -194,7 +140,7 @@ func TestErrors(t *testing.T) {
 
 func TestConditional(t *testing.T) {
 	h := mount(demotest.Store(t))
-	plain := do(h, "GET", "/api/party-days")
+	plain := httpapitest.Serve(h, "GET", "/api/party-days", nil)
 	tag := plain.Header().Get("ETag")
 	if plain.Code != http.StatusOK || tag == "" {
 		t.Fatalf("status %d, ETag %q", plain.Code, tag)
@@ -202,17 +148,17 @@ func TestConditional(t *testing.T) {
 	if cc := plain.Header().Get("Cache-Control"); cc != feed.CacheFeed {
 		t.Errorf("Cache-Control = %q, want %q", cc, feed.CacheFeed)
 	}
-	if again := do(h, "GET", "/api/party-days", "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+	if again := httpapitest.Serve(h, "GET", "/api/party-days", nil, "If-None-Match", tag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
 		t.Errorf("If-None-Match with the current tag: status %d, %d body bytes; want 304 and none", again.Code, again.Body.Len())
 	}
-	if stale := do(h, "GET", "/api/party-days", "If-None-Match", `"stale"`); stale.Code != http.StatusOK || stale.Body.Len() == 0 {
+	if stale := httpapitest.Serve(h, "GET", "/api/party-days", nil, "If-None-Match", `"stale"`); stale.Code != http.StatusOK || stale.Body.Len() == 0 {
 		t.Errorf("If-None-Match with another tag: status %d, want 200 with the body", stale.Code)
 	}
 }
 
 func TestWrongMethod(t *testing.T) {
-	rec := do(mount(demotest.Store(t)), "POST", "/api/party-days")
-	problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
+	rec := httpapitest.Serve(mount(demotest.Store(t)), "POST", "/api/party-days", nil)
+	httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
 	}
