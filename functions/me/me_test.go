@@ -2,7 +2,6 @@ package me_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/inproc"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -122,19 +122,21 @@ func (w *world) cancel(t *testing.T, title string) party.Party {
 // none, as if the authentication middleware had been skipped.
 func doAs(t *testing.T, h http.Handler, id identity.Identity, method, path, body string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
+		header = append([]string{"Content-Type", "application/json"}, header...)
 	}
 	if id.UID != "" {
-		r = r.WithContext(identity.With(r.Context(), id))
+		h = as(h, id)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
+	return httpapitest.Serve(h, method, path, strings.NewReader(body), header...)
+}
+
+// as serves h with the identity in the request's context, as the
+// authentication middleware puts it there.
+func as(h http.Handler, id identity.Identity) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(identity.With(r.Context(), id)))
+	})
 }
 
 func (w *world) do(t *testing.T, uid, method, path, body string) *httptest.ResponseRecorder {
@@ -152,59 +154,11 @@ func (w *world) must(t *testing.T, status int, uid, method, path, body string) *
 	return rec
 }
 
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("response %d is not the JSON expected: %v\n%s", rec.Code, err, rec.Body)
-	}
-	return v
-}
-
 // envelope is {"success":true,"data":...,"meta":...}.
 type envelope[D, M any] struct {
 	Success bool `json:"success"`
 	Data    D    `json:"data"`
 	Meta    M    `json:"meta"`
-}
-
-type problem struct {
-	Type    string       `json:"type"`
-	Title   string       `json:"title"`
-	Status  int          `json:"status"`
-	Code    string       `json:"code"`
-	Success bool         `json:"success"`
-	Error   string       `json:"error"`
-	Errors  []fieldError `json:"errors"`
-}
-
-type fieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// checkProblem asserts an application/problem+json answer of the given
-// status and kind that, when field is set, names that field.
-func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, code, field string) problem {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status %d, want %d: %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type %q, want application/problem+json", ct)
-	}
-	p := decode[problem](t, rec)
-	if p.Status != status || p.Code != code || p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) {
-		t.Errorf("problem %+v, want status %d, code %s", p, status, code)
-	}
-	if p.Success || p.Error == "" {
-		t.Errorf("problem must say success:false and carry an error message: %+v", p)
-	}
-	if field != "" && !slices.ContainsFunc(p.Errors, func(e fieldError) bool { return e.Field == field && e.Message != "" }) {
-		t.Errorf("problem does not name the field %q: %+v", field, p.Errors)
-	}
-	return p
 }
 
 // takeHeard returns the types of the events published since the last
@@ -265,7 +219,7 @@ func (w *world) saves(t *testing.T, uid string) envelope[[]savedParty, savesMeta
 	if cc := rec.Header().Get("Cache-Control"); !strings.Contains(cc, "private") {
 		t.Errorf("Cache-Control %q: a saved list is one user's data", cc)
 	}
-	return decode[envelope[[]savedParty, savesMeta]](t, rec)
+	return httpapitest.Decode[envelope[[]savedParty, savesMeta]](t, rec)
 }
 
 func ids(ps []savedParty) []string {
@@ -296,7 +250,7 @@ func TestMeNeedsSignIn(t *testing.T) {
 	for _, rt := range routes {
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
 			rec := doAs(t, w.me, identity.Identity{}, rt.method, rt.path, rt.body)
-			checkProblem(t, rec, http.StatusUnauthorized, "unauthorized", "")
+			httpapitest.Problem(t, rec, http.StatusUnauthorized, "unauthorized")
 		})
 	}
 	if types, _ := w.takeHeard(); len(types) != 0 {
@@ -330,7 +284,7 @@ func TestGetMe(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control %q: the profile is one user's data", cc)
 			}
-			got := decode[envelope[meJSON, any]](t, rec)
+			got := httpapitest.Decode[envelope[meJSON, any]](t, rec)
 			// Roles must be [] rather than null: clients iterate them.
 			if !got.Success || got.Data.Roles == nil {
 				t.Fatalf("body %s", rec.Body)
@@ -383,12 +337,12 @@ func TestPatchMe(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			rec := w.do(t, "ada", http.MethodPatch, "/api/me", st.body)
 			if st.status != http.StatusOK {
-				checkProblem(t, rec, st.status, "invalid", st.field)
+				httpapitest.Problem(t, rec, st.status, "invalid", st.field)
 			} else {
 				if rec.Code != http.StatusOK {
 					t.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
-				got := decode[envelope[meJSON, any]](t, rec).Data
+				got := httpapitest.Decode[envelope[meJSON, any]](t, rec).Data
 				if got.UID != "ada" || got.Profile.DisplayName != st.wantName || got.Profile.Company != st.wantCompany || got.Profile.UpdatedAt == nil {
 					t.Errorf("answered %+v", got)
 				}
@@ -406,7 +360,7 @@ func TestPatchMe(t *testing.T) {
 				}
 			}
 			// What a later read shows is what counts.
-			got := decode[envelope[meJSON, any]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me", "")).Data
+			got := httpapitest.Decode[envelope[meJSON, any]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me", "")).Data
 			persona := ""
 			if got.Profile.Persona != nil {
 				persona = *got.Profile.Persona
@@ -459,7 +413,7 @@ func TestSaves(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			rec := w.must(t, st.status, "ada", st.method, "/api/me/saves/"+st.party.ID, "")
-			got := decode[saveAnswer](t, rec)
+			got := httpapitest.Decode[saveAnswer](t, rec)
 			flag := got.Created
 			if st.method == http.MethodDelete {
 				flag = got.Removed
@@ -513,7 +467,7 @@ func TestSaveRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkProblem(t, w.do(t, "ada", tt.method, "/api/me/saves/"+tt.id, ""), tt.status, tt.code, "")
+			httpapitest.Problem(t, w.do(t, "ada", tt.method, "/api/me/saves/"+tt.id, ""), tt.status, tt.code)
 		})
 	}
 	if list := w.saves(t, "ada"); len(list.Data) != 0 {
@@ -573,7 +527,7 @@ func TestSchedule(t *testing.T) {
 	if cc := rec.Header().Get("Cache-Control"); !strings.Contains(cc, "private") {
 		t.Errorf("Cache-Control %q: a schedule is one user's data", cc)
 	}
-	got := decode[envelope[scheduleJSON, scheduleMeta]](t, rec)
+	got := httpapitest.Decode[envelope[scheduleJSON, scheduleMeta]](t, rec)
 	loc := w.conf.Location()
 	at := func(tm time.Time) string { return tm.In(loc).Format(time.RFC3339) }
 	if got.Data.Conference != w.conf.ID || got.Data.Timezone != w.conf.TimeZone {
@@ -633,22 +587,22 @@ func TestSchedule(t *testing.T) {
 	}
 
 	t.Run("empty", func(t *testing.T) {
-		got := decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "carol", http.MethodGet, "/api/me/schedule", ""))
+		got := httpapitest.Decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "carol", http.MethodGet, "/api/me/schedule", ""))
 		if got.Data.Days == nil || len(got.Data.Days) != 0 || got.Meta.Count != 0 {
 			t.Errorf("a schedule without saves: %+v", got)
 		}
 	})
 	t.Run("named conference", func(t *testing.T) {
-		got := decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me/schedule?conference="+w.conf.ID, ""))
+		got := httpapitest.Decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me/schedule?conference="+w.conf.ID, ""))
 		if got.Data.Conference != w.conf.ID || got.Meta.Count != 6 {
 			t.Errorf("conference %q with %d parties", got.Data.Conference, got.Meta.Count)
 		}
 	})
 	t.Run("unknown conference", func(t *testing.T) {
-		checkProblem(t, w.do(t, "ada", http.MethodGet, "/api/me/schedule?conference=nope", ""), http.StatusNotFound, "not_found", "")
+		httpapitest.Problem(t, w.do(t, "ada", http.MethodGet, "/api/me/schedule?conference=nope", ""), http.StatusNotFound, "not_found")
 	})
 	t.Run("unknown parameter", func(t *testing.T) {
-		checkProblem(t, w.do(t, "ada", http.MethodGet, "/api/me/schedule?day=monday", ""), http.StatusBadRequest, "invalid", "day")
+		httpapitest.Problem(t, w.do(t, "ada", http.MethodGet, "/api/me/schedule?day=monday", ""), http.StatusBadRequest, "invalid", "day")
 	})
 }
 
@@ -668,7 +622,7 @@ func link(t *testing.T, rec *httptest.ResponseRecorder, wantBase string) (linkJS
 	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q: a calendar link is a secret", cc)
 	}
-	l := decode[envelope[linkJSON, any]](t, rec).Data
+	l := httpapitest.Decode[envelope[linkJSON, any]](t, rec).Data
 	u, err := url.Parse(l.HTTPS)
 	if err != nil || u.Scheme+"://"+u.Host != wantBase || !strings.HasPrefix(u.Path, personal.FeedPath) || !strings.HasSuffix(u.Path, ".ics") {
 		t.Fatalf("https URL %q, want %s%s<token>.ics", l.HTTPS, wantBase, personal.FeedPath)
@@ -766,7 +720,7 @@ func TestCalendarLinkNotConfigured(t *testing.T) {
 	})
 	for _, rt := range []struct{ method, path string }{{http.MethodGet, "/api/me/calendar"}, {http.MethodPost, "/api/me/calendar/rotate"}} {
 		rec := doAs(t, h, identity.Identity{UID: "ada"}, rt.method, rt.path, "")
-		checkProblem(t, rec, http.StatusServiceUnavailable, "unavailable", "")
+		httpapitest.Problem(t, rec, http.StatusServiceUnavailable, "unavailable")
 	}
 	if l, err := w.store.CalendarLink(t.Context(), "ada"); err != nil || l.Generation != 0 {
 		t.Errorf("a refused link left %+v (%v)", l, err)
@@ -801,7 +755,7 @@ func (w *world) export(t *testing.T, uid string) exportJSON {
 	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q: an export is one user's data", cc)
 	}
-	got := decode[envelope[exportJSON, any]](t, rec)
+	got := httpapitest.Decode[envelope[exportJSON, any]](t, rec)
 	if !got.Success || got.Data.Swipes == nil || got.Data.Saves == nil {
 		t.Fatalf("export %s: want success and swipes and saves as lists", rec.Body)
 	}
@@ -884,7 +838,7 @@ func TestDeleteMe(t *testing.T) {
 	}
 
 	rec := w.must(t, http.StatusOK, "ada", http.MethodDelete, "/api/me", "")
-	answer := decode[struct {
+	answer := httpapitest.Decode[struct {
 		Success bool   `json:"success"`
 		Message string `json:"message"`
 	}](t, rec)
@@ -904,7 +858,7 @@ func TestDeleteMe(t *testing.T) {
 	if len(got.Swipes)+len(got.Saves) != 0 || got.Calendar.Issued || got.Identity.Profile.DisplayName != "" || got.Identity.Profile.UpdatedAt != nil {
 		t.Errorf("after erasure the export shows %+v", got)
 	}
-	if sched := decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me/schedule", "")); len(sched.Data.Days) != 0 {
+	if sched := httpapitest.Decode[envelope[scheduleJSON, scheduleMeta]](t, w.must(t, http.StatusOK, "ada", http.MethodGet, "/api/me/schedule", "")); len(sched.Data.Days) != 0 {
 		t.Errorf("after erasure the schedule shows %+v", sched.Data.Days)
 	}
 	if w.opens(t, oldToken) {
@@ -939,7 +893,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			rec := w.do(t, "ada", tt.method, tt.path, "")
-			checkProblem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed", "")
+			httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 			// The order of the methods is not part of the contract.
 			allow := strings.Split(rec.Header().Get("Allow"), ", ")
 			want := strings.Split(tt.wantAllow, ", ")

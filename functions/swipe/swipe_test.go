@@ -2,7 +2,6 @@ package swipe_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/inproc"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -104,25 +104,18 @@ func find(t *testing.T, ps []party.Party, title string) int {
 // authentication middleware had been skipped.
 func do(t *testing.T, h http.Handler, uid, method, path, body string) *httptest.ResponseRecorder {
 	t.Helper()
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	var header []string
 	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
+		header = []string{"Content-Type", "application/json"}
 	}
 	if uid != "" {
-		r = r.WithContext(identity.With(r.Context(), identity.Identity{UID: uid}))
+		id := identity.Identity{UID: uid}
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(identity.With(r.Context(), id)))
+		})
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("response %d is not the JSON expected: %v\n%s", rec.Code, err, rec.Body)
-	}
-	return v
+	return httpapitest.Serve(h, method, path, strings.NewReader(body), header...)
 }
 
 // swipeResponse is the wire shape; previousAction is a pointer to tell an
@@ -142,45 +135,6 @@ type swipeResponse struct {
 	NextAction     string  `json:"nextAction"`
 }
 
-type problem struct {
-	Type    string       `json:"type"`
-	Title   string       `json:"title"`
-	Status  int          `json:"status"`
-	Code    string       `json:"code"`
-	Success bool         `json:"success"`
-	Error   string       `json:"error"`
-	Errors  []fieldError `json:"errors"`
-}
-
-type fieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// checkProblem asserts an application/problem+json answer of the given
-// status and kind that, when field is set, names that field.
-func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, code, field string) problem {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status %d, want %d: %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type %q, want application/problem+json", ct)
-	}
-	p := decode[problem](t, rec)
-	if p.Status != status || p.Code != code || p.Type != "urn:partyfinder:problem:"+code || p.Title != http.StatusText(status) {
-		t.Errorf("problem %+v, want status %d, code %s", p, status, code)
-	}
-	if p.Success || p.Error == "" {
-		t.Errorf("problem must say success:false and carry an error message: %+v", p)
-	}
-	if field != "" && !slices.ContainsFunc(p.Errors, func(e fieldError) bool { return e.Field == field && e.Message != "" }) {
-		t.Errorf("problem does not name the field %q: %+v", field, p.Errors)
-	}
-	return p
-}
-
 // savedIDs is what the attendee sees in their saved list, in its order.
 func (w *world) savedIDs(t *testing.T, uid string) []string {
 	t.Helper()
@@ -188,7 +142,7 @@ func (w *world) savedIDs(t *testing.T, uid string) []string {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /api/me/saves: %d %s", rec.Code, rec.Body)
 	}
-	page := decode[struct {
+	page := httpapitest.Decode[struct {
 		Data []struct {
 			ID string `json:"id"`
 		} `json:"data"`
@@ -242,7 +196,7 @@ func (w *world) takeHeard(t *testing.T) []heardEvent {
 func TestSwipeNeedsSignIn(t *testing.T) {
 	w := newWorld(t)
 	rec := do(t, w.swipe, "", http.MethodPost, "/api/swipe", `{"partyId":"`+w.open.ID+`","action":"like"}`)
-	checkProblem(t, rec, http.StatusUnauthorized, "unauthorized", "")
+	httpapitest.Problem(t, rec, http.StatusUnauthorized, "unauthorized")
 	if got := w.takeHeard(t); len(got) != 0 {
 		t.Errorf("an anonymous swipe published %v", got)
 	}
@@ -292,7 +246,7 @@ func TestSwipeDecisions(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control %q: a swipe answer is one user's data", cc)
 			}
-			got := decode[swipeResponse](t, rec)
+			got := httpapitest.Decode[swipeResponse](t, rec)
 			if !got.Success || got.Swipe.PartyID != p || got.Swipe.Action != st.wantAction || got.Swipe.ID != "ada_"+p {
 				t.Errorf("swipe %+v, want ada's %s of %s", got.Swipe, st.wantAction, p)
 			}
@@ -367,7 +321,7 @@ func TestSwipeBodyShapes(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
-			got := decode[swipeResponse](t, rec)
+			got := httpapitest.Decode[swipeResponse](t, rec)
 			if got.Swipe.PartyID != tt.wantParty || got.Swipe.Action != string(tt.wantAction) || got.Saved != tt.wantSaved {
 				t.Errorf("swipe %+v saved %v, want %s of %s, saved %v", got.Swipe, got.Saved, tt.wantAction, tt.wantParty, tt.wantSaved)
 			}
@@ -414,7 +368,7 @@ func TestSwipeRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := do(t, w.swipe, "ada", http.MethodPost, "/api/swipe", tt.body)
-			checkProblem(t, rec, tt.status, tt.code, tt.field)
+			httpapitest.Problem(t, rec, tt.status, tt.code, tt.field)
 		})
 	}
 	t.Run("not JSON", func(t *testing.T) {
@@ -423,7 +377,7 @@ func TestSwipeRefusals(t *testing.T) {
 		r = r.WithContext(identity.With(r.Context(), identity.Identity{UID: "ada"}))
 		rec := httptest.NewRecorder()
 		w.swipe.ServeHTTP(rec, r)
-		checkProblem(t, rec, http.StatusBadRequest, "invalid", "Content-Type")
+		httpapitest.Problem(t, rec, http.StatusBadRequest, "invalid", "Content-Type")
 	})
 
 	swipes, err := w.store.Swipes(t.Context(), "ada")
@@ -443,7 +397,7 @@ func TestSwipeMethodNotAllowed(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 		t.Run(method, func(t *testing.T) {
 			rec := do(t, w.swipe, "ada", method, "/api/swipe", "")
-			checkProblem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed", "")
+			httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 			if allow := rec.Header().Get("Allow"); allow != "POST, OPTIONS" {
 				t.Errorf("Allow %q, want POST, OPTIONS", allow)
 			}

@@ -57,9 +57,11 @@ func (b Body) Names(field string) bool {
 // Problem asserts that rec holds an application/problem+json answer of the
 // given status and code: type ProblemType+code, the status text as title,
 // the status and code repeated in the body, success:false and an error
-// message. It returns the document for further checks. A wrong status or
-// a body that is not JSON ends the test.
-func Problem(t testing.TB, rec *httptest.ResponseRecorder, status int, code string) Body {
+// message; and that its errors name each of fields with a message (an
+// empty field asks for nothing, so a table can leave it out). It returns
+// the document for further checks. A wrong status or a body that is not
+// JSON ends the test.
+func Problem(t testing.TB, rec *httptest.ResponseRecorder, status int, code string, fields ...string) Body {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body)
@@ -83,7 +85,23 @@ func Problem(t testing.TB, rec *httptest.ResponseRecorder, status int, code stri
 	if p.Success == nil || *p.Success || b.Error == "" {
 		t.Errorf("problem success = %v error = %q: clients need success:false and a message", p.Success, b.Error)
 	}
+	for _, f := range fields {
+		if f != "" && !b.Names(f) {
+			t.Errorf("problem does not name the field %q: %+v", f, b.Errors)
+		}
+	}
 	return b
+}
+
+// Decode decodes the JSON body of rec as a T; a body that does not decode
+// ends the test.
+func Decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("response %d is not the JSON expected: %v\n%s", rec.Code, err, rec.Body)
+	}
+	return v
 }
 
 // Data asserts that rec holds an answer of the given status and, unless
