@@ -350,7 +350,7 @@ func (a *App) events() event.Publisher {
 // would count twice.
 func notFromDocuments(e event.Event) bool {
 	switch e.(type) {
-	case attendee.SwipeRecorded, attendee.SaveAdded, attendee.SaveRemoved:
+	case attendee.SwipeRecorded, attendee.SwipeRemoved, attendee.SaveAdded, attendee.SaveRemoved:
 		return false
 	}
 	return true

@@ -121,6 +121,8 @@ func TestChangeOf(t *testing.T) {
 		{"repeated like", attendee.SwipeRecorded{Meta: m, PartyID: "p", Action: attendee.Like, Previous: attendee.Like}, Counters{}, 0, 0, true},
 		{"like to pass", attendee.SwipeRecorded{Meta: m, PartyID: "p", Action: attendee.Pass, Previous: attendee.Like}, Counters{Likes: -1, Passes: 1}, 0, 0, true},
 		{"interested is a like", attendee.SwipeRecorded{Meta: m, PartyID: "p", Action: attendee.Interested, Previous: attendee.Pass}, Counters{Likes: 1, Passes: -1}, WeightLike, 0, true},
+		{"erased like", attendee.SwipeRemoved{Meta: m, PartyID: "p", Previous: attendee.Like}, Counters{Likes: -1}, 0, 0, true},
+		{"erased pass", attendee.SwipeRemoved{Meta: m, PartyID: "p", Previous: attendee.Pass}, Counters{Passes: -1}, 0, 0, true},
 		{"save", attendee.SaveAdded{Meta: m, UID: "u", PartyID: "p"}, Counters{Saves: 1}, WeightSave, 1, true},
 		{"unsave", attendee.SaveRemoved{Meta: m, UID: "u", PartyID: "p"}, Counters{Saves: -1}, 0, -1, true},
 		{"view", Interaction{Meta: m, Kind: View, PartyID: "p"}, Counters{Views: 1}, WeightView, 0, true},

@@ -53,6 +53,9 @@ func ChangeOf(e event.Event) (Change, bool) {
 		if e.Action.Saves() && !e.Previous.Saves() {
 			c.Trend = WeightLike
 		}
+	case attendee.SwipeRemoved:
+		c.PartyID = e.PartyID
+		c.Delta = decisionDelta(e.Previous, -1)
 	case attendee.SaveAdded:
 		c.PartyID, c.Saver, c.SaveDelta = e.PartyID, e.UID, +1
 		c.Delta.Saves = 1

@@ -9,11 +9,14 @@ import "github.com/partyfinder/partyfinder/shared/event"
 // through the API. meta makes each event's metadata from its type.
 
 // SwipeEvents returns the events of a swipe document written from before
-// to after (nil for none). Deleting a swipe is an erasure's doing and is
-// not a decision: it has no event.
+// to after (nil for none). A deleted swipe (an erasure's doing) is
+// SwipeRemoved.
 func SwipeEvents(before, after *Swipe, meta func(typ string) event.Meta) []event.Event {
 	if after == nil {
-		return nil
+		if before == nil {
+			return nil
+		}
+		return []event.Event{SwipeRemoved{Meta: meta(TypeSwipeRemoved), UID: before.UID, PartyID: before.PartyID, Previous: before.Action}}
 	}
 	var prev Action
 	if before != nil {

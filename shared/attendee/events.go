@@ -7,6 +7,7 @@ import "github.com/partyfinder/partyfinder/shared/event"
 // EventVersion.
 const (
 	TypeSwipeRecorded  = "attendee.swipe_recorded"
+	TypeSwipeRemoved   = "attendee.swipe_removed"
 	TypeSaveAdded      = "attendee.save_added"
 	TypeSaveRemoved    = "attendee.save_removed"
 	TypeProfileChanged = "attendee.profile_changed"
@@ -25,6 +26,16 @@ type SwipeRecorded struct {
 	UID      string
 	PartyID  string
 	Action   Action
+	Previous Action
+}
+
+// SwipeRemoved: an attendee's decision about a party is gone (their data
+// was erased); Previous is the decision it was, so counts of current
+// decisions drop with it.
+type SwipeRemoved struct {
+	event.Meta
+	UID      string
+	PartyID  string
 	Previous Action
 }
 

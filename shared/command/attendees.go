@@ -169,9 +169,26 @@ func (a *Attendees) CalendarLink(ctx context.Context, uid string, rotate bool) (
 }
 
 // EraseUser erases the attendee's profile, swipes, saves and calendar
-// link; tokens issued before are refused from then on.
+// link; tokens issued before are refused from then on. Their decisions and
+// saves come off the counts of current likes, passes and saves (views and
+// shares stay: they are not the user's data).
 func (a *Attendees) EraseUser(ctx context.Context, uid string) ([]event.Event, error) {
-	events := []event.Event{attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid}}
+	swipes, err := a.Store.Swipes(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	saves, err := a.Store.Saves(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	var events []event.Event
+	for _, s := range swipes {
+		events = append(events, attendee.SwipeRemoved{Meta: a.meta(attendee.TypeSwipeRemoved, uid, ""), UID: uid, PartyID: s.PartyID, Previous: s.Action})
+	}
+	for _, s := range saves {
+		events = append(events, attendee.SaveRemoved{Meta: a.meta(attendee.TypeSaveRemoved, uid, ""), UID: uid, PartyID: s.PartyID})
+	}
+	events = append(events, attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid})
 	ctx, pending := event.WithPending(ctx)
 	pending.Set(events...)
 	if err := a.Store.DeleteUser(ctx, uid); err != nil {

@@ -256,3 +256,32 @@ func TestPublishFailureDoesNotFailTheWrite(t *testing.T) {
 		t.Errorf("the publish failure was not logged: %q", logs.String())
 	}
 }
+
+// An erasure takes the user's current decisions and saves off the counts:
+// counted together with the writes before it, nothing of the user remains.
+func TestErasureTakesDecisionsOffTheCounts(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	var all []event.Event
+	_, es, err := f.uc.RecordSwipe(ctx, "ada", f.open.ID, attendee.Like)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, es...)
+	es, err = f.uc.EraseUser(ctx, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := types(es), []string{attendee.TypeSwipeRemoved, attendee.TypeSaveRemoved, attendee.TypeUserErased}; !slices.Equal(got, want) {
+		t.Errorf("erasure events %v, want %v", got, want)
+	}
+	all = append(all, es...)
+	counter := &command.Analytics{Store: f.store}
+	if _, err := counter.Aggregate(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.store.Stats(ctx, f.open.ID)
+	if err != nil || !st.Counters.Zero() || st.Savers.Total() != 0 {
+		t.Errorf("after the erasure: counters %+v savers %+v (%v), want nothing left", st.Counters, st.Savers, err)
+	}
+}

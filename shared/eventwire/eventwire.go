@@ -40,6 +40,7 @@ func init() {
 	register[party.RemovedEvent](party.TypeRemoved, party.EventVersion)
 	register[party.ImportAppliedEvent](party.TypeImportApplied, party.EventVersion)
 	register[attendee.SwipeRecorded](attendee.TypeSwipeRecorded, attendee.EventVersion)
+	register[attendee.SwipeRemoved](attendee.TypeSwipeRemoved, attendee.EventVersion)
 	register[attendee.SaveAdded](attendee.TypeSaveAdded, attendee.EventVersion)
 	register[attendee.SaveRemoved](attendee.TypeSaveRemoved, attendee.EventVersion)
 	register[attendee.ProfileChanged](attendee.TypeProfileChanged, attendee.EventVersion)

@@ -47,6 +47,8 @@ func OrderingKey(e event.Event) string {
 		return e.PartyID
 	case attendee.SwipeRecorded:
 		return e.PartyID
+	case attendee.SwipeRemoved:
+		return e.PartyID
 	case attendee.SaveAdded:
 		return e.PartyID
 	case attendee.SaveRemoved:

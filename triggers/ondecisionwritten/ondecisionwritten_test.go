@@ -91,7 +91,7 @@ func TestWritesBecomeEvents(t *testing.T) {
 		{"first like", nil, like, []string{attendee.TypeSwipeRecorded}, ""},
 		{"like to pass", like, pass, []string{attendee.TypeSwipeRecorded}, attendee.Like},
 		{"rewritten unchanged", like, like, nil, ""},
-		{"swipe deleted by an erasure", like, nil, nil, ""},
+		{"swipe deleted by an erasure", like, nil, []string{attendee.TypeSwipeRemoved}, ""},
 		{"saved", nil, save, []string{attendee.TypeSaveAdded}, ""},
 		{"unsaved", save, nil, []string{attendee.TypeSaveRemoved}, ""},
 	}
