@@ -8,18 +8,16 @@ package pubsub
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 
 	gps "cloud.google.com/go/pubsub/v2"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/eventwire"
-	"github.com/partyfinder/partyfinder/shared/party"
 )
 
 // Message attributes.
@@ -32,35 +30,24 @@ const (
 
 // OrderingKey keeps the events that must not pass each other in order:
 // one party's events share its id, a user's events without a party their
-// uid, the rest their conference.
+// uid, the rest their conference. Domain events name these fields PartyID
+// and UID.
 func OrderingKey(e event.Event) string {
-	switch e := e.(type) {
-	case party.CreatedEvent:
-		return e.PartyID
-	case party.UpdatedEvent:
-		return e.PartyID
-	case party.PublishedEvent:
-		return e.PartyID
-	case party.CancelledEvent:
-		return e.PartyID
-	case party.RemovedEvent:
-		return e.PartyID
-	case attendee.SwipeRecorded:
-		return e.PartyID
-	case attendee.SwipeRemoved:
-		return e.PartyID
-	case attendee.SaveAdded:
-		return e.PartyID
-	case attendee.SaveRemoved:
-		return e.PartyID
-	case attendee.ProfileChanged:
-		return "user:" + e.UID
-	case attendee.UserErased:
-		return "user:" + e.UID
-	case analytics.Interaction:
-		if e.PartyID != "" {
-			return e.PartyID
+	v := reflect.Indirect(reflect.ValueOf(e))
+	field := func(name string) string {
+		if v.Kind() != reflect.Struct {
+			return ""
 		}
+		if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
+			return f.String()
+		}
+		return ""
+	}
+	if id := field("PartyID"); id != "" {
+		return id
+	}
+	if uid := field("UID"); uid != "" {
+		return "user:" + uid
 	}
 	return "conference:" + e.EventMeta().Conference
 }
