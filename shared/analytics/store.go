@@ -1,6 +1,15 @@
 package analytics
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// Remember is how long stores remember an applied event id. Pub/Sub
+// keeps an unacknowledged message at most 7 days by default; an event
+// redelivered later than this would count again, so the window must stay
+// longer than any subscription's retention.
+const Remember = 8 * 24 * time.Hour
 
 // PartyStats is what is kept about one party.
 type PartyStats struct {

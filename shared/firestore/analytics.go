@@ -88,8 +88,12 @@ func (d *dayDoc) add(c analytics.Counters) {
 	d.Shares += c.Shares
 }
 
+// appliedDoc records an applied event id. Its expireAt is for a Firestore
+// TTL policy (README: Deploy), which deletes it once no redelivery can
+// come.
 type appliedDoc struct {
-	At time.Time `firestore:"at"`
+	At       time.Time `firestore:"at"`
+	ExpireAt time.Time `firestore:"expireAt"`
 }
 
 type personaDoc struct {
@@ -232,7 +236,7 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 			}
 		}
 		for _, c := range fresh {
-			if err := tx.Create(s.coll(appliedCollection).Doc(c.EventID), appliedDoc{At: storedTime(c.At)}); err != nil {
+			if err := tx.Create(s.coll(appliedCollection).Doc(c.EventID), appliedDoc{At: storedTime(c.At), ExpireAt: storedTime(s.now().Add(analytics.Remember))}); err != nil {
 				return err
 			}
 		}

@@ -20,26 +20,25 @@ const statsColumns = `party_id, conference_id, views, likes, passes, saves, cale
 // one transaction. Changes of one party within the batch are added up
 // first, so each party's row is written once per batch.
 func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, error) {
-	applied := 0
+	n := 0
+	applied := s.nowUTC().UnixNano()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		applied = 0
+		n = 0
 		sums := map[string]*analytics.PartyStats{}
 		days := map[[2]string]*analytics.Counters{}
 		var order []string
 		var dayOrder [][2]string
 		for _, c := range changes {
-			at, err := nanos("at", c.At)
+			// at is when the id was applied: the window of redeliveries runs
+			// from there, whenever the event itself happened.
+			res, err := tx.ExecContext(ctx, `INSERT INTO analytics_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, c.EventID, applied)
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO analytics_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, c.EventID, at.Int64)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if k, err := res.RowsAffected(); err != nil || k == 0 {
 				continue // applied before: a redelivery
 			}
-			applied++
+			n++
 			if c.PersonaOf != "" {
 				if err := setPersona(ctx, tx, c.PersonaOf, c.Persona); err != nil {
 					return err
@@ -76,6 +75,11 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 				return err
 			}
 		}
+		// Forget ids older than any redelivery, a bounded slice per batch.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM analytics_events WHERE id IN
+			(SELECT id FROM analytics_events WHERE at < ? LIMIT 1000)`, applied-int64(analytics.Remember)); err != nil {
+			return err
+		}
 		for _, k := range dayOrder {
 			d := days[k]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO conference_days
@@ -92,7 +96,7 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("apply analytics: %w", err)
 	}
-	return applied, nil
+	return n, nil
 }
 
 func setPersona(ctx context.Context, tx *sql.Tx, uid string, p attendee.Persona) error {

@@ -285,6 +285,11 @@ CREATE TABLE outbox (
 	created INTEGER NOT NULL
 ) STRICT;
 `,
+	// 7: applied event ids are forgotten analytics.Remember after they
+	// were applied (analytics_events.at), oldest first, from this index.
+	`
+CREATE INDEX analytics_events_by_at ON analytics_events (at);
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

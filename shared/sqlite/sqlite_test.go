@@ -205,3 +205,38 @@ func TestAnalyticsContract(t *testing.T) {
 		return s
 	})
 }
+
+// Applied event ids are remembered for analytics.Remember after they were
+// applied, whenever the events happened, then forgotten, so the table
+// stays bounded.
+func TestAnalyticsForgetsOldEventIDs(t *testing.T) {
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "analytics.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	clock := time.Date(2025, 8, 20, 12, 0, 0, 0, time.UTC)
+	sqlite.SetClock(s, func() time.Time { return clock })
+	view := func(id string) analytics.Change {
+		// Events from long ago (a replay): their own time does not matter.
+		return analytics.Change{EventID: id, Conference: "gc", PartyID: "p1", At: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), Delta: analytics.Counters{Views: 1}}
+	}
+	if n, err := s.Apply(ctx, []analytics.Change{view("old")}); err != nil || n != 1 {
+		t.Fatalf("Apply = %d, %v", n, err)
+	}
+	clock = clock.Add(analytics.Remember - time.Hour)
+	if n, err := s.Apply(ctx, []analytics.Change{view("recent"), view("old")}); err != nil || n != 1 {
+		t.Errorf("inside the window: Apply = %d (%v), want only the new id", n, err)
+	}
+	clock = clock.Add(2 * time.Hour) // "old" was applied more than Remember ago
+	if n, err := s.Apply(ctx, []analytics.Change{view("next")}); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	if n, err := s.Apply(ctx, []analytics.Change{view("recent")}); err != nil || n != 0 {
+		t.Errorf("a recent id applied again: %d (%v), want it remembered", n, err)
+	}
+	if n, err := s.Apply(ctx, []analytics.Change{view("old")}); err != nil || n != 1 {
+		t.Errorf("an id applied more than the window ago: Apply = %d (%v), want it forgotten", n, err)
+	}
+}
