@@ -29,6 +29,7 @@ import (
 const (
 	conferencesCollection = "conferences"
 	partiesCollection     = "parties"
+	revisionsCollection   = "revisions" // revisions/{conferenceId}: raised by every write of its parties
 )
 
 // txAttempts is how often a contended transaction is tried before giving up.

@@ -62,7 +62,12 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	now := storedTime(s.now())
 	p = asStored(p)
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
-	_, err := s.parties.Doc(p.ID).Create(ctx, marshalParty(p))
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		if err := tx.Create(s.parties.Doc(p.ID), marshalParty(p)); err != nil {
+			return err
+		}
+		return s.bumpRevision(tx, p.ConferenceID)
+	}, gfs.MaxAttempts(txAttempts))
 	if status.Code(err) == codes.AlreadyExists {
 		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
 	}
@@ -115,7 +120,10 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 		if !changed {
 			return nil
 		}
-		return tx.Set(ref, marshalParty(p))
+		if err := tx.Set(ref, marshalParty(p)); err != nil {
+			return err
+		}
+		return s.bumpRevision(tx, p.ConferenceID)
 	}, gfs.MaxAttempts(txAttempts))
 	if fnErr != nil && errors.Is(err, fnErr) {
 		return party.Party{}, fnErr
@@ -164,9 +172,16 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 				return err
 			}
 		}
+		bumped := map[string]bool{}
 		for i, p := range ps {
 			if err := tx.Set(refs[i], marshalParty(p)); err != nil {
 				return err
+			}
+			if !bumped[p.ConferenceID] {
+				bumped[p.ConferenceID] = true
+				if err := s.bumpRevision(tx, p.ConferenceID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -177,10 +192,45 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	return nil
 }
 
-// Revision returns the count and version sum of the conference's parties,
-// from one aggregation query. Parties are never deleted and every write
-// raises a version, so the pair changes with every write and only then.
+// revisionDoc is revisions/{conferenceId}: a counter every write of the
+// conference's parties raises in its own transaction, so instances learn
+// of a change by reading one document instead of aggregating the parties.
+type revisionDoc struct {
+	N int64 `firestore:"n"`
+}
+
+func (s *Store) revisionRef(conferenceID string) *gfs.DocumentRef {
+	return s.coll(revisionsCollection).Doc(conferenceID)
+}
+
+// bumpRevision raises the conference's revision within tx (a write only:
+// it needs no read, so it never makes the transaction contend on reads).
+func (s *Store) bumpRevision(tx *gfs.Transaction, conferenceID string) error {
+	if !validDocID(conferenceID) {
+		return nil
+	}
+	return tx.Set(s.revisionRef(conferenceID), map[string]any{"n": gfs.Increment(1)}, gfs.MergeAll)
+}
+
+// Revision returns a value that changes with every write of the
+// conference's parties: its revision document, one read. A conference
+// whose parties were all written before revisions existed has none; for
+// it the count and version sum of its parties stand in (one aggregation
+// query: parties are never deleted and every write raises a version).
 func (s *Store) Revision(ctx context.Context, conferenceID string) (string, error) {
+	if validDocID(conferenceID) {
+		snap, err := s.revisionRef(conferenceID).Get(ctx)
+		switch {
+		case err == nil:
+			var d revisionDoc
+			if err := snap.DataTo(&d); err != nil {
+				return "", fmt.Errorf("revision of %s: %w", conferenceID, err)
+			}
+			return fmt.Sprintf("r%d", d.N), nil
+		case !isNotFound(err):
+			return "", fmt.Errorf("revision of %s: %w", conferenceID, translate(err))
+		}
+	}
 	res, err := s.aggregate(partiesRevision, conferenceID).Get(ctx)
 	if err != nil {
 		return "", fmt.Errorf("revision of %s: %w", conferenceID, translate(err))
