@@ -337,14 +337,19 @@ func (a *App) events() event.Publisher {
 			return a.publisher
 		}
 		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
-		a.publisher = event.Fanout{a.Events, event.Filter{Publisher: a.remote, Keep: notFromDocuments}}
+		var remote event.Publisher = a.remote
+		if a.Config.Store == StoreFirestore {
+			// OnDecisionWritten publishes what Firestore's documents say.
+			remote = event.Filter{Publisher: a.remote, Keep: notFromDocuments}
+		}
+		a.publisher = event.Fanout{a.Events, remote}
 		a.built = append(a.built, "pubsub publisher")
 	}
 	return a.publisher
 }
 
-// notFromDocuments keeps the events no document trigger derives: in the
-// cloud, OnDecisionWritten publishes the events of every swipe and save
+// notFromDocuments keeps the events no document trigger derives: on
+// Firestore, OnDecisionWritten publishes the events of every swipe and save
 // document write (also those made straight to Firestore), with ids from
 // its CloudEvent, so the API's own must stay in this process or they
 // would count twice.

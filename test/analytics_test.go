@@ -1,8 +1,10 @@
 package blackbox_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -279,4 +281,30 @@ func TestAnalyticsSurviveKill9(t *testing.T) {
 	if got := s.stats(t, admin, p.ID); got != (countersJSON{Likes: 1, Saves: 1}) {
 		t.Errorf("after the restart: %+v, want exactly one like and one save", got)
 	}
+}
+
+// With --events pubsub the local run sends its events through the Pub/Sub
+// emulator to its own AggregateAnalytics trigger, served to a push
+// subscription: the same counts arrive by the cloud's route.
+func TestAnalyticsThroughThePubSubEmulator(t *testing.T) {
+	host := os.Getenv("PUBSUB_EMULATOR_HOST")
+	if host == "" {
+		if os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
+			t.Fatal("PUBSUB_EMULATOR_HOST is not set but PARTYFINDER_REQUIRE_EMULATORS=1")
+		}
+		t.Skip("PUBSUB_EMULATOR_HOST is not set: start the Pub/Sub emulator (scripts/test does)")
+	}
+	s, err := startServerEnv(filepath.Join(t.TempDir(), "ps.db"),
+		[]string{"PUBSUB_EMULATOR_HOST=" + host, "PARTYFINDER_EVENTS_TOPIC=events-" + strings.ToLower(rand.Text()[:8])}, "--events", "pubsub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	p := partiesOf(t, s).published[0]
+	u := devSignIn(t, s, `{"uid":"pubsub-swiper"}`)
+	s.swipe(t, u, `{"partyId":"`+p.ID+`","action":"like"}`)
+	r := s.send(t, http.MethodPost, "/api/analytics/events", []byte(report(`{"id":"pubsub-view-01","type":"party_view","partyId":"`+p.ID+`"}`)), "Content-Type", "application/json")
+	wantStatus(t, r, http.StatusAccepted, "a report")
+	admin := devSignIn(t, s, `{"uid":"pubsub-admin","roles":["admin"]}`)
+	s.waitStats(t, admin, p.ID, countersJSON{Views: 1, Likes: 1, Saves: 1})
 }

@@ -31,10 +31,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Store, "store", cfg.Store, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
 	noSeed := fs.Bool("no-seed", false, "do not seed the demo conference into an empty store")
 	config := fs.String("firebase", "firebase.json", "firebase.json whose hosting rewrites map paths to functions")
+	fs.StringVar(&cfg.Events, "events", cfg.Events, "where domain events go beyond this process: inproc, or pubsub (the Pub/Sub emulator at PUBSUB_EMULATOR_HOST)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.Store == partyfinder.StoreFirestore && cfg.ProjectID == "" {
+	if (cfg.Store == partyfinder.StoreFirestore || cfg.Events == partyfinder.EventsPubSub) && cfg.ProjectID == "" {
 		cfg.ProjectID = "demo-party"
 	}
 	rewrites, err := loadRewrites(*config)
@@ -66,15 +67,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
 	if devAuth != nil {
-		mux := http.NewServeMux()
 		mux.Handle("/api/dev/signin", a.Chain("devSignIn", devAuth.SignInHandler()))
-		mux.Handle("/", handler)
-		handler = mux
 	}
+	if cfg.Events == partyfinder.EventsPubSub {
+		mux.Handle(triggersPath, a.Chain("triggers", pushHandler(a)))
+	}
+	mux.Handle("/", handler)
+	handler = mux
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if cfg.Events == partyfinder.EventsPubSub {
+		if err := setupPubSub(ctx, cfg, "http://"+ln.Addr().String(), stdout); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler:           handler,
