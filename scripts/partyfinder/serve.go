@@ -95,7 +95,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "partyfinder serving %s store on %s\n", cfg.Store, base)
-	fmt.Fprintf(stdout, "try:\n  %[1]s/api/parties\n  %[1]s/api/parties?date=%[2]s&free=true\n  %[1]s/api/party-days\n  %[1]s/api/conferences\n  %[1]s/api/health\n  %[1]s/api/openapi.yaml\n", base, firstDay(ctx, a))
+	fmt.Fprintf(stdout, "try:\n  %[1]s/api/parties\n  %[1]s/api/parties?date=%[2]s&free=true\n  %[1]s/api/party-days\n  %[1]s/api/conferences\n  %[1]s/api/parties/trending\n  %[1]s/api/hotspots?conference=%[3]s\n  %[1]s/api/health\n  %[1]s/api/openapi.yaml\n",
+		base, firstDay(ctx, a), defaultConference(ctx, a))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -144,6 +145,16 @@ func firstDay(ctx context.Context, a *partyfinder.App) string {
 		return ""
 	}
 	return s.Days[0].Date
+}
+
+// defaultConference names the conference requests without one get, for
+// the example URLs.
+func defaultConference(ctx context.Context, a *partyfinder.App) string {
+	s, err := a.Feed().ConferenceSnapshot(ctx, "")
+	if err != nil {
+		return ""
+	}
+	return s.Conference.ID
 }
 
 // seedIfEmpty stores the demo conference when the store has no conference at all.
