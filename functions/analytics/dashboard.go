@@ -63,7 +63,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	if !admin(w, r, "the analytics dashboard") {
 		return
 	}
-	if err := onlyParams(r, "conference", "from", "to"); err != nil {
+	if err := httpapi.OnlyParams(r.URL.Query(), "conference", "from", "to"); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}

@@ -32,22 +32,8 @@ type hotspotJSON struct {
 	SampleEvent sampleJSON    `json:"sampleEvent"`
 }
 
-// onlyParams refuses parameters other than the allowed ones.
-func onlyParams(r *http.Request, allowed ...string) error {
-	for k := range r.URL.Query() {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || k == a
-		}
-		if !ok {
-			return apperr.Field(k, "unknown", "is not a known parameter")
-		}
-	}
-	return nil
-}
-
 func (h *Handler) hotspots(w http.ResponseWriter, r *http.Request) {
-	if err := onlyParams(r, "conference"); err != nil {
+	if err := httpapi.OnlyParams(r.URL.Query(), "conference"); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -84,7 +70,7 @@ func (h *Handler) conference(r *http.Request, conf string) (*feed.Snapshot, []an
 // trending answers the parties with the highest trending score now, each
 // the party as the feed shows it with its score and counters added.
 func (h *Handler) trending(w http.ResponseWriter, r *http.Request) {
-	if err := onlyParams(r, "conference", "limit"); err != nil {
+	if err := httpapi.OnlyParams(r.URL.Query(), "conference", "limit"); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}

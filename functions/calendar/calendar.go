@@ -8,6 +8,7 @@ package calendar
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -58,7 +59,7 @@ func (h *Handler) party(w http.ResponseWriter, r *http.Request) {
 // personal answers GET /api/calendar/u/{token}.ics with the user's saved
 // parties, current on every fetch; cancelled ones come as STATUS:CANCELLED.
 func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
-	token, ok := personal.TokenFromFile(r.PathValue("file"))
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
 	if !ok {
 		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such calendar"))
 		return

@@ -630,7 +630,7 @@ func link(t *testing.T, rec *httptest.ResponseRecorder, wantBase string) (linkJS
 	if want := "webcal://" + u.Host + u.Path; l.URL != want {
 		t.Errorf("webcal URL %q, want %q", l.URL, want)
 	}
-	token, _ := personal.TokenFromFile(strings.TrimPrefix(u.Path, personal.FeedPath))
+	token, _ := strings.CutSuffix(strings.TrimPrefix(u.Path, personal.FeedPath), ".ics")
 	return l, token
 }
 

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
@@ -49,11 +48,9 @@ func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
 func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, id identity.Identity) {
 	ctx := r.Context()
 	v := r.URL.Query()
-	for k := range v {
-		if k != "conference" {
-			httpapi.Error(w, r, apperr.Field(k, "unknown", "is not a known parameter"))
-			return
-		}
+	if err := httpapi.OnlyParams(v, "conference"); err != nil {
+		httpapi.Error(w, r, err)
+		return
 	}
 	snap, err := h.Feed.ConferenceSnapshot(ctx, v.Get("conference"))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 )
@@ -31,11 +30,9 @@ func (h *Handler) Routes() http.Handler {
 
 func (h *Handler) days(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	for k := range v {
-		if k != "conference" {
-			httpapi.Error(w, r, apperr.Field(k, "unknown", "is not a known parameter"))
-			return
-		}
+	if err := httpapi.OnlyParams(v, "conference"); err != nil {
+		httpapi.Error(w, r, err)
+		return
 	}
 	snap, err := h.Feed.ConferenceSnapshot(r.Context(), v.Get("conference"))
 	if err != nil {

@@ -18,16 +18,10 @@ import (
 type DecisionChange struct {
 	UID     string
 	PartyID string
-	Kind    string // swipesCollection or savesCollection
+	Kind    string // "swipes" or "saves"
 	Swipe   [2]*attendee.Swipe
 	Save    [2]*attendee.Save
 }
-
-// Kinds of decision documents.
-const (
-	KindSwipe = swipesCollection
-	KindSave  = savesCollection
-)
 
 // DecodeDecisionChange decodes the protobuf DocumentEventData of a write
 // to users/{uid}/swipes/{partyId} or users/{uid}/saves/{partyId} (under
@@ -56,9 +50,9 @@ func DecodeDecisionChange(data []byte) (DecisionChange, error) {
 		f := d.GetFields()
 		at := timeField(f, "at")
 		switch c.Kind {
-		case KindSwipe:
+		case swipesCollection:
 			c.Swipe[i] = &attendee.Swipe{UID: c.UID, PartyID: c.PartyID, Action: attendee.Action(f["action"].GetStringValue()), At: at}
-		case KindSave:
+		case savesCollection:
 			c.Save[i] = &attendee.Save{UID: c.UID, PartyID: c.PartyID, At: at}
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -113,4 +115,15 @@ func jsonKind(k reflect.Kind) string {
 		return "object"
 	}
 	return "number"
+}
+
+// OnlyParams returns an Invalid error naming a query parameter that is
+// not one of allowed: a typo is an error, not silently ignored.
+func OnlyParams(v url.Values, allowed ...string) error {
+	for k := range v {
+		if !slices.Contains(allowed, k) {
+			return apperr.Field(k, "unknown", "is not a known parameter")
+		}
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -231,9 +230,4 @@ func (v *Views) calendar(ctx context.Context, ss []Saved) ([]byte, error) {
 		Name: "My parties", Conference: conf, Parties: ps,
 		ProdID: "-//Partyfinder//Personal feed//EN", Refresh: refreshInterval,
 	})
-}
-
-// TokenFromFile returns the token of a feed file name ("TOKEN.ics").
-func TokenFromFile(file string) (string, bool) {
-	return strings.CutSuffix(file, ".ics")
 }
