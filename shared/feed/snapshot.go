@@ -28,11 +28,14 @@ type Entry struct {
 type Snapshot struct {
 	Conference conference.Conference
 	Location   *time.Location
-	Revision   string
-	Seq        uint64  // distinguishes snapshots in response cache keys
-	Entries    []Entry // published and cancelled parties, by start then id
-	Missing    bool    // the conference does not exist (cached to spare the store)
-	Days       []DayJSON
+	Revision   string // the store's revision it was built at
+	// SharedRevision is the shared tier's revision it was built at; ""
+	// when built without one.
+	SharedRevision string
+	Seq            uint64  // distinguishes snapshots in response cache keys
+	Entries        []Entry // published and cancelled parties, by start then id
+	Missing        bool    // the conference does not exist (cached to spare the store)
+	Days           []DayJSON
 
 	byID   map[string]int
 	memoMu sync.Mutex
