@@ -123,18 +123,22 @@ type CloudEventHandler func(ctx context.Context, e cloudevent.Event) error
 // Trigger is one deployable CloudEvent function (a Pub/Sub or Firestore
 // trigger) and how it is built.
 type Trigger struct {
-	Name  string
-	build func(a *App) CloudEventHandler
+	Name string
+	// Documents are the Firestore document patterns a Firestore trigger
+	// listens to (google.cloud.firestore.document.v1.written); none for a
+	// Pub/Sub trigger.
+	Documents []string
+	build     func(a *App) CloudEventHandler
 }
 
 // Triggers lists every CloudEvent function.
 var Triggers = []Trigger{
-	{TrAggregateAnalytics, func(a *App) CloudEventHandler {
+	{TrAggregateAnalytics, nil, func(a *App) CloudEventHandler {
 		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.Decode}
 		a.built = append(a.built, "analytics handler")
 		return h.Handle
 	}},
-	{TrOnDecisionWritten, func(a *App) CloudEventHandler {
+	{TrOnDecisionWritten, []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"}, func(a *App) CloudEventHandler {
 		h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
 		a.built = append(a.built, "decision trigger")
 		return h.Handle
