@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/partyfinder/partyfinder/shared/pubsub"
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
+	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -115,6 +117,7 @@ var Functions = []Function{
 const (
 	TrAggregateAnalytics = "AggregateAnalytics"
 	TrOnDecisionWritten  = "OnDecisionWritten"
+	TrInvalidateCache    = "InvalidateCache"
 )
 
 // CloudEventHandler is what a trigger function does with one CloudEvent.
@@ -134,9 +137,12 @@ type Trigger struct {
 // Triggers lists every CloudEvent function.
 var Triggers = []Trigger{
 	{TrAggregateAnalytics, nil, func(a *App) CloudEventHandler {
-		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.Decode}
+		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.DecodePushed}
 		a.built = append(a.built, "analytics handler")
 		return h.Handle
+	}},
+	{TrInvalidateCache, nil, func(a *App) CloudEventHandler {
+		return a.invalidator().Handle
 	}},
 	{TrOnDecisionWritten, []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"}, func(a *App) CloudEventHandler {
 		h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
@@ -216,6 +222,10 @@ type App struct {
 	publisher  event.Publisher
 	pubsub     *gps.Client
 	remote     *pubsub.Publisher
+	tier       feed.Shared // the shared cache tier; nil when there is none
+	tierBuilt  bool
+	redis      io.Closer
+	invalidate *invalidatecache.Handler
 }
 
 // OpenStore opens the configured store.
@@ -300,11 +310,56 @@ func (a *App) Feed() *feed.Cache {
 
 func (a *App) feed() *feed.Cache {
 	if a.feedCache == nil {
-		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference})
+		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier()})
 		a.Events.Subscribe(a.feedCache.Apply)
 		a.built = append(a.built, "feed")
+		if a.tier != nil {
+			// Instances that check the shared tier learn of a change only
+			// when the revision there is raised: this process must relay
+			// the outbox's changes (a command-line import's too) to it.
+			a.aggregator()
+		}
 	}
 	return a.feedCache
+}
+
+// sharedTier is the cache tier all instances share: Redis when
+// configured, else the store when it can hold it (Firestore), else none.
+// A Redis address that cannot be used is logged, and the feed works from
+// the store alone.
+func (a *App) sharedTier() feed.Shared {
+	if a.tierBuilt {
+		return a.tier
+	}
+	a.tierBuilt = true
+	if a.Config.RedisAddr != "" {
+		t, err := openRedis(a.Config)
+		if err != nil {
+			slog.Error("redis: the shared cache tier is off", "addr", a.Config.RedisAddr, "error", err)
+			return nil
+		}
+		a.tier, a.redis = t, t
+		a.built = append(a.built, "redis tier")
+		return a.tier
+	}
+	if t, ok := a.Store.(feed.Shared); ok {
+		a.tier = t
+	}
+	return a.tier
+}
+
+// invalidator raises the shared revision of the conferences whose parties
+// changed and prebuilds their snapshots: the InvalidateCache handler.
+func (a *App) invalidator() *invalidatecache.Handler {
+	if a.invalidate == nil {
+		a.invalidate = &invalidatecache.Handler{Decode: pubsub.DecodePushed}
+		if t := a.sharedTier(); t != nil {
+			a.invalidate.Tier = t
+			a.invalidate.Prebuild = feed.NewCache(a.Store, feed.Options{Shared: t})
+		}
+		a.built = append(a.built, "cache invalidator")
+	}
+	return a.invalidate
 }
 
 func (a *App) views() *personal.Views {
@@ -388,9 +443,15 @@ func (a *App) aggregator() {
 		return
 	}
 	uc := &command.Analytics{Store: a.Store}
+	var inv *invalidatecache.Handler
+	if a.sharedTier() != nil {
+		inv = a.invalidator()
+	}
 	deliver := func(ctx context.Context, es []event.Event) error {
-		_, err := uc.Aggregate(ctx, es)
-		return err
+		if _, err := uc.Aggregate(ctx, es); err != nil || inv == nil {
+			return err
+		}
+		return inv.Apply(ctx, es)
 	}
 	a.built = append(a.built, "analytics aggregator")
 	if ob, ok := a.Store.(outbox); ok {
@@ -401,7 +462,7 @@ func (a *App) aggregator() {
 	}
 	a.analytics = inproc.NewQueue(10_000, deliver)
 	go a.analytics.Run()
-	a.Events.Subscribe(a.analytics.Handler(command.Counts))
+	a.Events.Subscribe(a.analytics.Handler(func(e event.Event) bool { return command.Counts(e) || party.ChangesFeed(e) }))
 }
 
 // outbox is a store that keeps the events of its changes until they are
@@ -492,6 +553,9 @@ func (a *App) Close() error {
 	if remote != nil {
 		remote.Stop()
 		client.Close()
+	}
+	if a.redis != nil {
+		a.redis.Close()
 	}
 	return a.Store.Close()
 }

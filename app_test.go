@@ -16,11 +16,13 @@ import (
 // function uses: a cold parties instance builds no attendee caches, and a
 // swipe instance no feed snapshot.
 func TestEachFunctionBuildsOnlyWhatItNeeds(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "fn.db"))
-	if err != nil {
-		t.Fatal(err)
+	open := func(t *testing.T) *sqlite.Store {
+		store, err := sqlite.Open(filepath.Join(t.TempDir(), "fn.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store
 	}
-	t.Cleanup(func() { store.Close() })
 	want := map[string][]string{
 		FnParties:     {"feed"},
 		FnConferences: {"feed"},
@@ -37,7 +39,8 @@ func TestEachFunctionBuildsOnlyWhatItNeeds(t *testing.T) {
 	}
 	for _, f := range Functions {
 		t.Run(f.Name, func(t *testing.T) {
-			a := New(Config{Store: StoreSQLite, Local: true}, store, Auth{})
+			a := New(Config{Store: StoreSQLite, Local: true}, open(t), Auth{})
+			t.Cleanup(func() { a.Close() })
 			if a.Handler(f.Name) == nil {
 				t.Fatal("no handler")
 			}
@@ -52,7 +55,7 @@ func TestEachFunctionBuildsOnlyWhatItNeeds(t *testing.T) {
 			}
 		})
 	}
-	if a := New(Config{Store: StoreSQLite}, store, Auth{}); a.Handler("nope") != nil {
+	if a := New(Config{Store: StoreSQLite}, open(t), Auth{}); a.Handler("nope") != nil {
 		t.Error("an unknown function has a handler")
 	}
 }

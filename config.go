@@ -31,6 +31,8 @@ type Config struct {
 	CalendarSecret    []byte        // derives personal calendar tokens; at least 32 bytes
 	Events            string        // inproc or pubsub: where domain events go beyond this process
 	EventsTopic       string        // the Pub/Sub topic of domain events
+	RedisAddr         string        // the shared cache tier (host:port or redis:// URL); "" = none
+	RedisPrefix       string        // prefixes every key, so deployments can share a Redis
 }
 
 // Event transports.
@@ -54,7 +56,13 @@ const (
 	EnvCalendarSecret    = "PARTYFINDER_CALENDAR_SECRET"
 	EnvEvents            = "PARTYFINDER_EVENTS"
 	EnvEventsTopic       = "PARTYFINDER_EVENTS_TOPIC"
+	EnvRedis             = "REDIS_ADDR"
+	EnvRedisPrefix       = "PARTYFINDER_REDIS_PREFIX"
 )
+
+// SharedRefresh is how often cached snapshots are checked when the check
+// is one Redis read: it bounds how stale another instance's write can be.
+const SharedRefresh = 500 * time.Millisecond
 
 // DefaultDBPath is where the embedded store lives unless configured.
 const DefaultDBPath = ".partyfinder/partyfinder.db"
@@ -74,6 +82,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		FeedRefresh:       5 * time.Second,
 		Events:            or(getenv(EnvEvents), EventsInProcess),
 		EventsTopic:       or(getenv(EnvEventsTopic), "partyfinder-events"),
+		RedisAddr:         strings.TrimSpace(getenv(EnvRedis)),
+		RedisPrefix:       or(getenv(EnvRedisPrefix), "pf:"),
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -91,6 +101,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s must be at least 32 characters (e.g. openssl rand -base64 32)", EnvCalendarSecret)
 		}
 		c.CalendarSecret = []byte(s)
+	}
+	if c.RedisAddr != "" {
+		c.FeedRefresh = SharedRefresh
 	}
 	if s := getenv(EnvFeedRefresh); s != "" {
 		d, err := time.ParseDuration(s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ type Store interface {
 // which invalidate what they changed: read-your-writes.
 type Cache struct {
 	store       Store
+	shared      Shared // nil: no shared tier
 	defaultConf string // conference of requests that name none; "" = the latest
 	snaps       *otter.Cache[string, *Snapshot]
 	confs       *otter.Cache[string, []conference.Conference]
@@ -59,6 +61,10 @@ type Options struct {
 	// DefaultConference answers requests that name no conference; when
 	// empty, the conference that starts last does.
 	DefaultConference string
+	// Shared is the tier all instances share (L2), if any: its revision
+	// replaces the store's in the refresh check, and a cold instance loads
+	// its prebuilt snapshot in one read.
+	Shared Shared
 }
 
 // NewCache returns a cache reading from store.
@@ -69,7 +75,7 @@ func NewCache(store Store, o Options) *Cache {
 	if o.ResponseBytes == 0 {
 		o.ResponseBytes = 64 << 20
 	}
-	c := &Cache{store: store, defaultConf: o.DefaultConference}
+	c := &Cache{store: store, shared: o.Shared, defaultConf: o.DefaultConference}
 	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
 		MaximumSize:       1000,
 		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
@@ -107,21 +113,100 @@ func (l snapshotLoader) Load(ctx context.Context, id string) (*Snapshot, error) 
 }
 
 func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*Snapshot, error) {
-	if !old.Missing {
-		ctx, span := tracer.Start(ctx, "feed.revision", trace.WithAttributes(attribute.String("conference", id)))
-		rev, err := l.c.store.Revision(ctx, id)
-		span.End()
-		if err != nil {
-			return nil, storeErr("revision", err)
-		}
-		if rev == old.Revision {
-			return old, nil
-		}
+	if old.Missing {
+		return l.c.build(ctx, id)
+	}
+	ctx, span := tracer.Start(ctx, "feed.revision", trace.WithAttributes(attribute.String("conference", id)))
+	changed, err := l.c.changed(ctx, id, old)
+	span.End()
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return old, nil
 	}
 	return l.c.build(ctx, id)
 }
 
-func (c *Cache) build(ctx context.Context, id string) (_ *Snapshot, err error) {
+// changed reports whether a conference changed since old was built: by
+// the shared revision when old has one and the tier answers (one Redis
+// read, no store read), else by the store's revision.
+func (c *Cache) changed(ctx context.Context, id string, old *Snapshot) (bool, error) {
+	if c.shared != nil && old.SharedRevision != "" {
+		rev, err := c.shared.Revision(ctx, id)
+		if err == nil {
+			return rev != old.SharedRevision, nil
+		}
+		slog.WarnContext(ctx, "feed: shared cache tier unavailable; checking the store", "conference", id, "error", err)
+	}
+	rev, err := c.store.Revision(ctx, id)
+	if err != nil {
+		return false, storeErr("revision", err)
+	}
+	return rev != old.Revision, nil
+}
+
+// build returns a fresh snapshot of a conference: the shared tier's
+// prebuilt one when it is current, else one read from the store, which
+// is then offered to the shared tier for the next cold instance.
+func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
+	var shared string
+	if c.shared != nil {
+		rev, data, err := c.shared.Prebuilt(ctx, id)
+		switch {
+		case err != nil:
+			slog.WarnContext(ctx, "feed: shared cache tier unavailable; reading the store", "conference", id, "error", err)
+		case data != nil:
+			if p, err := DecodePrebuilt(data); err == nil && p.Shared == rev {
+				s := NewSnapshot(p.Conference, p.Parties, p.Revision, c.seq.Add(1))
+				s.SharedRevision = rev
+				return s, nil
+			}
+			shared = rev
+		default:
+			shared = rev
+		}
+	}
+	s, err := c.read(ctx, id, shared)
+	if err == nil && c.shared != nil && shared != "" && !s.Missing {
+		go c.savePrebuilt(context.WithoutCancel(ctx), s)
+	}
+	return s, err
+}
+
+// Prebuild reads a conference from the store at the shared tier's current
+// revision and keeps it there as the prebuilt snapshot: what the
+// InvalidateCache handler does after raising the revision, so the next
+// cold instance loads one object instead of every party.
+func (c *Cache) Prebuild(ctx context.Context, id string) error {
+	if c.shared == nil {
+		return nil
+	}
+	rev, err := c.shared.Revision(ctx, id)
+	if err != nil {
+		return err
+	}
+	s, err := c.read(ctx, id, rev)
+	if err != nil || s.Missing {
+		return err
+	}
+	return c.savePrebuilt(ctx, s)
+}
+
+func (c *Cache) savePrebuilt(ctx context.Context, s *Snapshot) error {
+	data, err := EncodePrebuilt(s)
+	if err == nil {
+		err = c.shared.SavePrebuilt(ctx, s.Conference.ID, data)
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "feed: prebuilt snapshot not kept", "conference", s.Conference.ID, "error", err)
+	}
+	return err
+}
+
+// read builds a snapshot from the store; shared is the shared tier's
+// revision read before it ("" for none).
+func (c *Cache) read(ctx context.Context, id, shared string) (_ *Snapshot, err error) {
 	// The one place the feed reads the store: worth a span of its own.
 	ctx, span := tracer.Start(ctx, "feed.build", trace.WithAttributes(attribute.String("conference", id)))
 	defer func() {
@@ -148,7 +233,9 @@ func (c *Cache) build(ctx context.Context, id string) (_ *Snapshot, err error) {
 	if err != nil {
 		return nil, storeErr("load parties", err)
 	}
-	return NewSnapshot(conf, ps, rev, c.seq.Add(1)), nil
+	snap := NewSnapshot(conf, ps, rev, c.seq.Add(1))
+	snap.SharedRevision = shared
+	return snap, nil
 }
 
 // storeErr makes store failures Unavailable (503, retry) unless they are
@@ -297,12 +384,8 @@ func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 // so the writer's next read sees its write without waiting for the
 // revision check. Other events are ignored.
 func (c *Cache) Apply(_ context.Context, e event.Event) {
-	switch e.(type) {
-	case party.CreatedEvent, party.UpdatedEvent, party.PublishedEvent, party.CancelledEvent,
-		party.RemovedEvent, party.ImportAppliedEvent:
-		if conf := e.EventMeta().Conference; conf != "" {
-			c.Invalidate(conf)
-		}
+	if conf := e.EventMeta().Conference; conf != "" && party.ChangesFeed(e) {
+		c.Invalidate(conf)
 	}
 }
 

@@ -110,6 +110,11 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 		}
 	}
 	if len(plan.Writes) > 0 {
+		plan.Report.Events = im.events(req, plan, existing, now)
+		// A store with an outbox keeps the events in the same transaction
+		// as the parties: none is lost if the process dies right after.
+		ctx, pending := event.WithPending(ctx)
+		pending.Set(plan.Report.Events...)
 		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
 				return Report{}, fmt.Errorf("save parties: parties of %s changed during the import; nothing was written, run it again: %w", id, err)
@@ -120,7 +125,6 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	if len(plan.Writes) == 0 {
 		return plan.Report, nil // nothing changed: nothing to tell
 	}
-	plan.Report.Events = im.events(req, plan, existing, now)
 	if im.Events != nil {
 		if err := im.Events.Publish(ctx, plan.Report.Events...); err != nil {
 			// The parties are stored; listeners catch up by their own refresh.

@@ -121,3 +121,14 @@ func (p Party) Changes(q Party) []string {
 	}
 	return out
 }
+
+// ChangesFeed reports whether an event changes a conference's public party
+// data: every event of this package does (an import's summary too), so
+// caches of the feed drop what they hold for its conference.
+func ChangesFeed(e event.Event) bool {
+	switch e.(type) {
+	case CreatedEvent, UpdatedEvent, PublishedEvent, CancelledEvent, RemovedEvent, ImportAppliedEvent:
+		return true
+	}
+	return false
+}

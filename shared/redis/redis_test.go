@@ -28,7 +28,7 @@ import (
 
 var _ feed.Shared = (*redis.Tier)(nil)
 
-// The tests run against a real redis-server: REDIS_ADDR when set
+// The tests run against a real redis-server: PARTYFINDER_TEST_REDIS when set
 // (scripts/test starts one), else one that TestMain starts. Tests that
 // flush or kill their Redis always start their own, never touching a
 // server other packages may share.
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
+	if addr := os.Getenv("PARTYFINDER_TEST_REDIS"); addr != "" {
 		sharedAddr = addr
 		return m.Run()
 	}
@@ -67,7 +67,7 @@ func run(m *testing.M) int {
 }
 
 // errNoServer means redis-server is not installed.
-var errNoServer = errors.New("redis-server is not installed (apt-get install redis-server); set REDIS_ADDR or install it to run the Redis tests")
+var errNoServer = errors.New("redis-server is not installed (apt-get install redis-server); set PARTYFINDER_TEST_REDIS or install it to run the Redis tests")
 
 // required reports whether the Redis suites must run rather than skip.
 func required() bool {
@@ -96,10 +96,10 @@ func addr(tb testing.TB) string {
 	}
 	host, _, err := net.SplitHostPort(sharedAddr)
 	if err != nil {
-		tb.Fatalf("REDIS_ADDR=%q: want host:port: %v", sharedAddr, err)
+		tb.Fatalf("PARTYFINDER_TEST_REDIS=%q: want host:port: %v", sharedAddr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		tb.Fatalf("REDIS_ADDR=%q is not on this machine: the tests only talk to 127.0.0.1", sharedAddr)
+		tb.Fatalf("PARTYFINDER_TEST_REDIS=%q is not on this machine: the tests only talk to 127.0.0.1", sharedAddr)
 	}
 	return sharedAddr
 }

@@ -28,18 +28,15 @@ var at = time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
 // cloudEventOf wraps an event as Pub/Sub pushes it to the function.
 func cloudEventOf(t *testing.T, e event.Event, messageID string) cloudevent.Event {
 	t.Helper()
-	msg, err := pubsub.Encode(t.Context(), e)
+	data, err := pubsub.PushedData(t.Context(), e, messageID, "projects/demo-party/subscriptions/aggregate-analytics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var data aggregateanalytics.MessagePublishedData
-	data.Message.Data, data.Message.Attributes, data.Message.MessageID = msg.Data, msg.Attributes, messageID
-	data.Subscription = "projects/demo-party/subscriptions/aggregate-analytics"
 	ce := cloudevent.New()
 	ce.SetID(messageID)
 	ce.SetType("google.cloud.pubsub.topic.v1.messagePublished")
 	ce.SetSource("//pubsub.googleapis.com/projects/demo-party/topics/events")
-	if err := ce.SetData("application/json", data); err != nil {
+	if err := ce.SetData("application/json", json.RawMessage(data)); err != nil {
 		t.Fatal(err)
 	}
 	return ce
@@ -59,7 +56,7 @@ func store(t *testing.T) *sqlite.Store {
 // counters exact.
 func TestRedeliveredAndReorderedMessagesCountOnce(t *testing.T) {
 	s := store(t)
-	h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: s}, Decode: pubsub.Decode}
+	h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: s}, Decode: pubsub.DecodePushed}
 	m := func(id, typ string) event.Meta {
 		return event.Meta{ID: id, Type: typ, Version: 1, At: at, Actor: "u", Conference: "gc"}
 	}
@@ -112,7 +109,7 @@ func (f *flaky) Aggregate(ctx context.Context, es []event.Event) (int, error) {
 // failures are returned (so Pub/Sub redelivers), the success counts once.
 func TestFailuresAreRetriedWithOneEffect(t *testing.T) {
 	s := store(t)
-	h := &aggregateanalytics.Handler{Analytics: &flaky{fails: 2, next: &command.Analytics{Store: s}}, Decode: pubsub.Decode}
+	h := &aggregateanalytics.Handler{Analytics: &flaky{fails: 2, next: &command.Analytics{Store: s}}, Decode: pubsub.DecodePushed}
 	ce := cloudEventOf(t, analytics.Interaction{Meta: event.Meta{ID: "v1", Type: analytics.TypeInteraction, Version: 1, At: at, Conference: "gc"},
 		Kind: analytics.Share, PartyID: "p1"}, "m1")
 	for i, wantErr := range []bool{true, true, false, false} {
@@ -126,28 +123,34 @@ func TestFailuresAreRetriedWithOneEffect(t *testing.T) {
 	}
 }
 
-// A message that can never be read is acknowledged (nil: no retry) and
-// logged, not retried forever.
-func TestPoisonMessagesAreDroppedAndLogged(t *testing.T) {
+// A message that can never be read is returned as a failure, so Pub/Sub
+// dead-letters it after the subscription's attempts instead of losing it
+// (an event type newer than this release can be replayed once deployed);
+// each failure is logged.
+func TestPoisonMessagesFailAndAreLogged(t *testing.T) {
 	var logs strings.Builder
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
-	h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: store(t)}, Decode: pubsub.Decode}
+	s := store(t)
+	h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: s}, Decode: pubsub.DecodePushed}
 	notPubSub := cloudevent.New()
 	notPubSub.SetID("x")
 	_ = notPubSub.SetData("application/json", json.RawMessage(`"just a string"`))
 	unknown := cloudevent.New()
 	unknown.SetID("y")
-	var data aggregateanalytics.MessagePublishedData
+	var data pubsub.MessagePublishedData
 	data.Message.Data, data.Message.Attributes = []byte(`{}`), map[string]string{pubsub.AttrType: "party.exploded"}
 	_ = unknown.SetData("application/json", data)
 	for _, ce := range []cloudevent.Event{notPubSub, unknown} {
-		if err := h.Handle(context.Background(), ce); err != nil {
-			t.Errorf("poison message %s: %v, want nil (acknowledge)", ce.ID(), err)
+		if err := h.Handle(context.Background(), ce); err == nil {
+			t.Errorf("poison message %s acknowledged; want an error so it dead-letters", ce.ID())
 		}
 	}
-	if n := strings.Count(logs.String(), "dropped"); n != 2 {
-		t.Errorf("%d drops logged, want 2:\n%s", n, logs.String())
+	if n := strings.Count(logs.String(), "dead-letters"); n != 2 {
+		t.Errorf("%d failures logged, want 2:\n%s", n, logs.String())
+	}
+	if st, err := s.ConferenceStats(context.Background(), "gc"); err != nil || len(st) != 0 {
+		t.Errorf("a poison message changed the counters: %v %v", st, err)
 	}
 }

@@ -1,0 +1,47 @@
+package pubsub
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/event"
+)
+
+// MessagePublishedData is the data of a
+// google.cloud.pubsub.topic.v1.messagePublished CloudEvent: what a
+// Pub/Sub-triggered function receives, and the body of a push delivery.
+type MessagePublishedData struct {
+	Message struct {
+		Data        []byte            `json:"data"` // base64 in JSON
+		Attributes  map[string]string `json:"attributes"`
+		MessageID   string            `json:"messageId"`
+		PublishTime string            `json:"publishTime,omitempty"`
+	} `json:"message"`
+	Subscription string `json:"subscription"`
+}
+
+// DecodePushed decodes the domain event a messagePublished CloudEvent's
+// data carries, and returns ctx with the publisher's trace context. An
+// Invalid error means it can never be decoded.
+func DecodePushed(ctx context.Context, data []byte) (context.Context, event.Event, error) {
+	var msg MessagePublishedData
+	if err := json.Unmarshal(data, &msg); err != nil {
+		return ctx, nil, apperr.New(apperr.Invalid, "not a Pub/Sub message: %v", err)
+	}
+	return Decode(ctx, msg.Message.Data, msg.Message.Attributes)
+}
+
+// PushedData returns the messagePublished data Pub/Sub delivers for an
+// event published with ctx: for tests, and for delivering in-process what
+// would otherwise travel through a topic.
+func PushedData(ctx context.Context, e event.Event, messageID, subscription string) ([]byte, error) {
+	m, err := Encode(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	var d MessagePublishedData
+	d.Message.Data, d.Message.Attributes, d.Message.MessageID = m.Data, m.Attributes, messageID
+	d.Subscription = subscription
+	return json.Marshal(d)
+}
