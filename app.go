@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/pubsub"
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
+	"github.com/partyfinder/partyfinder/triggers/onpartywritten"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -118,6 +120,7 @@ const (
 	TrAggregateAnalytics = "AggregateAnalytics"
 	TrOnDecisionWritten  = "OnDecisionWritten"
 	TrInvalidateCache    = "InvalidateCache"
+	TrOnPartyWritten     = "OnPartyWritten"
 )
 
 // CloudEventHandler is what a trigger function does with one CloudEvent.
@@ -144,6 +147,11 @@ var Triggers = []Trigger{
 	{TrInvalidateCache, nil, func(a *App) CloudEventHandler {
 		return a.invalidator().Handle
 	}},
+	{TrOnPartyWritten, []string{"parties/{partyId}"}, func(a *App) CloudEventHandler {
+		h := &onpartywritten.Handler{Decode: decodeParty, Events: a.remoteEvents()}
+		a.built = append(a.built, "party trigger")
+		return h.Handle
+	}},
 	{TrOnDecisionWritten, []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"}, func(a *App) CloudEventHandler {
 		h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
 		a.built = append(a.built, "decision trigger")
@@ -156,6 +164,12 @@ var Triggers = []Trigger{
 func decodeDecision(data []byte) (ondecisionwritten.Change, error) {
 	c, err := firestore.DecodeDecisionChange(data)
 	return ondecisionwritten.Change{UID: c.UID, PartyID: c.PartyID, Swipe: c.Swipe, Save: c.Save}, err
+}
+
+// decodeParty decodes a Firestore party document event for OnPartyWritten.
+func decodeParty(data []byte) (onpartywritten.Change, error) {
+	c, err := firestore.DecodePartyChange(data)
+	return onpartywritten.Change{PartyID: c.PartyID, Before: c.Before, After: c.After}, err
 }
 
 // TriggerHandler returns the named trigger's handler, building it on
@@ -222,7 +236,8 @@ type App struct {
 	publisher  event.Publisher
 	pubsub     *gps.Client
 	remote     *pubsub.Publisher
-	tier       feed.Shared // the shared cache tier; nil when there is none
+	localFeed  atomic.Pointer[feed.Cache] // feedCache, for the relay's goroutine
+	tier       feed.Shared                // the shared cache tier; nil when there is none
 	tierBuilt  bool
 	redis      io.Closer
 	invalidate *invalidatecache.Handler
@@ -312,6 +327,7 @@ func (a *App) feed() *feed.Cache {
 	if a.feedCache == nil {
 		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier()})
 		a.Events.Subscribe(a.feedCache.Apply)
+		a.localFeed.Store(a.feedCache)
 		a.built = append(a.built, "feed")
 		if a.tier != nil {
 			// Instances that check the shared tier learn of a change only
@@ -398,7 +414,8 @@ func (a *App) events() event.Publisher {
 		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
 		var remote event.Publisher = a.remote
 		if a.Config.Store == StoreFirestore {
-			// OnDecisionWritten publishes what Firestore's documents say.
+			// OnDecisionWritten and OnPartyWritten publish what
+			// Firestore's documents say.
 			remote = event.Filter{Publisher: a.remote, Keep: notFromDocuments}
 		}
 		a.publisher = event.Fanout{a.Events, remote}
@@ -408,16 +425,31 @@ func (a *App) events() event.Publisher {
 }
 
 // notFromDocuments keeps the events no document trigger derives: on
-// Firestore, OnDecisionWritten publishes the events of every swipe and save
-// document write (also those made straight to Firestore), with ids from
-// its CloudEvent, so the API's own must stay in this process or they
-// would count twice.
+// Firestore, OnDecisionWritten and OnPartyWritten publish the events of
+// every swipe, save and party document write (also those made straight to
+// Firestore), with ids from their CloudEvents, so the API's own must stay
+// in this process or they would count twice. An import's summary comes
+// from no document.
 func notFromDocuments(e event.Event) bool {
 	switch e.(type) {
-	case attendee.SwipeRecorded, attendee.SwipeRemoved, attendee.SaveAdded, attendee.SaveRemoved:
+	case attendee.SwipeRecorded, attendee.SwipeRemoved, attendee.SaveAdded, attendee.SaveRemoved,
+		party.CreatedEvent, party.UpdatedEvent, party.PublishedEvent, party.CancelledEvent, party.RemovedEvent:
 		return false
 	}
 	return true
+}
+
+// ImportEvents is where an import run outside a server (the command
+// line) publishes its events: beyond this process as configured, and
+// straight to the shared cache tier, so every instance sees the import at
+// its next check even when none relays the events.
+func (a *App) ImportEvents() event.Publisher {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	inv := a.invalidator()
+	return event.Fanout{a.events(), publisherFunc(func(ctx context.Context, es ...event.Event) error {
+		return inv.Apply(ctx, es)
+	})}
 }
 
 // remoteEvents is where triggers publish: the events topic, or this
@@ -448,8 +480,18 @@ func (a *App) aggregator() {
 		inv = a.invalidator()
 	}
 	deliver := func(ctx context.Context, es []event.Event) error {
-		if _, err := uc.Aggregate(ctx, es); err != nil || inv == nil {
+		if _, err := uc.Aggregate(ctx, es); err != nil {
 			return err
+		}
+		// What another process wrote (a command-line import next to the
+		// server) reaches this process's feed here.
+		if fc := a.localFeed.Load(); fc != nil {
+			for _, e := range es {
+				fc.Apply(ctx, e)
+			}
+		}
+		if inv == nil {
+			return nil
 		}
 		return inv.Apply(ctx, es)
 	}

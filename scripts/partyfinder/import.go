@@ -109,9 +109,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	im := &importer.Importer{Store: store}
+	if s, ok := store.(partyfinder.Store); ok && !*dryRun {
+		// The servers learn of the import through its events: the shared
+		// cache tier's revision is raised, and with PARTYFINDER_EVENTS=pubsub
+		// the events go to the topic.
+		cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
+		if err != nil {
+			closeStore()
+			return fmt.Errorf("import: %w", err)
+		}
+		cfg.Store, cfg.DBPath = *storeKind, *db
+		a := partyfinder.New(cfg, s, partyfinder.Auth{})
+		im.Events = a.ImportEvents()
+		closeStore = func() { a.Close() } // sends what is buffered, then closes the store
+	}
 	defer closeStore()
 
-	im := &importer.Importer{Store: store}
 	rep, err := im.Run(ctx, importer.Request{
 		ConferenceID:  strings.TrimSpace(*confID),
 		NewConference: spec,

@@ -2,20 +2,14 @@ package redis_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,175 +18,13 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/redis"
+	"github.com/partyfinder/partyfinder/shared/redis/redistest"
 )
 
 var _ feed.Shared = (*redis.Tier)(nil)
 
-// The tests run against a real redis-server: PARTYFINDER_TEST_REDIS when set
-// (scripts/test starts one), else one that TestMain starts. Tests that
-// flush or kill their Redis always start their own, never touching a
-// server other packages may share.
-var (
-	sharedAddr string // the Redis most tests use; "" when there is none
-	sharedErr  error  // why there is none
-)
-
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if addr := os.Getenv("PARTYFINDER_TEST_REDIS"); addr != "" {
-		sharedAddr = addr
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "redis-test")
-	if err != nil {
-		sharedErr = err
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	port, err := freePort()
-	if err != nil {
-		sharedErr = err
-		return m.Run()
-	}
-	srv := &server{dir: dir, port: port}
-	if sharedErr = srv.start(); sharedErr != nil {
-		return m.Run()
-	}
-	defer srv.kill()
-	sharedAddr = srv.addr()
-	return m.Run()
-}
-
-// errNoServer means redis-server is not installed.
-var errNoServer = errors.New("redis-server is not installed (apt-get install redis-server); set PARTYFINDER_TEST_REDIS or install it to run the Redis tests")
-
-// required reports whether the Redis suites must run rather than skip.
-func required() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1"
-}
-
-// unavailableServer skips the test, visibly, or fails it where Redis is
-// required.
-func unavailableServer(tb testing.TB, err error) {
-	tb.Helper()
-	if !errors.Is(err, errNoServer) {
-		tb.Fatal(err)
-	}
-	if required() {
-		tb.Fatalf("%v; CI=true or PARTYFINDER_REQUIRE_EMULATORS=1 require them", err)
-	}
-	tb.Skip(err)
-}
-
-// addr returns the shared Redis's address, which must be a loopback one:
-// the tests write keys and talk only to this machine.
-func addr(tb testing.TB) string {
-	tb.Helper()
-	if sharedAddr == "" {
-		unavailableServer(tb, sharedErr)
-	}
-	host, _, err := net.SplitHostPort(sharedAddr)
-	if err != nil {
-		tb.Fatalf("PARTYFINDER_TEST_REDIS=%q: want host:port: %v", sharedAddr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		tb.Fatalf("PARTYFINDER_TEST_REDIS=%q is not on this machine: the tests only talk to 127.0.0.1", sharedAddr)
-	}
-	return sharedAddr
-}
-
-// server is a redis-server process of the test's own, kept in memory
-// only, on 127.0.0.1.
-type server struct {
-	dir    string
-	port   int
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-
-// start starts redis-server (the one REDIS_SERVER names, if set) and
-// waits until it answers.
-func (s *server) start() error {
-	bin, err := exec.LookPath(cmp.Or(os.Getenv("REDIS_SERVER"), "redis-server"))
-	if err != nil {
-		return errNoServer
-	}
-	logPath := filepath.Join(s.dir, "redis.log")
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
-	s.cmd.Stdout, s.cmd.Stderr = log, log
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
-	}
-	s.exited = make(chan struct{})
-	go func() { s.cmd.Wait(); close(s.exited) }()
-
-	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), MaxRetries: -1, DialTimeout: time.Second})
-	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case <-s.exited:
-			out, _ := os.ReadFile(logPath)
-			return fmt.Errorf("redis-server on port %d exited: %s", s.port, out)
-		default:
-		}
-		err := c.Ping(context.Background()).Err()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("redis-server on port %d did not answer: %v", s.port, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// kill ends redis-server with SIGKILL, as a crash would: no shutdown,
-// connections cut.
-func (s *server) kill() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exited
-}
-
-// ownServer starts a redis-server for this test alone and stops it at
-// its end.
-func ownServer(tb testing.TB) *server {
-	tb.Helper()
-	port, err := freePort()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{dir: tb.TempDir(), port: port}
-	if err := s.start(); err != nil {
-		unavailableServer(tb, err)
-	}
-	tb.Cleanup(s.kill)
-	return s
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// addr returns a real redis-server for the test (redistest.Addr).
+func addr(tb testing.TB) string { return redistest.Addr(tb) }
 
 // admin is a plain client, to look at and meddle with what the tier
 // stored.
@@ -431,13 +263,13 @@ func TestKeys(t *testing.T) {
 // Prebuilt call: one MGET, nothing else.
 func TestPrebuiltOneRoundTrip(t *testing.T) {
 	ctx := t.Context()
-	srv := ownServer(t)
-	tier := open(t, srv.addr(), redis.Options{})
+	srv := redistest.Start(t)
+	tier := open(t, srv.Addr(), redis.Options{})
 	if err := tier.SavePrebuilt(ctx, "c", []byte("gz")); err != nil {
 		t.Fatal(err)
 	}
 	revision(t, tier, "c")
-	c := admin(t, srv.addr())
+	c := admin(t, srv.Addr())
 	before := commandCounts(t, c)
 	if _, data, err := tier.Prebuilt(ctx, "c"); err != nil || data == nil {
 		t.Fatalf("Prebuilt: %q, %v", data, err)
@@ -474,9 +306,9 @@ func commandCounts(t *testing.T, c *goredis.Client) map[string]int {
 // instance keeps serving what it built before.
 func TestLostData(t *testing.T) {
 	ctx := t.Context()
-	srv := ownServer(t)
-	tier := open(t, srv.addr(), redis.Options{})
-	c := admin(t, srv.addr())
+	srv := redistest.Start(t)
+	tier := open(t, srv.Addr(), redis.Options{})
+	c := admin(t, srv.Addr())
 	var seen []string
 	see := func(step string) {
 		t.Helper()
@@ -603,7 +435,7 @@ func TestOpen(t *testing.T) {
 // without trying until the cooldown has passed.
 func TestDown(t *testing.T) {
 	ctx := t.Context()
-	port, err := freePort() // nothing listens there
+	port, err := redistest.FreePort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,17 +496,17 @@ func TestCancelledCaller(t *testing.T) {
 // the same port, empty.
 func TestKilled(t *testing.T) {
 	ctx := t.Context()
-	srv := ownServer(t)
+	srv := redistest.Start(t)
 	const cooldown = 20 * time.Millisecond
-	quick := open(t, srv.addr(), redis.Options{Cooldown: cooldown})
-	slow := open(t, srv.addr(), redis.Options{Cooldown: time.Hour})
+	quick := open(t, srv.Addr(), redis.Options{Cooldown: cooldown})
+	slow := open(t, srv.Addr(), redis.Options{Cooldown: time.Hour})
 	before := revision(t, quick, "c")
 	revision(t, slow, "c")
 	if err := quick.SavePrebuilt(ctx, "c", []byte("gz")); err != nil {
 		t.Fatal(err)
 	}
 
-	srv.kill()
+	srv.Kill()
 	for name, err := range allCalls(ctx, quick, "c") {
 		if !apperr.Is(err, apperr.Unavailable) {
 			t.Errorf("%s with Redis killed: %v (kind %q), want kind unavailable", name, err, apperr.KindOf(err))
@@ -687,7 +519,7 @@ func TestKilled(t *testing.T) {
 		t.Fatalf("first call after the kill refused without trying: %v", err)
 	}
 
-	if err := srv.start(); err != nil {
+	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	// Within its cooldown the slow tier still refuses without trying.

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 
@@ -44,10 +45,17 @@ type Decoder func(ctx context.Context, data []byte) (context.Context, event.Even
 
 // Handler handles the function's CloudEvents.
 type Handler struct {
-	Tier     Tier // nil: no shared tier, nothing to do
+	Tier     Tier       // nil: no shared tier, nothing to do
 	Prebuild Prebuilder // nil: no prebuilt snapshots
 	Decode   Decoder
+
+	mu       sync.Mutex
+	building map[string]*flight // conferences being prebuilt
 }
+
+// flight is a prebuild in progress; again asks it to run once more,
+// because another change came while it read the store.
+type flight struct{ again bool }
 
 // Handle invalidates what the event a Pub/Sub message carries changed.
 func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
@@ -72,14 +80,45 @@ func (h *Handler) Apply(ctx context.Context, events []event.Event) error {
 			errs = append(errs, fmt.Errorf("raise the revision of %s: %w", conf, err))
 			continue
 		}
-		if h.Prebuild == nil {
-			continue
-		}
+		h.prebuild(ctx, conf)
+	}
+	return errors.Join(errs...)
+}
+
+// prebuild prebuilds a conference's snapshot, once for any number of
+// changes that arrive while it runs: an import of 500 parties is 500
+// messages, and reading every party once per message would cost 500 times
+// what one read after the last costs. The caller that finds a prebuild
+// running returns at once; the running one reads again after it.
+func (h *Handler) prebuild(ctx context.Context, conf string) {
+	if h.Prebuild == nil {
+		return
+	}
+	h.mu.Lock()
+	if f, ok := h.building[conf]; ok {
+		f.again = true
+		h.mu.Unlock()
+		return
+	}
+	if h.building == nil {
+		h.building = map[string]*flight{}
+	}
+	f := &flight{}
+	h.building[conf] = f
+	h.mu.Unlock()
+	for {
 		if err := h.Prebuild.Prebuild(ctx, conf); err != nil {
 			slog.WarnContext(ctx, "InvalidateCache: snapshot not prebuilt; cold instances read the store", "conference", conf, "error", err)
 		}
+		h.mu.Lock()
+		if !f.again {
+			delete(h.building, conf)
+			h.mu.Unlock()
+			return
+		}
+		f.again = false
+		h.mu.Unlock()
 	}
-	return errors.Join(errs...)
 }
 
 // Conferences lists, once each and in order, the conferences whose

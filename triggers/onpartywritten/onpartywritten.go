@@ -1,0 +1,85 @@
+// Package onpartywritten is the OnPartyWritten function: a Firestore
+// trigger on parties/{partyId} that turns each write into the party
+// domain's events and publishes them, so a party changed by any writer
+// (the API, an import, the console, a script with the Admin SDK) reaches
+// the handlers the same way.
+//
+// Each event's id derives from the CloudEvent's id, so a redelivered
+// trigger publishes the same ids.
+package onpartywritten
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Change is a decoded write to a party document: the party before and
+// after it (nil for no document).
+type Change struct {
+	PartyID       string
+	Before, After *party.Party
+}
+
+// Decoder decodes the trigger's DocumentEventData; an Invalid error means
+// it never will (the firestore adapter's DecodePartyChange).
+type Decoder func(data []byte) (Change, error)
+
+// Handler handles the function's CloudEvents.
+type Handler struct {
+	Decode Decoder
+	Events event.Publisher
+}
+
+// Handle derives and publishes the events of one party document write.
+// An undecodable event is acknowledged and logged (no retry changes a
+// document's data); a failed publish is returned so the trigger is
+// retried.
+func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
+	c, err := h.Decode(ce.Data())
+	if err != nil {
+		slog.ErrorContext(ctx, "OnPartyWritten: undecodable document event; dropped", "ceId", ce.ID(), "error", err)
+		return nil
+	}
+	at := ce.Time().UTC()
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	events := Events(c, ce.ID(), at)
+	if len(events) == 0 {
+		return nil
+	}
+	if err := h.Events.Publish(ctx, events...); err != nil {
+		return fmt.Errorf("publish the events of %s: %w", ce.ID(), err)
+	}
+	return nil
+}
+
+// Events derives the domain events of a party document write, with ids
+// fs:<ceID>:<n>: created, updated, published or cancelled by the party
+// domain's rule, or removed when the document was deleted.
+func Events(c Change, ceID string, at time.Time) []event.Event {
+	n := 0
+	doc := c.After
+	if doc == nil {
+		doc = c.Before
+	}
+	if doc == nil {
+		return nil
+	}
+	meta := func(typ string) event.Meta {
+		n++
+		return event.Meta{ID: fmt.Sprintf("fs:%s:%d", ceID, n), Type: typ, Version: party.EventVersion,
+			At: at, Actor: event.System, Conference: doc.ConferenceID}
+	}
+	if c.After == nil {
+		return []event.Event{party.RemovedEvent{Meta: meta(party.TypeRemoved), PartyID: c.Before.ID}}
+	}
+	return party.Events(c.Before, *c.After, meta)
+}
