@@ -163,7 +163,7 @@ var Triggers = []Trigger{
 // OnDecisionWritten.
 func decodeDecision(data []byte) (ondecisionwritten.Change, error) {
 	c, err := firestore.DecodeDecisionChange(data)
-	return ondecisionwritten.Change{UID: c.UID, PartyID: c.PartyID, Swipe: c.Swipe, Save: c.Save}, err
+	return ondecisionwritten.Change{UID: c.UID, PartyID: c.PartyID, Swipe: c.Swipe, Save: c.Save, Trace: c.Trace}, err
 }
 
 // decodeParty decodes a Firestore party document event for OnPartyWritten.

@@ -116,6 +116,7 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 	swipeRef := user.Collection(swipesCollection).Doc(partyID)
 	saveRef := user.Collection(savesCollection).Doc(partyID)
 	var out attendee.Decision
+	tp := traceparent(ctx)
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
 		snaps, err := tx.GetAll([]*gfs.DocumentRef{swipeRef, saveRef})
 		if err != nil {
@@ -147,7 +148,7 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 		case d.Swipe == nil && before.Swipe != nil:
 			err = tx.Delete(swipeRef)
 		case d.Swipe != nil && (before.Swipe == nil || *d.Swipe != *before.Swipe):
-			err = tx.Set(swipeRef, marshalSwipe(*d.Swipe))
+			err = tx.Set(swipeRef, marshalSwipe(*d.Swipe, tp))
 		}
 		if err != nil {
 			return err
@@ -156,9 +157,9 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 		case d.Save == nil && before.Save != nil:
 			return tx.Delete(saveRef)
 		case d.Save != nil && before.Save == nil:
-			return tx.Create(saveRef, marshalSave(*d.Save))
+			return tx.Create(saveRef, marshalSave(*d.Save, tp))
 		case d.Save != nil && *d.Save != *before.Save:
-			return tx.Set(saveRef, marshalSave(*d.Save))
+			return tx.Set(saveRef, marshalSave(*d.Save, tp))
 		}
 		return nil
 	}, gfs.MaxAttempts(txAttempts))

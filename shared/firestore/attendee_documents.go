@@ -1,11 +1,14 @@
 package firestore
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"time"
 
 	gfs "cloud.google.com/go/firestore"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/attendee"
 )
@@ -62,12 +65,16 @@ type swipeDoc struct {
 	PartyID string    `firestore:"partyId"` // the document id, repeated for rules and exports
 	Action  string    `firestore:"action"`
 	At      time.Time `firestore:"at"`
+	// Trace is the W3C traceparent of the request that wrote it, so the
+	// document trigger continues that trace; empty when none was sampled.
+	Trace string `firestore:"trace,omitempty"`
 }
 
 // saveDoc is users/{uid}/saves/{partyId}: a party on the user's list.
 type saveDoc struct {
 	PartyID string    `firestore:"partyId"`
 	At      time.Time `firestore:"at"`
+	Trace   string    `firestore:"trace,omitempty"` // as swipeDoc's
 }
 
 // tokenDoc is calendarTokens/{tokenHash}: who the calendar link with this
@@ -123,16 +130,28 @@ func unmarshalProfile(uid string, d profileDoc) (attendee.Profile, bool) {
 	}, true
 }
 
-func marshalSwipe(s attendee.Swipe) swipeDoc {
-	return swipeDoc{PartyID: s.PartyID, Action: string(s.Action), At: storedTime(s.At)}
+func marshalSwipe(s attendee.Swipe, trace string) swipeDoc {
+	return swipeDoc{PartyID: s.PartyID, Action: string(s.Action), At: storedTime(s.At), Trace: trace}
 }
 
 func unmarshalSwipe(uid, partyID string, d swipeDoc) attendee.Swipe {
 	return attendee.Swipe{UID: uid, PartyID: partyID, Action: attendee.Action(d.Action), At: storedTime(d.At)}
 }
 
-func marshalSave(s attendee.Save) saveDoc {
-	return saveDoc{PartyID: s.PartyID, At: storedTime(s.At)}
+func marshalSave(s attendee.Save, trace string) saveDoc {
+	return saveDoc{PartyID: s.PartyID, At: storedTime(s.At), Trace: trace}
+}
+
+// traceparent returns the W3C trace context of ctx's span, or "" when it
+// has none: written into decision documents so the trigger a write fires
+// continues the request's trace (Firestore carries no trace context).
+func traceparent(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ""
+	}
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	return c["traceparent"]
 }
 
 func unmarshalSave(uid, partyID string, d saveDoc) attendee.Save {

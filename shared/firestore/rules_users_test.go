@@ -271,6 +271,8 @@ func usersRulesCases(hashA, hashB string) []usersRulesCase {
 		{"A swipes with a text time", userA, patch, a + "/swipes/bad", withField(swipe("bad", "like"), "at", str("now")), denied, anyCount},
 		{"A swipes without a time", userA, patch, a + "/swipes/bad", doc(map[string]any{"partyId": str("bad"), "action": str("like")}), denied, anyCount},
 		{"A saves with an extra field", userA, patch, a + "/saves/bad", withField(save("bad"), "action", str("like")), denied, anyCount},
+		{"A swipes with a trace too long", userA, patch, a + "/swipes/bad", withField(swipe("bad", "like"), "trace", str(strings.Repeat("0", 65))), denied, anyCount},
+		{"A saves with a number as trace", userA, patch, a + "/saves/bad", withField(save("bad"), "trace", map[string]any{"integerValue": "7"}), denied, anyCount},
 		{"A writes a document beside swipes", userA, patch, a + "/notes/n1", save("n1"), denied, anyCount},
 		{"A swipes for B", userA, patch, b + "/swipes/p9", swipe("p9", "like"), denied, anyCount},
 		{"A saves for B", userA, patch, b + "/saves/p9", save("p9"), denied, anyCount},
@@ -287,6 +289,8 @@ func usersRulesCases(hashA, hashB string) []usersRulesCase {
 		{"A replaces a swipe", userA, patch, a + "/swipes/p9", swipe("p9", "interested"), ok, anyCount},
 		{"A changes a swipe to pass", userA, patch, a + "/swipes/p1", swipe("p1", "pass"), ok, anyCount},
 		{"A creates a save", userA, post, a + "/saves?documentId=p9", save("p9"), ok, anyCount},
+		{"A swipes with a trace context", userA, patch, a + "/swipes/p9",
+			withField(swipe("p9", "interested"), "trace", str("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")), ok, anyCount},
 		{"A deletes own save", userA, del, a + "/saves/p3", nil, ok, anyCount},
 
 		// A new user creates their own document with profile fields only.

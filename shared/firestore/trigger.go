@@ -21,6 +21,7 @@ type DecisionChange struct {
 	Kind    string // "swipes" or "saves"
 	Swipe   [2]*attendee.Swipe
 	Save    [2]*attendee.Save
+	Trace   string // the writing request's traceparent, if it recorded one
 }
 
 // DecodeDecisionChange decodes the protobuf DocumentEventData of a write
@@ -49,6 +50,9 @@ func DecodeDecisionChange(data []byte) (DecisionChange, error) {
 		}
 		f := d.GetFields()
 		at := timeField(f, "at")
+		if i == 1 {
+			c.Trace = f["trace"].GetStringValue()
+		}
 		switch c.Kind {
 		case swipesCollection:
 			c.Swipe[i] = &attendee.Swipe{UID: c.UID, PartyID: c.PartyID, Action: attendee.Action(f["action"].GetStringValue()), At: at}

@@ -18,6 +18,8 @@ import (
 	"log/slog"
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/event"
 )
@@ -32,6 +34,8 @@ type Aggregator interface {
 // (shared/pubsub.DecodePushed).
 type Decoder func(ctx context.Context, data []byte) (context.Context, event.Event, error)
 
+var tracer = otel.Tracer("github.com/partyfinder/partyfinder/triggers/aggregateanalytics")
+
 // Handler handles the function's CloudEvents.
 type Handler struct {
 	Analytics Aggregator
@@ -45,6 +49,8 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 		slog.ErrorContext(ctx, "AggregateAnalytics: undecodable message; it dead-letters after the subscription's attempts", "ceId", ce.ID(), "error", err)
 		return fmt.Errorf("message %s: %w", ce.ID(), err)
 	}
+	ctx, span := tracer.Start(ctx, "AggregateAnalytics", trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	if _, err := h.Analytics.Aggregate(ctx, []event.Event{e}); err != nil {
 		return fmt.Errorf("aggregate %s %s: %w", e.EventMeta().Type, e.EventMeta().ID, err)
 	}

@@ -20,6 +20,8 @@ import (
 	"sync"
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -43,6 +45,8 @@ type Prebuilder interface {
 // (shared/pubsub.DecodePushed).
 type Decoder func(ctx context.Context, data []byte) (context.Context, event.Event, error)
 
+var tracer = otel.Tracer("github.com/partyfinder/partyfinder/triggers/invalidatecache")
+
 // Handler handles the function's CloudEvents.
 type Handler struct {
 	Tier     Tier       // nil: no shared tier, nothing to do
@@ -64,6 +68,8 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 		slog.ErrorContext(ctx, "InvalidateCache: undecodable message; it dead-letters after the subscription's attempts", "ceId", ce.ID(), "error", err)
 		return fmt.Errorf("message %s: %w", ce.ID(), err)
 	}
+	ctx, span := tracer.Start(ctx, "InvalidateCache", trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	return h.Apply(ctx, []event.Event{e})
 }
 

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
@@ -27,6 +30,7 @@ type Change struct {
 	UID, PartyID string
 	Swipe        [2]*attendee.Swipe // before, after; both nil for a save
 	Save         [2]*attendee.Save  // before, after; both nil for a swipe
+	Trace        string             // W3C traceparent of the writing request, if any
 }
 
 // Decoder decodes the trigger's DocumentEventData; an Invalid error means
@@ -37,6 +41,8 @@ type Decoder func(data []byte) (Change, error)
 type Parties interface {
 	Party(ctx context.Context, id string) (party.Party, error)
 }
+
+var tracer = otel.Tracer("github.com/partyfinder/partyfinder/triggers/ondecisionwritten")
 
 // Handler handles the function's CloudEvents.
 type Handler struct {
@@ -54,6 +60,12 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 		slog.ErrorContext(ctx, "OnDecisionWritten: undecodable document event; dropped", "ceId", ce.ID(), "error", err)
 		return nil
 	}
+	if c.Trace != "" {
+		// The request that wrote the document left its trace context there.
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": c.Trace})
+	}
+	ctx, span := tracer.Start(ctx, "OnDecisionWritten", trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	conference := ""
 	p, err := h.Parties.Party(ctx, c.PartyID)
 	switch {

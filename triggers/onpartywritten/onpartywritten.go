@@ -15,6 +15,8 @@ import (
 	"time"
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -30,6 +32,8 @@ type Change struct {
 // Decoder decodes the trigger's DocumentEventData; an Invalid error means
 // it never will (the firestore adapter's DecodePartyChange).
 type Decoder func(data []byte) (Change, error)
+
+var tracer = otel.Tracer("github.com/partyfinder/partyfinder/triggers/onpartywritten")
 
 // Handler handles the function's CloudEvents.
 type Handler struct {
@@ -47,6 +51,8 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 		slog.ErrorContext(ctx, "OnPartyWritten: undecodable document event; dropped", "ceId", ce.ID(), "error", err)
 		return nil
 	}
+	ctx, span := tracer.Start(ctx, "OnPartyWritten", trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	at := ce.Time().UTC()
 	if at.IsZero() {
 		at = time.Now().UTC()
