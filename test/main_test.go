@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,7 +122,9 @@ type server struct {
 	out strings.Builder // everything it printed, for failure reports
 }
 
-const servingPrefix = "partyfinder serving sqlite store on "
+// servingLine is what the server prints once it listens, whatever its
+// store, with its base URL.
+var servingLine = regexp.MustCompile(`^partyfinder serving [a-z]+ store on (\S+)`)
 
 // startServer runs `partyfinder serve` on the SQLite file db, on a free
 // port, and waits until /api/health answers 200. Users sign in with local
@@ -153,9 +156,9 @@ func startServerEnv(db string, env []string, extraArgs ...string) (*server, erro
 		for sc.Scan() {
 			line := sc.Text()
 			s.write(line + "\n")
-			if rest, ok := strings.CutPrefix(line, servingPrefix); ok {
+			if m := servingLine.FindStringSubmatch(line); m != nil {
 				select {
-				case baseURL <- strings.TrimSpace(rest):
+				case baseURL <- m[1]:
 				default:
 				}
 			}
@@ -169,7 +172,7 @@ func startServerEnv(db string, env []string, extraArgs ...string) (*server, erro
 		return nil, fmt.Errorf("partyfinder serve exited before serving (%v):\n%s", s.err, s.output())
 	case <-time.After(60 * time.Second):
 		_ = s.stop()
-		return nil, fmt.Errorf("partyfinder serve printed no %q line in 60 s:\n%s", servingPrefix, s.output())
+		return nil, fmt.Errorf("partyfinder serve printed no %q line in 60 s:\n%s", servingLine, s.output())
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

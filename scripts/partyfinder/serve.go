@@ -32,8 +32,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	noSeed := fs.Bool("no-seed", false, "do not seed the demo conference into an empty store")
 	config := fs.String("firebase", "firebase.json", "firebase.json whose hosting rewrites map paths to functions")
 	fs.StringVar(&cfg.Events, "events", cfg.Events, "where domain events go beyond this process: inproc, or pubsub (the Pub/Sub emulator at PUBSUB_EMULATOR_HOST)")
+	functionsAddr := fs.String("functions-emulator", "", "with --store firestore --events pubsub: also serve the Firestore emulator's trigger calls on this address, the one it was started with (--functions_emulator=ADDR); --addr always serves them")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// Firestore triggers run here when their events can leave this
+	// process: on Firestore with --events pubsub, where the API leaves
+	// swipes and saves to OnDecisionWritten.
+	documentTriggers := cfg.Store == partyfinder.StoreFirestore && cfg.Events == partyfinder.EventsPubSub
+	if *functionsAddr != "" && !documentTriggers {
+		return errors.New("--functions-emulator serves Firestore triggers: it needs --store firestore --events pubsub")
 	}
 	if (cfg.Store == partyfinder.StoreFirestore || cfg.Events == partyfinder.EventsPubSub) && cfg.ProjectID == "" {
 		cfg.ProjectID = "demo-party"
@@ -74,48 +82,96 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Events == partyfinder.EventsPubSub {
 		mux.Handle(triggersPath, a.Chain("triggers", pushHandler(a)))
 	}
+	var (
+		fsBridge      *bridge
+		bridgeHandler http.Handler
+	)
+	if documentTriggers {
+		fsBridge = newBridge(firestoreRegistrations(partyfinder.Triggers), a.TriggerHandler)
+		// A document event carries the document before and after, each up
+		// to 1 MiB, as base64 text. The emulator waits 20 s for an answer
+		// (and calls nothing else meanwhile): the bridge's deadline, its
+		// retries included, stays below that.
+		bridgeHandler = httpapi.Chain(fsBridge, httpapi.Options{Name: "firestoreTriggers", MaxBody: 4 << 20, Timeout: bridgeTimeout})
+		mux.Handle(functionsPath, bridgeHandler)
+	}
 	mux.Handle("/", handler)
 	handler = mux
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	servers := []*http.Server{newServer(handler)}
+	listeners := []net.Listener{ln}
+	bridgeAddr := ln.Addr().String()
+	if *functionsAddr != "" {
+		fnLn, err := net.Listen("tcp", *functionsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--functions-emulator: %w", err)
+		}
+		servers, listeners = append(servers, newServer(bridgeHandler)), append(listeners, fnLn)
+		bridgeAddr = fnLn.Addr().String()
+	}
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
 	if cfg.Events == partyfinder.EventsPubSub {
 		if err := setupPubSub(ctx, cfg, "http://"+ln.Addr().String(), stdout); err != nil {
-			ln.Close()
+			closeAll()
 			return err
 		}
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+	if documentTriggers {
+		if err := setupFirestoreTriggers(ctx, cfg, fsBridge, bridgeAddr, stdout); err != nil {
+			closeAll()
+			return err
+		}
 	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "partyfinder serving %s store on %s\n", cfg.Store, base)
 	fmt.Fprintf(stdout, "try:\n  %[1]s/api/parties\n  %[1]s/api/parties?date=%[2]s&free=true\n  %[1]s/api/party-days\n  %[1]s/api/conferences\n  %[1]s/api/parties/trending\n  %[1]s/api/hotspots?conference=%[3]s\n  %[1]s/api/health\n  %[1]s/api/openapi.yaml\n",
 		base, firstDay(ctx, a), defaultConference(ctx, a))
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return nil
+}
+
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 }
 
 // defaultAddr listens on loopback only: a development server is not for
