@@ -202,7 +202,7 @@ func serverEnv() []string {
 		if strings.HasPrefix(k, "PARTYFINDER_") || k == "K_SERVICE" || k == "K_REVISION" ||
 			k == "FUNCTION_TARGET" || k == "PORT" || k == "LOG_LEVEL" ||
 			k == "FIREBASE_AUTH_EMULATOR_HOST" || k == "FIRESTORE_EMULATOR_HOST" ||
-			k == "GOOGLE_CLOUD_PROJECT" || k == "GCLOUD_PROJECT" {
+			k == "GOOGLE_CLOUD_PROJECT" || k == "GCLOUD_PROJECT" || k == "REDIS_ADDR" {
 			continue
 		}
 		env = append(env, kv)

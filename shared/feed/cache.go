@@ -151,24 +151,25 @@ func (c *Cache) changed(ctx context.Context, id string, old *Snapshot) (bool, er
 // is then offered to the shared tier for the next cold instance.
 func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 	var shared string
+	tierUp := false
 	if c.shared != nil {
 		rev, data, err := c.shared.Prebuilt(ctx, id)
 		switch {
 		case err != nil:
 			slog.WarnContext(ctx, "feed: shared cache tier unavailable; reading the store", "conference", id, "error", err)
-		case data != nil:
+		case data != nil && rev != "":
 			if p, err := DecodePrebuilt(data); err == nil && p.Shared == rev {
 				s := NewSnapshot(p.Conference, p.Parties, p.Revision, c.seq.Add(1))
 				s.SharedRevision = rev
 				return s, nil
 			}
-			shared = rev
+			shared, tierUp = rev, true
 		default:
-			shared = rev
+			shared, tierUp = rev, true
 		}
 	}
-	s, err := c.read(ctx, id, shared)
-	if err == nil && c.shared != nil && shared != "" && !s.Missing {
+	s, err := c.read(ctx, id, shared, tierUp && shared == "")
+	if err == nil && c.shared != nil && s.SharedRevision != "" && !s.Missing {
 		go c.savePrebuilt(context.WithoutCancel(ctx), s)
 	}
 	return s, err
@@ -186,7 +187,7 @@ func (c *Cache) Prebuild(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.read(ctx, id, rev)
+	s, err := c.read(ctx, id, rev, false)
 	if err != nil || s.Missing {
 		return err
 	}
@@ -205,8 +206,10 @@ func (c *Cache) savePrebuilt(ctx context.Context, s *Snapshot) error {
 }
 
 // read builds a snapshot from the store; shared is the shared tier's
-// revision read before it ("" for none).
-func (c *Cache) read(ctx context.Context, id, shared string) (_ *Snapshot, err error) {
+// revision read before it ("" for none). With askShared, the tier had no
+// revision yet: it is asked for one (which creates it) once the store
+// knows the conference, still before the parties are read.
+func (c *Cache) read(ctx context.Context, id, shared string, askShared bool) (_ *Snapshot, err error) {
 	// The one place the feed reads the store: worth a span of its own.
 	ctx, span := tracer.Start(ctx, "feed.build", trace.WithAttributes(attribute.String("conference", id)))
 	defer func() {
@@ -222,6 +225,12 @@ func (c *Cache) read(ctx context.Context, id, shared string) (_ *Snapshot, err e
 	}
 	if err != nil {
 		return nil, storeErr("load conference", err)
+	}
+	if askShared {
+		if shared, err = c.shared.Revision(ctx, id); err != nil {
+			slog.WarnContext(ctx, "feed: shared cache tier unavailable; reading the store", "conference", id, "error", err)
+			shared = ""
+		}
 	}
 	// The revision is read before the parties: a write racing the load
 	// makes the next refresh see a new revision and rebuild.

@@ -26,7 +26,9 @@ type Shared interface {
 	// always has one (a lost one is created anew).
 	Revision(ctx context.Context, conferenceID string) (string, error)
 	// Prebuilt returns the shared revision and the prebuilt snapshot kept
-	// for the conference (nil when there is none), in one round trip.
+	// for the conference (nil when there is none), in one round trip. The
+	// revision is "" when the tier has none yet: Prebuilt creates nothing,
+	// since the id may name no conference (URLs carry it).
 	Prebuilt(ctx context.Context, conferenceID string) (revision string, data []byte, err error)
 	// SavePrebuilt keeps a prebuilt snapshot made by EncodePrebuilt.
 	SavePrebuilt(ctx context.Context, conferenceID string, data []byte) error

@@ -320,7 +320,6 @@ func TestKilledRedisFallsBackToStore(t *testing.T) {
 // not exist must not leave a key in Redis that never expires, or anyone
 // can fill the shared Redis with one key per made-up id.
 func TestUnknownConferenceLeavesNoLastingKey(t *testing.T) {
-	t.Skip("known bug: Cache.build asks the tier for a prebuilt snapshot before it knows the conference exists, and Tier.Prebuilt creates {prefix}v1:rev:{id} with no expiry for any id, so every made-up ?conference= value leaves a permanent Redis key")
 	seeded := demotest.Store(t)
 	addr := redistest.Addr(t)
 	prefix := "pf-test:" + rand.Text()[:12] + ":"

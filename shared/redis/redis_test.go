@@ -182,6 +182,7 @@ func TestPrebuilt(t *testing.T) {
 		setup    func(t *testing.T, conf string)
 		wantData bool
 		wantBump bool // the revision must differ from the one before setup
+		wantNone bool // no revision: Prebuilt creates none (the id may name no conference)
 	}{
 		{name: "none saved", conf: "empty"},
 		{name: "saved", conf: "saved", wantData: true, setup: func(t *testing.T, conf string) {
@@ -197,7 +198,7 @@ func TestPrebuilt(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{name: "revision lost, snapshot left", conf: "lost-rev", wantBump: true, setup: func(t *testing.T, conf string) {
+		{name: "revision lost, snapshot left", conf: "lost-rev", wantNone: true, setup: func(t *testing.T, conf string) {
 			if err := tier.SavePrebuilt(ctx, conf, blob); err != nil {
 				t.Fatal(err)
 			}
@@ -215,6 +216,21 @@ func TestPrebuilt(t *testing.T) {
 			rev, data, err := tier.Prebuilt(ctx, tt.conf)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.wantNone {
+				if rev != "" {
+					t.Errorf("Prebuilt gave revision %q with none stored; want \"\" (and none created)", rev)
+				}
+				if n, _ := admin(t, a).Exists(ctx, prefix+"v1:rev:"+tt.conf).Result(); n != 0 {
+					t.Error("Prebuilt created a revision")
+				}
+				if now := revision(t, tier, tt.conf); now == before {
+					t.Errorf("the revision made anew is the lost one, %q", now)
+				}
+				if data != nil {
+					t.Errorf("got %d bytes without a revision, want none: a snapshot is only good with its revision", len(data))
+				}
+				return
 			}
 			if tt.wantBump == (rev == before) {
 				t.Errorf("revision %q before, %q after; want changed: %v", before, rev, tt.wantBump)

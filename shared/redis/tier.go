@@ -80,6 +80,7 @@ type Tier struct {
 // calls fail fast until it is back. Use Ping to check it. An apperr
 // Invalid error means addr or o is malformed.
 func Open(addr string, o Options) (*Tier, error) {
+	quietClientLogs()
 	if o.PrebuiltTTL < 0 || o.Cooldown < 0 {
 		return nil, apperr.New(apperr.Invalid, "redis: negative prebuilt TTL or cooldown")
 	}
@@ -171,8 +172,10 @@ func (t *Tier) Prebuilt(ctx context.Context, conferenceID string) (revision stri
 		}
 		rev, ok := vs[0].(string)
 		if !ok {
-			revision, err = t.create(ctx, rk)
-			return err
+			// No revision (never raised, or lost): none is created here,
+			// as the id may name no conference at all; the caller asks
+			// Revision once the store knows the conference.
+			return nil
 		}
 		if rev == "" {
 			return errEmpty

@@ -19,6 +19,7 @@ import (
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -51,8 +52,12 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 	}
 	ctx, span := tracer.Start(ctx, "AggregateAnalytics", trace.WithSpanKind(trace.SpanKindConsumer))
 	defer span.End()
-	if _, err := h.Analytics.Aggregate(ctx, []event.Event{e}); err != nil {
-		return fmt.Errorf("aggregate %s %s: %w", e.EventMeta().Type, e.EventMeta().ID, err)
+	m := e.EventMeta()
+	span.SetAttributes(attribute.String("event.type", m.Type), attribute.String("event.id", m.ID))
+	n, err := h.Analytics.Aggregate(ctx, []event.Event{e})
+	if err != nil {
+		return fmt.Errorf("aggregate %s %s: %w", m.Type, m.ID, err)
 	}
+	slog.DebugContext(ctx, "AggregateAnalytics: handled", "eventType", m.Type, "eventId", m.ID, "new", n)
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -70,7 +71,13 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 	}
 	ctx, span := tracer.Start(ctx, "InvalidateCache", trace.WithSpanKind(trace.SpanKindConsumer))
 	defer span.End()
-	return h.Apply(ctx, []event.Event{e})
+	m := e.EventMeta()
+	span.SetAttributes(attribute.String("event.type", m.Type), attribute.String("event.id", m.ID))
+	if err := h.Apply(ctx, []event.Event{e}); err != nil {
+		return err
+	}
+	slog.DebugContext(ctx, "InvalidateCache: handled", "eventType", m.Type, "eventId", m.ID, "conference", m.Conference)
+	return nil
 }
 
 // Apply raises the revision of every conference whose parties the events
