@@ -4,6 +4,7 @@
 //
 //	go run ./scripts/partyfinder                 # same as "serve"
 //	go run ./scripts/partyfinder serve --addr :8080 --db ./.partyfinder/partyfinder.db
+//	go run ./scripts/partyfinder serve --store firestore --events pubsub   # the cloud's route, on the emulators
 //	go run ./scripts/partyfinder import --conference gamescom2025 --name "Gamescom 2025" --city Cologne --tz Europe/Berlin FILE
 package main
 
@@ -48,4 +49,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 const usage = `usage:
   partyfinder [serve] [--addr :8080] [--db PATH] [--store sqlite|firestore] [--no-seed]
+                      [--events inproc|pubsub] [--functions-emulator ADDR]
   partyfinder import --conference ID [--name N --city C --tz ZONE] [--dry-run] [--json] [--prune] FILE`
