@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
 
@@ -110,7 +111,7 @@ var Functions = []Function{
 	}},
 	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
 		a.aggregator()
-		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, Events: a.reportEvents()}
+		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, PublicStats: analyticsfn.CachedStats(a.Store, 5*time.Second), Events: a.reportEvents()}
 		return a.identified(h.Routes())
 	}},
 }

@@ -35,10 +35,14 @@ type Stats interface {
 // Handler serves the analytics function. Requests reach it with an
 // identity when they carried a valid token, and without one otherwise.
 type Handler struct {
-	Feed   Feed
-	Stats  Stats
-	Events event.Publisher // where client interactions go to be counted
-	Now    func() time.Time
+	Feed  Feed
+	Stats Stats
+	// PublicStats, if set, serves the public reads (hotspots, trending):
+	// a CachedStats, so a busy conference costs one store read per
+	// interval; admins always read Stats.
+	PublicStats Stats
+	Events      event.Publisher // where client interactions go to be counted
+	Now         func() time.Time
 	// Limits on reports: per signed-in user, and for all anonymous
 	// clients of an instance together. Zero values take the defaults.
 	UserLimit, AnonymousLimit httpapi.Limit

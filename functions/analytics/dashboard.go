@@ -82,7 +82,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	snap, stats, err := h.conference(r, q.Get("conference"))
+	snap, stats, err := h.conference(r, q.Get("conference"), h.Stats) // admins see current counts
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

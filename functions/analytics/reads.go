@@ -18,6 +18,15 @@ import (
 // all the time and a few seconds old is as good as current.
 const cacheCounts = "public, max-age=15, s-maxage=15, stale-while-revalidate=30"
 
+// publicStats is where the public reads (hotspots, trending) get counts:
+// the PublicStats cache when there is one.
+func (h *Handler) publicStats() Stats {
+	if h.PublicStats != nil {
+		return h.PublicStats
+	}
+	return h.Stats
+}
+
 type sampleJSON struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
@@ -42,7 +51,7 @@ func (h *Handler) hotspots(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, apperr.Field("conference", "required", "is required"))
 		return
 	}
-	snap, stats, err := h.conference(r, conf)
+	snap, stats, err := h.conference(r, conf, h.publicStats())
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -55,12 +64,12 @@ func (h *Handler) hotspots(w http.ResponseWriter, r *http.Request) {
 	rendered.New(feed.ContentJSON, cacheCounts, rendered.Success(feed.Marshal(out), nil)).Serve(w, r)
 }
 
-func (h *Handler) conference(r *http.Request, conf string) (*feed.Snapshot, []analytics.PartyStats, error) {
+func (h *Handler) conference(r *http.Request, conf string, from Stats) (*feed.Snapshot, []analytics.PartyStats, error) {
 	snap, err := h.Feed.ConferenceSnapshot(r.Context(), conf)
 	if err != nil {
 		return nil, nil, err
 	}
-	stats, err := h.Stats.ConferenceStats(r.Context(), snap.Conference.ID)
+	stats, err := from.ConferenceStats(r.Context(), snap.Conference.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,7 +92,7 @@ func (h *Handler) trending(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	snap, stats, err := h.conference(r, r.URL.Query().Get("conference"))
+	snap, stats, err := h.conference(r, r.URL.Query().Get("conference"), h.publicStats())
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
