@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
+	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/pubsub"
@@ -151,5 +153,85 @@ func TestEmulatorRetriesAndDeadLetters(t *testing.T) {
 	st, err := store.Stats(context.Background(), "p1")
 	if err != nil || st.Counters.Shares != 1 {
 		t.Errorf("shares = %d (%v), want exactly 1", st.Counters.Shares, err)
+	}
+}
+
+// On the emulator, every event delivered three times and in shuffled order
+// (three publishes each, no ordering keys) leaves the counters exact:
+// likes and passes count current decisions, a like turned pass moves one,
+// a repeated event id counts once.
+func TestEmulatorRedeliveredOutOfOrderCountsExact(t *testing.T) {
+	c := emulatorClient(t)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "pf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	uc := &command.Analytics{Store: store}
+	var delivered atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var push pubsub.MessagePublishedData
+		if err := json.NewDecoder(r.Body).Decode(&push); err != nil {
+			t.Errorf("push body: %v", err)
+			return
+		}
+		_, e, err := pubsub.Decode(r.Context(), push.Message.Data, push.Message.Attributes)
+		if err != nil {
+			t.Errorf("decode: %v", err)
+			return
+		}
+		if _, err := uc.Aggregate(r.Context(), []event.Event{e}); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		delivered.Add(1)
+	}))
+	defer srv.Close()
+	topic, _, _ := topicAndSub(t, c, 5, srv.URL)
+
+	at := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
+	m := func(id, typ string) event.Meta {
+		return event.Meta{ID: id, Type: typ, Version: 1, At: at, Actor: "u", Conference: "gc"}
+	}
+	events := []event.Event{
+		attendee.SwipeRecorded{Meta: m("s1", attendee.TypeSwipeRecorded), UID: "ada", PartyID: "p1", Action: attendee.Like},
+		attendee.SaveAdded{Meta: m("s2", attendee.TypeSaveAdded), UID: "ada", PartyID: "p1"},
+		attendee.SwipeRecorded{Meta: m("s3", attendee.TypeSwipeRecorded), UID: "ada", PartyID: "p1", Action: attendee.Pass, Previous: attendee.Like},
+		attendee.SaveRemoved{Meta: m("s4", attendee.TypeSaveRemoved), UID: "ada", PartyID: "p1"},
+		attendee.SwipeRecorded{Meta: m("s5", attendee.TypeSwipeRecorded), UID: "bob", PartyID: "p1", Action: attendee.Like},
+		interaction("v1", analytics.View),
+	}
+	var sends []*gps.Message
+	for range 3 {
+		for _, e := range events {
+			msg, err := pubsub.Encode(t.Context(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg.OrderingKey = "" // any order at all
+			sends = append(sends, msg)
+		}
+	}
+	mrand.Shuffle(len(sends), func(i, j int) { sends[i], sends[j] = sends[j], sends[i] })
+	pub := c.Publisher(topic)
+	defer pub.Stop()
+	for _, msg := range sends {
+		if _, err := pub.Publish(t.Context(), msg).Get(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for int(delivered.Load()) < len(sends) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60 s %d of %d deliveries", delivered.Load(), len(sends))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st, err := store.Stats(context.Background(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (analytics.Counters{Views: 1, Likes: 1, Passes: 1}); st.Counters != want {
+		t.Errorf("counters %+v after every event three times in any order, want %+v", st.Counters, want)
 	}
 }
