@@ -242,6 +242,7 @@ type App struct {
 	tierBuilt  bool
 	redis      io.Closer
 	invalidate *invalidatecache.Handler
+	deferred   *inproc.Retrier // invalidations waiting for the shared tier
 }
 
 // OpenStore opens the configured store.
@@ -494,9 +495,19 @@ func (a *App) aggregator() {
 		if inv == nil {
 			return nil
 		}
-		return inv.Apply(ctx, es)
+		if err := inv.Apply(ctx, es); err != nil {
+			// The shared tier is down: readers check the store meanwhile.
+			// The raise is retried off the relay, so counting goes on.
+			slog.WarnContext(ctx, "cache invalidation deferred until the shared tier answers", "error", err)
+			a.deferred.Add(es)
+		}
+		return nil
 	}
 	a.built = append(a.built, "analytics aggregator")
+	if inv != nil {
+		a.deferred = inproc.NewRetrier(func(ctx context.Context, es []event.Event) error { return inv.Apply(ctx, es) })
+		go a.deferred.Run()
+	}
 	if ob, ok := a.Store.(outbox); ok {
 		a.relay = inproc.NewRelay(ob, deliver)
 		go a.relay.Run()
@@ -536,6 +547,12 @@ type publisherFunc func(ctx context.Context, events ...event.Event) error
 
 func (f publisherFunc) Publish(ctx context.Context, events ...event.Event) error {
 	return f(ctx, events...)
+}
+
+func (a *App) deferredRetrier() *inproc.Retrier {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.deferred
 }
 
 // FlushAnalytics waits until the analytics of every event published so
@@ -596,6 +613,9 @@ func (a *App) Close() error {
 	if remote != nil {
 		remote.Stop()
 		client.Close()
+	}
+	if d := a.deferredRetrier(); d != nil {
+		d.Close()
 	}
 	if a.redis != nil {
 		a.redis.Close()

@@ -16,10 +16,11 @@ import (
 	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 )
 
-// start runs a server of the test's own on db and stops it when the test ends.
-func start(t *testing.T, db string) *server {
+// start runs a server of the test's own on db, with env added, and stops
+// it when the test ends.
+func start(t *testing.T, db string, env ...string) *server {
 	t.Helper()
-	s, err := startServer(db)
+	s, err := startServerEnv(db, env)
 	if err != nil {
 		t.Fatal(err)
 	}

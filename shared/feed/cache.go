@@ -129,13 +129,16 @@ func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*
 }
 
 // changed reports whether a conference changed since old was built: by
-// the shared revision when old has one and the tier answers (one Redis
-// read, no store read), else by the store's revision.
+// the shared revision when the tier answers (one Redis read, no store
+// read), else by the store's revision.
 func (c *Cache) changed(ctx context.Context, id string, old *Snapshot) (bool, error) {
-	if c.shared != nil && old.SharedRevision != "" {
+	if c.shared != nil {
 		rev, err := c.shared.Revision(ctx, id)
 		if err == nil {
-			return rev != old.SharedRevision, nil
+			// A snapshot built while the tier was down has no shared
+			// revision: rebuild it once the tier answers, so the checks
+			// go back to the tier instead of the store.
+			return old.SharedRevision == "" || rev != old.SharedRevision, nil
 		}
 		slog.WarnContext(ctx, "feed: shared cache tier unavailable; checking the store", "conference", id, "error", err)
 	}
