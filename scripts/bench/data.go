@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
@@ -199,20 +200,34 @@ func pick(rng *rand.Rand, list []string, n int) []string {
 // createDB writes the bench conference into a new SQLite file at path and
 // returns the parties it stored.
 func createDB(ctx context.Context, path string) ([]party.Party, error) {
-	conf, ps, err := benchData()
-	if err != nil {
-		return nil, err
-	}
 	store, err := sqlite.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	if _, err := store.CreateConference(ctx, conf); err != nil {
+	return seed(ctx, store)
+}
+
+// seedStore is a store the bench conference can be written into: SQLite
+// or Firestore.
+type seedStore interface {
+	CreateConference(ctx context.Context, c conference.Conference) (conference.Conference, error)
+	SaveParties(ctx context.Context, ps []party.Party) error
+}
+
+// seed writes the bench conference and its parties into s and returns the
+// parties. A conference that is already there (a Firestore emulator kept
+// between runs) is kept, and its parties are written over.
+func seed(ctx context.Context, s seedStore) ([]party.Party, error) {
+	conf, ps, err := benchData()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.CreateConference(ctx, conf); err != nil && !apperr.Is(err, apperr.Conflict) {
 		return nil, fmt.Errorf("create conference: %w", err)
 	}
 	for lo := 0; lo < len(ps); lo += party.MaxBatch {
-		if err := store.SaveParties(ctx, ps[lo:min(lo+party.MaxBatch, len(ps))]); err != nil {
+		if err := s.SaveParties(ctx, ps[lo:min(lo+party.MaxBatch, len(ps))]); err != nil {
 			return nil, fmt.Errorf("save parties: %w", err)
 		}
 	}

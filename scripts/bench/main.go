@@ -10,6 +10,7 @@
 //	go run ./scripts/bench                   # the full run, five minutes or more on a busy machine
 //	go run ./scripts/bench -duration 3s -rounds 4 -micro=false -write=false   # a quick look
 //	go run ./scripts/bench -shapes feed-gzip -profile /tmp/prof                # plus CPU and allocation profiles
+//	go run ./scripts/bench coldstart         # process start to first full feed on the Firestore emulator (coldstart.go)
 //
 // scripts/bench.sh does the same after installing wrk where it can. The
 // machine is shared: the benchmark waits for other work to calm down and
@@ -40,9 +41,21 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "coldprobe" {
+		if err := runColdProbe(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench coldprobe:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	runner := run
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "coldstart" {
+		runner, args = runColdStart, args[1:]
+	}
+	if err := runner(ctx, args, os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 		}

@@ -1,0 +1,633 @@
+package main
+
+// The coldstart subcommand: process start to the first full feed of a
+// 500-party conference on the Firestore emulator, with and without the
+// prebuilt snapshot of the shared cache tier.
+//
+//	go run ./scripts/bench coldstart              # 15 starts per setup, with the breakdown
+//	go run ./scripts/bench coldstart -starts 5 -floor 0 -probes 0
+//
+// It starts the Firestore emulator itself unless FIRESTORE_EMULATOR_HOST
+// is set, and always its own redis-server, both on free loopback ports,
+// and stops them at the end. It prints a markdown report; it writes no
+// file of the repository.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	gfs "cloud.google.com/go/firestore"
+	goredis "github.com/redis/go-redis/v9"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/partyfinder/partyfinder/shared/firestore"
+	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/redis"
+)
+
+// prebuiltCollection is where the Firestore store keeps prebuilt
+// snapshots when it is the shared cache tier (no Redis).
+const prebuiltCollection = "prebuiltSnapshots"
+
+// coldConfig is the coldstart subcommand's command line.
+type coldConfig struct {
+	starts  int
+	project string
+	only    string // setups to measure, comma-separated; "" for all
+	floor   int    // runs of the process floor and init trace; 0 for none
+	probes  int    // fresh processes timing the snapshot load's parts; 0 for none
+	settle  time.Duration
+	perf    string   // directory for perf profiles of one start per setup; "" for none
+	env     []string // extra environment of the server, e.g. GOGC=400, for experiments
+	keep    bool
+}
+
+func parseColdFlags(args []string, stderr io.Writer) (coldConfig, error) {
+	var c coldConfig
+	fs := flag.NewFlagSet("bench coldstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.starts, "starts", 15, "measured starts per setup, after one discarded start each")
+	fs.StringVar(&c.project, "project", "demo-party", "Google Cloud project id on the emulator")
+	fs.StringVar(&c.only, "setups", "", "measure only these setups (comma-separated: every-party, prebuilt-firestore, prebuilt-redis)")
+	fs.IntVar(&c.floor, "floor", 10, "runs of `partyfinder help`, an empty Go program and the init trace (the process floor); 0 to skip")
+	fs.IntVar(&c.probes, "probes", 7, "fresh processes that time the parts of a snapshot load (first gRPC call, decode, render); 0 to skip")
+	fs.DurationVar(&c.settle, "settle", 300*time.Millisecond, "time a started server is left running after its first 200, so that a write-through it began can land (and be caught)")
+	fs.StringVar(&c.perf, "perf", "", "also record one start per setup with `perf record -g` into this directory (SETUP.perf.data), for perf report")
+	fs.Func("env", "extra `KEY=VALUE` in the server's environment, for experiments (GOGC=400); repeatable", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("-env %q: want KEY=VALUE", v)
+		}
+		c.env = append(c.env, v)
+		return nil
+	})
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (server binary, emulator and Redis logs)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.starts < 1 {
+		return c, errors.New("-starts must be at least 1")
+	}
+	return c, nil
+}
+
+// coldSetup is one way a fresh instance finds the conference.
+type coldSetup struct {
+	Name  string
+	Label string
+	env   []string
+	// prepare makes the shared tier what the setup needs before a start
+	// and returns the check that the start went the way it should.
+	prepare func(ctx context.Context) (verify func(ctx context.Context) error, err error)
+}
+
+// coldRun is one start.
+type coldRun struct {
+	Total   time.Duration            // spawn to the first 200's last body byte
+	Connect time.Duration            // spawn to the first TCP connection accepted (listening)
+	Marks   map[string]time.Duration // spawn to the runner's output lines, by mark
+	Parties int                      // in the first answer
+	Size    int                      // bytes of the first answer, gzip
+	CPU     time.Duration            // the server's user+system CPU time, spawn to exit
+}
+
+// The runner's output lines the breakdown keys on, in the order it prints
+// them (scripts/partyfinder/serve.go).
+var coldMarks = []struct{ key, prefix, meaning string }{
+	{"auth", "sign-in:", "exec, Go runtime and package init, config, logger, Firestore client (not yet dialled), local sign-in keys"},
+	{"listening", "partyfinder serving", "app wired, router built from firebase.json, listening"},
+	{"snapshot", "try:", "the default conference's snapshot built before serving: first round trips to the tier or store, decode, index"},
+}
+
+// coldResult is what one setup measured.
+type coldResult struct {
+	Setup     coldSetup
+	Discarded coldRun
+	Runs      []coldRun
+}
+
+// runColdStart is the coldstart subcommand.
+func runColdStart(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := parseColdFlags(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "partyfinder-coldstart-")
+	if err != nil {
+		return err
+	}
+	if cfg.keep {
+		defer step(stdout, "kept %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	loadStart := loadAverage()
+
+	step(stdout, "building the server")
+	bin, err := buildServer(ctx, root, tmp)
+	if err != nil {
+		return err
+	}
+
+	emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
+	ownEmulator := emulator == ""
+	if ownEmulator {
+		step(stdout, "starting the Firestore emulator")
+		em, err := startFirestoreEmulator(tmp, cfg.project)
+		if err != nil {
+			return err
+		}
+		defer em.stop()
+		emulator = em.addr
+		if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
+			return err
+		}
+	}
+	if err := loopbackHost(emulator); err != nil {
+		return fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
+	}
+	step(stdout, "starting redis-server")
+	rs, err := startRedis(tmp)
+	if err != nil {
+		return err
+	}
+	defer rs.stop()
+	redisPrefix := fmt.Sprintf("pf-coldstart-%d:", os.Getpid())
+
+	client, err := gfs.NewClient(ctx, cfg.project)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	store := firestore.New(client)
+	step(stdout, "writing %d parties into Firestore at %s (project %s)", benchParties, emulator, cfg.project)
+	ps, err := seed(ctx, store)
+	if err != nil {
+		return fmt.Errorf("seed firestore: %w", err)
+	}
+	published := 0
+	for _, p := range ps {
+		if p.Status == party.Published {
+			published++
+		}
+	}
+	// The emulator is a JVM: a few reads first, so that its warm-up is not
+	// charged to whichever setup comes first.
+	for range 5 {
+		if _, err := store.PartiesOf(ctx, benchConference); err != nil {
+			return err
+		}
+	}
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: rs.addr, DisableIdentity: true})
+	defer rdb.Close()
+	tier, err := redis.Open(rs.addr, redis.Options{Prefix: redisPrefix})
+	if err != nil {
+		return err
+	}
+	defer tier.Close()
+
+	prebuiltDoc := client.Collection(prebuiltCollection).Doc(benchConference)
+	base := append(serverEnv(), "FIRESTORE_EMULATOR_HOST="+emulator, "GOOGLE_CLOUD_PROJECT="+cfg.project,
+		"PARTYFINDER_STORE=firestore", "PARTYFINDER_EVENTS=inproc", "FIREBASE_AUTH_EMULATOR_HOST=", "GODEBUG=")
+	base = append(base, cfg.env...)
+	noRedis := append(slices.Clone(base), "REDIS_ADDR=")
+	withRedis := append(slices.Clone(base), "REDIS_ADDR="+rs.addr, "PARTYFINDER_REDIS_PREFIX="+redisPrefix)
+
+	setups := []coldSetup{
+		{
+			Name:  "every-party",
+			Label: "(a) no prebuilt snapshot: every party read from Firestore",
+			env:   noRedis,
+			prepare: func(ctx context.Context) (func(context.Context) error, error) {
+				if _, err := prebuiltDoc.Delete(ctx); err != nil {
+					return nil, fmt.Errorf("delete the prebuilt snapshot: %w", err)
+				}
+				if _, err := prebuiltDoc.Get(ctx); status.Code(err) != codes.NotFound {
+					return nil, fmt.Errorf("the prebuilt snapshot is still there after its deletion (%v)", err)
+				}
+				// The start read every party if it wrote the snapshot
+				// through: only a build from the store does.
+				return func(ctx context.Context) error {
+					return waitFor(ctx, 10*time.Second, "the write-through of the prebuilt snapshot to Firestore", func() (bool, error) {
+						_, err := prebuiltDoc.Get(ctx)
+						if status.Code(err) == codes.NotFound {
+							return false, nil
+						}
+						return err == nil, err
+					})
+				}, nil
+			},
+		},
+		{
+			Name:  "prebuilt-firestore",
+			Label: "(b) prebuilt snapshot in Firestore, one read",
+			env:   noRedis,
+			prepare: func(ctx context.Context) (func(context.Context) error, error) {
+				before, err := prebuiltDoc.Get(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("no prebuilt snapshot in Firestore: %w", err)
+				}
+				// A start that loaded it writes nothing; one that rebuilt
+				// would write it through again.
+				return func(ctx context.Context) error {
+					after, err := prebuiltDoc.Get(ctx)
+					if err != nil {
+						return err
+					}
+					if !after.UpdateTime.Equal(before.UpdateTime) {
+						return errors.New("the prebuilt snapshot in Firestore was written again: the server rebuilt it instead of loading it")
+					}
+					return nil
+				}, nil
+			},
+		},
+		{
+			Name:  "prebuilt-redis",
+			Label: "(c) prebuilt snapshot in Redis, one MGET",
+			env:   withRedis,
+			prepare: func(ctx context.Context) (func(context.Context) error, error) {
+				if _, data, err := tier.Prebuilt(ctx, benchConference); err != nil || data == nil {
+					return nil, fmt.Errorf("no prebuilt snapshot in Redis (%v)", err)
+				}
+				before, err := commandCalls(ctx, rdb)
+				if err != nil {
+					return nil, err
+				}
+				return func(ctx context.Context) error {
+					after, err := commandCalls(ctx, rdb)
+					if err != nil {
+						return err
+					}
+					if after["set"] != before["set"] {
+						return errors.New("the prebuilt snapshot in Redis was written again: the server rebuilt it instead of loading it")
+					}
+					if after["mget"] <= before["mget"] {
+						return errors.New("the server did not read Redis")
+					}
+					return nil
+				}, nil
+			},
+		},
+	}
+	setups = slices.DeleteFunc(setups, func(s coldSetup) bool { return !selected(cfg.only, s.Name) })
+	if len(setups) == 0 {
+		return fmt.Errorf("-setups %q names no setup", cfg.only)
+	}
+	runnerDir := filepath.Join(tmp, "runner") // its local sign-in and calendar keys
+	start := func(s coldSetup) (coldRun, error) {
+		verify, err := s.prepare(ctx)
+		if err != nil {
+			return coldRun{}, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		r, err := coldStartOnce(ctx, root, nil, bin, runnerDir, s.env, published, cfg.settle, verify)
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		return r, nil
+	}
+
+	// Redis starts empty: one start that reads every party and writes the
+	// snapshot through to Redis, as the first instance after a deployment
+	// would. It also brings the binary into the page cache.
+	step(stdout, "warm-up start: fills Redis through the server's own write-through")
+	warm, err := coldStartOnce(ctx, root, nil, bin, runnerDir, withRedis, published, 0, func(ctx context.Context) error {
+		return waitFor(ctx, 10*time.Second, "the write-through of the prebuilt snapshot to Redis", func() (bool, error) {
+			_, data, err := tier.Prebuilt(ctx, benchConference)
+			return data != nil, err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	step(stdout, "warm-up start (Redis): %s", ms(warm.Total))
+	// The same for Firestore as the tier: the snapshot (b) loads is the one
+	// a start that read every party wrote through; each (a) start writes
+	// it again.
+	step(stdout, "warm-up start: fills the Firestore snapshot through the server's own write-through")
+	if _, err := prebuiltDoc.Delete(ctx); err != nil {
+		return err
+	}
+	warm, err = coldStartOnce(ctx, root, nil, bin, runnerDir, noRedis, published, 0, func(ctx context.Context) error {
+		return waitFor(ctx, 10*time.Second, "the write-through of the prebuilt snapshot to Firestore", func() (bool, error) {
+			_, data, err := store.Prebuilt(ctx, benchConference)
+			return data != nil, err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	step(stdout, "warm-up start (Firestore): %s", ms(warm.Total))
+	results := make([]coldResult, len(setups))
+	for i, s := range setups {
+		results[i].Setup = s
+		if results[i].Discarded, err = start(s); err != nil {
+			return err
+		}
+		step(stdout, "%s: discarded first start %s", s.Name, ms(results[i].Discarded.Total))
+	}
+	// Rounds of one start per setup, so that drift in the shared machine's
+	// speed falls on every setup alike.
+	for round := range cfg.starts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line := make([]string, 0, len(setups))
+		for i, s := range setups {
+			r, err := start(s)
+			if err != nil {
+				return err
+			}
+			results[i].Runs = append(results[i].Runs, r)
+			line = append(line, s.Name+" "+ms(r.Total))
+		}
+		step(stdout, "round %d of %d: %s", round+1, cfg.starts, strings.Join(line, ", "))
+	}
+
+	if cfg.perf != "" {
+		if err := os.MkdirAll(cfg.perf, 0o755); err != nil {
+			return err
+		}
+		for _, s := range setups {
+			verify, err := s.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			data := filepath.Join(cfg.perf, s.Name+".perf.data")
+			wrap := []string{"perf", "record", "-q", "-F", "10000", "-g", "-o", data, "--"}
+			r, err := coldStartOnce(ctx, root, wrap, bin, runnerDir, s.env, published, cfg.settle, verify)
+			if err != nil {
+				return fmt.Errorf("%s under perf: %w", s.Name, err)
+			}
+			step(stdout, "%s: one start under perf record (%s): %s", s.Name, data, ms(r.Total))
+		}
+	}
+
+	var fl *floorResult
+	if cfg.floor > 0 {
+		step(stdout, "process floor: `partyfinder help`, an empty Go program and the init trace, %d runs each", cfg.floor)
+		if fl, err = measureFloor(ctx, root, bin, tmp, cfg.floor); err != nil {
+			return err
+		}
+	}
+	var pr *probeResult
+	if cfg.probes > 0 {
+		step(stdout, "timing the parts of a snapshot load in %d fresh processes", cfg.probes)
+		if pr, err = runProbes(ctx, cfg, rs.addr, redisPrefix); err != nil {
+			return err
+		}
+	}
+
+	md := coldMarkdown(coldReport{
+		Results: results, Floor: fl, Probe: pr, Config: cfg, Published: published, OwnEmulator: ownEmulator,
+		Machine: machineInfo(ctx, root), LoadStart: loadStart,
+	})
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, md)
+	return nil
+}
+
+// coldStartOnce spawns the runner on Firestore with env (under the
+// command wrap, when given), polls the full
+// feed every millisecond until it answers 200, checks the answer, runs
+// verify (after settle) and stops the runner.
+func coldStartOnce(ctx context.Context, root string, wrap []string, bin, dir string, env []string, published int, settle time.Duration, verify func(context.Context) error) (coldRun, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return coldRun{}, err
+	}
+	out := &stampWriter{}
+	argv := append(slices.Clone(wrap), bin, "serve", "--store", "firestore", "--no-seed", "--addr", addr,
+		"--db", filepath.Join(dir, "partyfinder.db"))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	done := make(chan struct{})
+
+	feedURL := "http://" + addr + "/api/parties?" + url.Values{"conference": {benchConference}, "limit": {"500"}}.Encode()
+	out.began = time.Now()
+	if err := cmd.Start(); err != nil {
+		return coldRun{}, fmt.Errorf("start the server: %w", err)
+	}
+	go func() { _ = cmd.Wait(); close(done) }()
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+	}
+	r, resp, err := pollFirst200(done, feedURL, out.began, 30*time.Second)
+	if err != nil {
+		stop()
+		return r, fmt.Errorf("%w; output:\n%s", err, out.tail())
+	}
+	r.Marks = out.marks()
+	r.Size = len(resp.Body)
+	n, ok := feedTotal(resp)
+	if resp.Header.Get("Content-Encoding") != "gzip" || !ok || n != published {
+		stop()
+		return r, fmt.Errorf("the first answer is not the full gzip feed: Content-Encoding %q, %d parties (want %d)",
+			resp.Header.Get("Content-Encoding"), n, published)
+	}
+	r.Parties = n
+	time.Sleep(settle)
+	if verify != nil {
+		if err := verify(ctx); err != nil {
+			stop()
+			return r, fmt.Errorf("%w; output:\n%s", err, out.tail())
+		}
+	}
+	stop()
+	if ps := cmd.ProcessState; ps != nil {
+		r.CPU = ps.UserTime() + ps.SystemTime()
+	}
+	return r, nil
+}
+
+// pollFirst200 asks url every millisecond, on a new connection each time,
+// until it answers 200 or the process exits. It returns the time from
+// began to the answer's last byte, and to the first connection the
+// server accepted: the moment it listened.
+func pollFirst200(done <-chan struct{}, url string, began time.Time, timeout time.Duration) (coldRun, capture, error) {
+	var connected atomic.Int64
+	tr := &http.Transport{
+		DisableKeepAlives: true, DisableCompression: true, Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				connected.CompareAndSwap(0, int64(time.Since(began)))
+			}
+			return c, err
+		},
+	}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: timeout}
+	deadline := began.Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return coldRun{}, capture{}, errors.New("the server exited before answering")
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header = gzipHeader()
+		resp, err := cl.Do(req)
+		if err == nil {
+			body, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			at := time.Since(began)
+			if rerr != nil {
+				return coldRun{}, capture{}, rerr
+			}
+			c := capture{Status: resp.StatusCode, Header: resp.Header, Body: body}
+			if resp.StatusCode == http.StatusOK {
+				return coldRun{Total: at, Connect: time.Duration(connected.Load())}, c, nil
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				return coldRun{}, c, fmt.Errorf("%s answered %d: %.300s", url, resp.StatusCode, body)
+			}
+		} else if !errors.Is(err, syscall.ECONNREFUSED) {
+			return coldRun{}, capture{}, fmt.Errorf("poll %s: %w", url, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return coldRun{}, capture{}, fmt.Errorf("%s gave no 200 within %s", url, timeout)
+}
+
+// stampWriter keeps a process's output and the time each line arrived,
+// from began.
+type stampWriter struct {
+	began   time.Time
+	mu      sync.Mutex
+	all     bytes.Buffer
+	partial []byte
+	lines   []stampedLine
+}
+
+type stampedLine struct {
+	at   time.Duration
+	text string
+}
+
+func (w *stampWriter) Write(p []byte) (int, error) {
+	at := time.Since(w.began)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.lines = append(w.lines, stampedLine{at: at, text: string(w.partial[:i])})
+		w.partial = w.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+// marks returns when each of coldMarks' lines arrived.
+func (w *stampWriter) marks() map[string]time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := map[string]time.Duration{}
+	for _, l := range w.lines {
+		for _, mk := range coldMarks {
+			if _, seen := m[mk.key]; !seen && strings.HasPrefix(l.text, mk.prefix) {
+				m[mk.key] = l.at
+			}
+		}
+	}
+	return m
+}
+
+func (w *stampWriter) tail() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.all.Bytes()
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}
+
+// waitFor polls cond every 5 ms until it holds, fails or timeout passes.
+func waitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no %s within %s", what, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// commandCalls returns how often Redis ran each command, from INFO
+// commandstats.
+func commandCalls(ctx context.Context, c *goredis.Client) (map[string]int64, error) {
+	info, err := c.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis INFO: %w", err)
+	}
+	calls := map[string]int64{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(kv, "calls="); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				calls[strings.TrimPrefix(name, "cmdstat_")] = n
+			}
+		}
+	}
+	return calls, nil
+}
+
+// spread returns the median (the upper one of an even count, as the feed
+// bench does), the minimum and the maximum.
+func spread(ds []time.Duration) (med, lo, hi time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2], s[0], s[len(s)-1]
+}
