@@ -414,6 +414,18 @@ func (a *App) events() event.Publisher {
 			return a.publisher
 		}
 		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
+		a.built = append(a.built, "pubsub publisher")
+		if ob, ok := a.Store.(outbox); ok {
+			// The events are in the outbox with their change: the relay
+			// publishes them from there, at least once, also when the
+			// process dies between the write and the publish.
+			remote := a.remote
+			a.relay = inproc.NewRelay(ob, func(ctx context.Context, es []event.Event) error { return remote.Publish(ctx, es...) })
+			go a.relay.Run()
+			a.Events.Subscribe(func(context.Context, event.Event) { a.relay.Kick() })
+			a.built = append(a.built, "outbox relay")
+			return a.publisher
+		}
 		var remote event.Publisher = a.remote
 		if a.Config.Store == StoreFirestore {
 			// OnDecisionWritten and OnPartyWritten publish what
@@ -421,7 +433,6 @@ func (a *App) events() event.Publisher {
 			remote = event.Filter{Publisher: a.remote, Keep: notFromDocuments}
 		}
 		a.publisher = event.Fanout{a.Events, remote}
-		a.built = append(a.built, "pubsub publisher")
 	}
 	return a.publisher
 }
@@ -449,6 +460,12 @@ func (a *App) ImportEvents() event.Publisher {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	inv := a.invalidator()
+	if a.Config.Events == EventsPubSub {
+		// The outbox's relay publishes the import's events before Close
+		// returns. In process, the servers' relays deliver them (a server
+		// also drops its own cached snapshot then).
+		a.events()
+	}
 	return event.Fanout{a.events(), publisherFunc(func(ctx context.Context, es ...event.Event) error {
 		return inv.Apply(ctx, es)
 	})}
@@ -473,7 +490,11 @@ func (a *App) remoteEvents() event.Publisher {
 // none is lost if the process dies before counting them; a publish here
 // only kicks the relay. Elsewhere they come from an in-memory queue.
 func (a *App) aggregator() {
-	if a.analytics != nil || a.relay != nil || a.Config.Events == EventsPubSub {
+	if a.Config.Events == EventsPubSub {
+		a.events() // on a store with an outbox, its relay publishes to the topic
+		return
+	}
+	if a.analytics != nil || a.relay != nil {
 		return
 	}
 	uc := &command.Analytics{Store: a.Store}

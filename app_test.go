@@ -1,10 +1,18 @@
 package partyfinder
 
 import (
+	"context"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	gps "cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/command"
@@ -109,5 +117,86 @@ func TestOutboxSurvivesARestart(t *testing.T) {
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// On the embedded store with Pub/Sub, the outbox's relay publishes the
+// events: what a process left unpublished when it died goes out from the
+// next one, each event once, and the outbox is emptied.
+func TestOutboxPublishesToPubSub(t *testing.T) {
+	srv := pstest.NewServer()
+	t.Cleanup(func() { srv.Close() })
+	t.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
+	ctx := t.Context()
+	c, err := gps.NewClient(ctx, "demo-party")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: "projects/demo-party/topics/events"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: "projects/demo-party/subscriptions/all", Topic: "projects/demo-party/topics/events", AckDeadlineSeconds: 10}); err != nil {
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(t.TempDir(), "pf.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, ps := demo.Data(time.Now())
+	if _, err := s.CreateConference(ctx, conf); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveParties(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	// A process that died before publishing its swipe's events.
+	uc := &command.Attendees{Parties: s, Store: s}
+	if _, _, err := uc.RecordSwipe(ctx, "ada", ps[0].ID, attendee.Like); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(Config{Store: StoreSQLite, Local: true, Events: EventsPubSub, ProjectID: "demo-party", EventsTopic: "events"}, s, Auth{})
+	a.Handler(FnSwipe)
+	if _, _, err := a.attendees().RecordSwipe(ctx, "bob", ps[1].ID, attendee.Pass); err != nil {
+		t.Fatal(err)
+	}
+	a.FlushAnalytics()
+	if left, _, err := s.Undelivered(ctx, 10); err != nil || len(left) != 0 {
+		t.Errorf("%d events left in the outbox (%v)", len(left), err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := map[string]int{}
+	var mu sync.Mutex
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = c.Subscriber("all").Receive(rctx, func(_ context.Context, m *gps.Message) {
+		m.Ack()
+		mu.Lock()
+		got[m.Attributes["eventType"]+" "+m.Attributes["eventId"]]++
+		mu.Unlock()
+	})
+	types := map[string]int{}
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s published %d times", k, n)
+		}
+		typ, _, _ := strings.Cut(k, " ")
+		types[typ]++
+	}
+	want := map[string]int{attendee.TypeSwipeRecorded: 2, attendee.TypeSaveAdded: 1}
+	if !maps.Equal(types, want) {
+		t.Errorf("published %v, want %v", types, want)
 	}
 }
