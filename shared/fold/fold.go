@@ -33,6 +33,21 @@ func String(s string) string {
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
+		if r < utf8.RuneSelf { // most text: no table lookups
+			switch {
+			case r == ' ' || r >= '\t' && r <= '\r':
+				space = b.Len() > 0
+				continue
+			case 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+			}
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteByte(byte(r))
+			continue
+		}
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			continue
