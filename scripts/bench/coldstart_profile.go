@@ -295,7 +295,7 @@ func runColdProbe(args []string, stdout io.Writer) error {
 		return err
 	}
 	out.PrebuiltBytes = len(data)
-	lap("decode the prebuilt snapshot: gunzip + JSON, 500 parties")
+	lap("decode the prebuilt snapshot: gunzip + gob, 500 parties")
 	s := feed.NewSnapshot(p.Conference, p.Parties, p.Revision, 1)
 	lap("index the snapshot")
 	q, err := feed.ParseQuery(url.Values{"limit": {"500"}}, benchConference, s.Conference.Location())
