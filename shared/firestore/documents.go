@@ -39,6 +39,8 @@ type partyDoc struct {
 	Tags          []string       `firestore:"tags"`
 	Status        string         `firestore:"status"`
 	Source        string         `firestore:"source"`
+	Owner         string         `firestore:"owner,omitempty"` // "" for imported parties
+	Note          string         `firestore:"note,omitempty"`
 	CreatedAt     *time.Time     `firestore:"createdAt"`
 	UpdatedAt     *time.Time     `firestore:"updatedAt"`
 	Version       int64          `firestore:"version"`
@@ -124,6 +126,8 @@ func marshalParty(p party.Party) partyDoc {
 		Tags:          list(p.Tags),
 		Status:        string(p.Status),
 		Source:        p.Source,
+		Owner:         p.Owner,
+		Note:          p.Note,
 		CreatedAt:     timePtr(p.CreatedAt),
 		UpdatedAt:     timePtr(p.UpdatedAt),
 		Version:       p.Version,
@@ -153,6 +157,8 @@ func unmarshalParty(id string, d partyDoc) party.Party {
 		Tags:         unlist(d.Tags),
 		Status:       party.Status(d.Status),
 		Source:       d.Source,
+		Owner:        d.Owner,
+		Note:         d.Note,
 		CreatedAt:    fromPtr(d.CreatedAt),
 		UpdatedAt:    fromPtr(d.UpdatedAt),
 		Version:      d.Version,

@@ -113,6 +113,8 @@ func (p Party) Changes(q Party) []string {
 		{"tags", slices.Equal(p.Tags, q.Tags)},
 		{"status", p.Status == q.Status},
 		{"source", p.Source == q.Source},
+		{"owner", p.Owner == q.Owner},
+		{"note", p.Note == q.Note},
 		{"conferenceId", p.ConferenceID == q.ConferenceID},
 	} {
 		if !f.same {

@@ -26,12 +26,13 @@ const (
 	Pending   Status = "pending" // submitted, waiting for moderation
 	Published Status = "published"
 	Cancelled Status = "cancelled"
+	Rejected  Status = "rejected" // refused by moderation; never public
 )
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {
-	case Draft, Pending, Published, Cancelled:
+	case Draft, Pending, Published, Cancelled, Rejected:
 		return true
 	}
 	return false
@@ -48,6 +49,7 @@ const (
 	MaxHosts       = 20
 	MaxTags        = 20
 	MaxDuration    = 7 * 24 * time.Hour
+	MaxOwner       = 128 // bytes of a uid
 )
 
 // Point is a WGS 84 position.
@@ -99,6 +101,12 @@ type Party struct {
 
 	Status Status
 	Source string // where the party came from: "gamescom-sheets", "organizer", ...
+	// Owner is the uid of the organizer who submitted the party; "" for
+	// imported ones, which only admins change.
+	Owner string
+	// Note says why the party was cancelled or rejected, as its organizer
+	// or the moderator wrote it.
+	Note string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -124,6 +132,8 @@ func (p Party) normalized() Party {
 	p.Focus = CleanText(p.Focus)
 	p.Link = strings.TrimSpace(p.Link)
 	p.Source = strings.TrimSpace(p.Source)
+	p.Owner = strings.TrimSpace(p.Owner)
+	p.Note = CleanText(p.Note)
 	p.Category = NewCategory(p.Category.Label)
 	p.Hosts = cleanList(p.Hosts)
 	p.Tags = cleanList(p.Tags)
@@ -189,7 +199,13 @@ func (p Party) Validate() error {
 		add("link", "format", "must be an absolute http or https URL")
 	}
 	if !p.Status.Valid() {
-		add("status", "enum", "must be one of draft, pending, published, cancelled")
+		add("status", "enum", "must be one of draft, pending, published, cancelled, rejected")
+	}
+	if len(p.Owner) > MaxOwner {
+		add("owner", "too_long", "must be at most 128 bytes")
+	}
+	if utf8.RuneCountInString(p.Note) > MaxText {
+		add("note", "too_long", "must be at most 500 characters")
 	}
 	return apperr.Fields("invalid party", fs)
 }

@@ -14,10 +14,10 @@ import (
 
 const partyColumns = `id, conference_id, title, description, venue, address, lat, lng,
 	start_at, end_at, category_key, category_label, hosts, price, free, link, focus, tags,
-	status, source, created_at, updated_at, version`
+	status, source, created_at, updated_at, version, owner, note`
 
 const upsertParty = `INSERT INTO parties (` + partyColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		title = excluded.title, description = excluded.description, venue = excluded.venue,
 		address = excluded.address, lat = excluded.lat, lng = excluded.lng,
@@ -25,7 +25,8 @@ const upsertParty = `INSERT INTO parties (` + partyColumns + `)
 		category_key = excluded.category_key, category_label = excluded.category_label,
 		hosts = excluded.hosts, price = excluded.price, free = excluded.free, link = excluded.link,
 		focus = excluded.focus, tags = excluded.tags, status = excluded.status, source = excluded.source,
-		created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version`
+		created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version,
+		owner = excluded.owner, note = excluded.note`
 
 // Party returns the party with the id, or a NotFound error.
 func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
@@ -74,7 +75,7 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 		return party.Party{}, fmt.Errorf("create party: %w", err)
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`, args...)
 	if err != nil {
 		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, err)
@@ -239,7 +240,7 @@ func partyArgs(p party.Party) ([]any, error) {
 	}
 	return []any{p.ID, p.ConferenceID, p.Title, p.Description, p.Venue, p.Address, lat, lng,
 		times[0], times[1], p.Category.Key, p.Category.Label, hosts, p.Price, p.Free, p.Link, p.Focus, tags,
-		string(p.Status), p.Source, times[2], times[3], p.Version}, nil
+		string(p.Status), p.Source, times[2], times[3], p.Version, p.Owner, p.Note}, nil
 }
 
 func scanParty(r scanner) (party.Party, error) {
@@ -251,7 +252,7 @@ func scanParty(r scanner) (party.Party, error) {
 	)
 	err := r.Scan(&p.ID, &p.ConferenceID, &p.Title, &p.Description, &p.Venue, &p.Address, &lat, &lng,
 		&start, &end, &p.Category.Key, &p.Category.Label, &hosts, &p.Price, &p.Free, &p.Link, &p.Focus, &tags,
-		&status, &p.Source, &created, &upd, &p.Version)
+		&status, &p.Source, &created, &upd, &p.Version, &p.Owner, &p.Note)
 	if err != nil {
 		return party.Party{}, err
 	}

@@ -290,6 +290,13 @@ CREATE TABLE outbox (
 	`
 CREATE INDEX analytics_events_by_at ON analytics_events (at);
 `,
+	// 8: who submitted a party (organizers' own lists) and why it was
+	// cancelled or rejected.
+	`
+ALTER TABLE parties ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE parties ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE INDEX parties_by_owner ON parties (owner, conference_id) WHERE owner <> '';
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -144,6 +144,7 @@ func diff(want, got party.Party) []string {
 		{"Venue", want.Venue, got.Venue}, {"Address", want.Address, got.Address},
 		{"Price", want.Price, got.Price}, {"Link", want.Link, got.Link}, {"Focus", want.Focus, got.Focus},
 		{"Status", string(want.Status), string(got.Status)}, {"Source", want.Source, got.Source},
+		{"Owner", want.Owner, got.Owner}, {"Note", want.Note, got.Note},
 	} {
 		if f.w != f.g {
 			add(f.name, fmt.Sprintf("%q", f.w), fmt.Sprintf("%q", f.g))
@@ -229,6 +230,12 @@ func testRoundTrip(t *testing.T, s Store) {
 			p.Start, p.End = at(23, 19, 0), at(24, 0, 0)
 			p.Location = nil
 			p.Status = party.Cancelled
+			return p
+		}()},
+		{"an organizer's, rejected with a note", func() party.Party {
+			p := fullParty("owned", "gamescom2025")
+			p.Owner, p.Source = "organizer-uid-1", "organizer"
+			p.Status, p.Note = party.Rejected, "Not a party: a booth's opening hours"
 			return p
 		}()},
 		{"given in UTC, negative coordinates", func() party.Party {
