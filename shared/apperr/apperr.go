@@ -16,14 +16,16 @@ type Kind string
 
 // The kinds of error. Their HTTP mapping lives in the httpapi package.
 const (
-	Invalid      Kind = "invalid"      // the request is malformed or breaks a rule
-	NotFound     Kind = "not_found"    // the thing asked for does not exist (or is not visible)
-	Conflict     Kind = "conflict"     // the request clashes with the current state
-	Unauthorized Kind = "unauthorized" // no valid credentials
-	Forbidden    Kind = "forbidden"    // valid credentials, not allowed
-	RateLimited  Kind = "rate_limited" // too many requests
-	Unavailable  Kind = "unavailable"  // a dependency is down; retrying may help
-	Internal     Kind = "internal"     // a bug or an unexpected failure
+	Invalid      Kind = "invalid"       // the request is malformed or breaks a rule
+	NotFound     Kind = "not_found"     // the thing asked for does not exist (or is not visible)
+	Conflict     Kind = "conflict"      // the request clashes with the current state
+	Stale        Kind = "stale"         // the change was made against an older version than the current one
+	NeedsVersion Kind = "needs_version" // a change must name the version it was made against
+	Unauthorized Kind = "unauthorized"  // no valid credentials
+	Forbidden    Kind = "forbidden"     // valid credentials, not allowed
+	RateLimited  Kind = "rate_limited"  // too many requests
+	Unavailable  Kind = "unavailable"   // a dependency is down; retrying may help
+	Internal     Kind = "internal"      // a bug or an unexpected failure
 )
 
 // FieldError names one offending input field and what is wrong with it.

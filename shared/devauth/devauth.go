@@ -247,7 +247,7 @@ func checkUID(uid string) error {
 	return nil
 }
 
-func known(r identity.Role) bool { return r == identity.Admin || r == identity.Organizer }
+func known(r identity.Role) bool { return slices.Contains(identity.Roles, r) }
 
 func dedupe(roles []identity.Role) []identity.Role {
 	var out []identity.Role

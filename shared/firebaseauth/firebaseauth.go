@@ -182,7 +182,7 @@ func hint(err error) string {
 const claimRoles = "roles"
 
 // knownRoles are the roles a token may grant, in the order they are listed.
-var knownRoles = []identity.Role{identity.Admin, identity.Organizer}
+var knownRoles = identity.Roles
 
 // identityOf turns a verified token into an identity. Claims that do not
 // have the expected type are ignored, as are roles the server does not know.

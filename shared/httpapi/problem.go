@@ -17,6 +17,8 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Invalid:      http.StatusBadRequest,
 	apperr.NotFound:     http.StatusNotFound,
 	apperr.Conflict:     http.StatusConflict,
+	apperr.Stale:        http.StatusPreconditionFailed,
+	apperr.NeedsVersion: http.StatusPreconditionRequired,
 	apperr.Unauthorized: http.StatusUnauthorized,
 	apperr.Forbidden:    http.StatusForbidden,
 	apperr.RateLimited:  http.StatusTooManyRequests,

@@ -15,7 +15,11 @@ type Role string
 const (
 	Admin     Role = "admin"
 	Organizer Role = "organizer"
+	Trusted   Role = "trusted" // an organizer whose parties go live without moderation
 )
+
+// Roles lists every role a token may grant, in the order they are listed.
+var Roles = []Role{Admin, Organizer, Trusted}
 
 // Identity is a verified caller.
 type Identity struct {
