@@ -21,6 +21,7 @@ const (
 	Conflict     Kind = "conflict"      // the request clashes with the current state
 	Stale        Kind = "stale"         // the change was made against an older version than the current one
 	NeedsVersion Kind = "needs_version" // a change must name the version it was made against
+	KeyReused    Kind = "key_reused"    // an idempotency key sent again with another request
 	Unauthorized Kind = "unauthorized"  // no valid credentials
 	Forbidden    Kind = "forbidden"     // valid credentials, not allowed
 	RateLimited  Kind = "rate_limited"  // too many requests

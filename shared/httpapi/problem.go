@@ -19,6 +19,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Conflict:     http.StatusConflict,
 	apperr.Stale:        http.StatusPreconditionFailed,
 	apperr.NeedsVersion: http.StatusPreconditionRequired,
+	apperr.KeyReused:    http.StatusUnprocessableEntity,
 	apperr.Unauthorized: http.StatusUnauthorized,
 	apperr.Forbidden:    http.StatusForbidden,
 	apperr.RateLimited:  http.StatusTooManyRequests,

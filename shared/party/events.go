@@ -84,7 +84,7 @@ func Events(before *Party, after Party, meta func(typ string) event.Meta) []even
 		case Published:
 			out = append(out, PublishedEvent{Meta: meta(TypePublished), PartyID: after.ID})
 		case Cancelled:
-			out = append(out, CancelledEvent{Meta: meta(TypeCancelled), PartyID: after.ID})
+			out = append(out, CancelledEvent{Meta: meta(TypeCancelled), PartyID: after.ID, Reason: after.Note})
 		}
 	}
 	return out

@@ -1,0 +1,166 @@
+package command
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/identity"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// PartyStore is what the party use cases read and write.
+type PartyStore interface {
+	Party(ctx context.Context, id string) (party.Party, error)
+	CreateParty(ctx context.Context, p party.Party) (party.Party, error)
+	UpdateParty(ctx context.Context, id string, fn func(*party.Party) error) (party.Party, error)
+}
+
+// Organizers are the use cases of organizers and admins: submit, edit,
+// publish, reject and cancel parties. Each checks who may do it by the
+// party domain's rules, writes in one transaction and publishes the
+// party domain's events, so the event pipeline sees an organizer's edit
+// exactly like an import's.
+type Organizers struct {
+	Store  PartyStore
+	Events event.Publisher // nil: events are returned, not sent
+	Stamp  event.Stamper
+}
+
+func (uc *Organizers) now() time.Time {
+	if uc.Stamp.Now != nil {
+		return uc.Stamp.Now()
+	}
+	return time.Now()
+}
+
+// Submit stores a new party for who: owned by them, pending moderation
+// unless they are an admin or trusted. With an idempotency key, the
+// party's id derives from who and the key, so a retried submission finds
+// the first one: the same party again is answered with it (created
+// false), another party under the same key is KeyReused.
+func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string) (party.Party, bool, []event.Event, error) {
+	if err := party.MaySubmit(who); err != nil {
+		return party.Party{}, false, nil, err
+	}
+	p.ID = newPartyID(p.ConferenceID, who.UID, idempotencyKey)
+	p.Owner, p.Source, p.Status, p.Note = who.UID, "organizer", party.SubmittedStatus(who), ""
+	p, err := party.New(p)
+	if err != nil {
+		return party.Party{}, false, nil, err
+	}
+	ctx, pending := event.WithPending(ctx)
+	events := party.Events(nil, p, uc.meta(who, p.ConferenceID))
+	pending.Set(events...)
+	created, err := uc.Store.CreateParty(ctx, p)
+	if apperr.Is(err, apperr.Conflict) && idempotencyKey != "" {
+		first, gerr := uc.Store.Party(ctx, p.ID)
+		if gerr != nil {
+			return party.Party{}, false, nil, gerr
+		}
+		if first.Owner == who.UID && first.Equal(withStatusOf(p, first)) {
+			return first, false, nil, nil
+		}
+		return party.Party{}, false, nil, apperr.New(apperr.KeyReused, "this Idempotency-Key was used for another party")
+	}
+	if err != nil {
+		return party.Party{}, false, nil, err
+	}
+	return created, true, uc.publish(ctx, events), nil
+}
+
+// withStatusOf returns p with the moderation state of first: a retry
+// compares what was sent, not what moderation did since.
+func withStatusOf(p, first party.Party) party.Party {
+	p.Status, p.Note = first.Status, first.Note
+	return p
+}
+
+// Edit changes a party who may change, against the version they last
+// saw: Stale when it changed meanwhile. The id, conference, owner and
+// moderation state are not edited here.
+func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error) {
+	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error {
+		status, note, owner, source := p.Status, p.Note, p.Owner, p.Source
+		if err := edit(p); err != nil {
+			return err
+		}
+		p.Status, p.Note, p.Owner, p.Source = status, note, owner, source
+		return nil
+	})
+}
+
+// Cancel calls a party off (its organizer or an admin).
+func (uc *Organizers) Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error { return p.Cancel(reason) })
+}
+
+// Publish makes a party public (admins).
+func (uc *Organizers) Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
+	return uc.change(ctx, who, id, version, mayModerate, func(p *party.Party) error { return p.Publish() })
+}
+
+// Reject refuses a waiting party (admins).
+func (uc *Organizers) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+	return uc.change(ctx, who, id, version, mayModerate, func(p *party.Party) error { return p.Reject(reason) })
+}
+
+func mayModerate(who identity.Identity, _ party.Party) error { return party.MayModerate(who) }
+
+// change loads the party, checks who may change it and the version they
+// saw, applies fn and stores the result in one transaction. Version 0
+// skips the version check (the state changes may be sent without one).
+func (uc *Organizers) change(ctx context.Context, who identity.Identity, id string, version int64,
+	may func(identity.Identity, party.Party) error, fn func(*party.Party) error) (party.Party, []event.Event, error) {
+	var before party.Party
+	var events []event.Event
+	ctx, pending := event.WithPending(ctx)
+	after, err := uc.Store.UpdateParty(ctx, id, func(p *party.Party) error {
+		before = p.Clone()
+		if err := may(who, *p); err != nil {
+			return err
+		}
+		if version != 0 && p.Version != version {
+			return apperr.New(apperr.Stale, "the party changed since version %d (it is at version %d): load it again", version, p.Version)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		events = party.Events(&before, *p, uc.meta(who, p.ConferenceID))
+		pending.Set(events...)
+		return nil
+	})
+	if err != nil {
+		return party.Party{}, nil, err
+	}
+	if after.Version == before.Version {
+		return after, nil, nil // nothing changed, nothing written
+	}
+	return after, uc.publish(ctx, events), nil
+}
+
+func (uc *Organizers) meta(who identity.Identity, conference string) func(string) event.Meta {
+	return func(typ string) event.Meta { return uc.Stamp.Meta(typ, party.EventVersion, who.UID, conference) }
+}
+
+func (uc *Organizers) publish(ctx context.Context, events []event.Event) []event.Event {
+	publish(ctx, uc.Events, events)
+	return events
+}
+
+// newPartyID returns a new party's id: random, or, with an idempotency
+// key, derived from the submitter and the key, so a retry maps to the
+// same party.
+func newPartyID(conferenceID, uid, key string) string {
+	if key == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		return conferenceID + "-u" + hex.EncodeToString(b)
+	}
+	h := sha256.Sum256([]byte(conferenceID + "\x00" + uid + "\x00" + key))
+	return conferenceID + "-u" + hex.EncodeToString(h[:8])
+}
