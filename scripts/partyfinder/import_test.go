@@ -192,3 +192,22 @@ func TestImportCommandRealSheet(t *testing.T) {
 		t.Errorf("real sheet: total %d accepted %d rejected %d created %d", rep.Total, rep.Accepted, rep.Rejected, rep.Created)
 	}
 }
+
+func TestImportCommandRealSheetYear(t *testing.T) {
+	// A new conference without a year in its id: the year comes from the
+	// sheet's weekdays ("Wed Aug 20" is 2025), whatever year it is now.
+	path := realdata.Path(t, "gamescom-2025/sheet-export-2025-08-06.json")
+	db := filepath.Join(t.TempDir(), "partyfinder.db")
+	out, _, err := importCmd(t, "--db", db, "--conference", "gamescom", "--name", "Gamescom", "--city", "Cologne", "--tz", "Europe/Berlin", "--dry-run", "--json", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep importer.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "read as 2025") || !strings.Contains(notes, "2025-08-17 to 2025-08-23") || rep.WarningKinds["weekday-mismatch"] != 0 {
+		t.Errorf("notes %q, warnings %v: want 2025 and no weekday warnings", notes, rep.WarningKinds)
+	}
+}

@@ -3,7 +3,6 @@ package importer
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ var yearInID = regexp.MustCompile(`(?:19|20)\d{2}`)
 // prune); bad rows are reported, not returned as errors.
 func Prepare(conf conference.Conference, isNew bool, existing []party.Party, in Input, opts Options, now time.Time) (Plan, error) {
 	now = now.UTC()
-	pl, yearNote, err := newPlanner(conf, opts, now)
+	pl, yearNote, err := newPlanner(conf, in.Rows, opts, now)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -103,9 +102,11 @@ func Prepare(conf conference.Conference, isNew bool, existing []party.Party, in 
 }
 
 // newPlanner loads the conference's zone and decides which year a date
-// without one falls in. It also returns the note explaining a guessed year,
-// which the report carries only when some row needed it.
-func newPlanner(conf conference.Conference, opts Options, now time.Time) (planner, string, error) {
+// without one falls in: the one nearest the conference's first day when it
+// is known, else the one the rows' weekdays point to (sheetYear). It also
+// returns the note explaining an inferred year, which the report carries
+// only when some row needed it.
+func newPlanner(conf conference.Conference, rows []Row, opts Options, now time.Time) (planner, string, error) {
 	loc, err := loadZone(conf.TimeZone)
 	if err != nil {
 		return planner{}, "", err
@@ -118,13 +119,9 @@ func newPlanner(conf conference.Conference, opts Options, now time.Time) (planne
 	if conf.FirstDay != "" {
 		return planner{}, "", apperr.Field("firstDay", "format", fmt.Sprintf("%q must be a date YYYY-MM-DD", conf.FirstDay))
 	}
-	year, why := now.Year(), "the current year"
-	if m := yearInID.FindString(conf.ID); m != "" {
-		year, _ = strconv.Atoi(m)
-		why = "from the conference id"
-	}
+	year, note := sheetYear(conf.ID, rows, now)
 	pl.yearFor = func(time.Month, int) int { return year }
-	return pl, fmt.Sprintf("dates without a year are read as %d (%s)", year, why), nil
+	return pl, note, nil
 }
 
 // loadZone returns the conference's zone or an Invalid error; it never falls
