@@ -26,7 +26,7 @@ var (
 	readModels = []string{"shared/feed", "shared/personal", "shared/rendered", "shared/ics"}
 	// adapters implement the domain's ports with one technology each.
 	adapters = []string{"shared/sqlite", "shared/firestore", "shared/firebaseauth", "shared/devauth",
-		"shared/inproc", "shared/telemetry", "shared/pubsub", "shared/redis"}
+		"shared/inproc", "shared/telemetry", "shared/pubsub", "shared/redis", "shared/fetch"}
 )
 
 type pkg struct {
