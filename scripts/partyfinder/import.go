@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/partyfinder/partyfinder"
@@ -27,8 +28,9 @@ FILE may be "-" for standard input. Every row is reported as accepted,
 accepted with warnings, or rejected with reasons; rows are numbered from 1
 for the first data row (CSV rows also show their line in the file).
 Rejected rows are not fatal: the exit code is non-zero only when the import
-as a whole fails (bad flags, unreadable file, store error), and then no party
-was written.
+as a whole fails (bad flags, unreadable file, more parties than one batch
+holds, store error), and then no party was written and no new database file
+is left behind. --dry-run fails the same way, except for store errors.
 
 flags:`
 
@@ -105,7 +107,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		n := in.ApplyGeocodes(g)
 		in.Notes = append(in.Notes, fmt.Sprintf("coordinates for %d rows from %s", n, filepath.Base(*geocodes)))
 	}
-	store, closeStore, err := openImportStore(ctx, *storeKind, *db, *dryRun)
+	// The import tells the servers through the configured events, so a
+	// dry run checks the configuration too: it fails where the import would.
+	cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	store, closeStore, discard, err := openImportStore(ctx, *storeKind, *db, *dryRun)
 	if err != nil {
 		return err
 	}
@@ -114,15 +122,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// The servers learn of the import through its events: the shared
 		// cache tier's revision is raised, and with PARTYFINDER_EVENTS=pubsub
 		// the events go to the topic.
-		cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
-		if err != nil {
-			closeStore()
-			return fmt.Errorf("import: %w", err)
-		}
 		cfg.Store, cfg.DBPath = *storeKind, *db
 		a := partyfinder.New(cfg, s, partyfinder.Auth{})
 		im.Events = a.ImportEvents()
-		closeStore = func() { a.Close() } // sends what is buffered, then closes the store
+		closeStore = sync.OnceFunc(func() { a.Close() }) // sends what is buffered, then closes the store
 	}
 	defer closeStore()
 
@@ -134,6 +137,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		DryRun:        *dryRun,
 	})
 	if err != nil {
+		// A failed import leaves no database it created: nothing was
+		// written to it but its empty tables.
+		closeStore()
+		discard()
 		return fmt.Errorf("import: %w", withFlagNames(err))
 	}
 	if *asJSON {
@@ -179,14 +186,18 @@ func readInput(name string, f importer.Format) (importer.Input, error) {
 	return in, nil
 }
 
-// openImportStore opens the SQLite store. A dry run against a database that
-// does not exist yet uses a throwaway one, so that "writes nothing" includes
-// not creating the file.
-func openImportStore(ctx context.Context, kind, path string, dryRun bool) (importer.Store, func(), error) {
+// openImportStore opens the store. It returns a close function (safe to call
+// twice) and a discard function that, once the store is closed, removes the
+// SQLite database and the folders that opening it created, so a failed
+// import leaves no new file behind. A dry run against a database that does
+// not exist yet uses a throwaway one, so that "writes nothing" includes not
+// creating the file.
+func openImportStore(ctx context.Context, kind, path string, dryRun bool) (store importer.Store, closeStore, discard func(), err error) {
+	nothing := func() {}
 	if kind != partyfinder.StoreSQLite {
 		cfg, err := partyfinder.ConfigFromEnv(os.Getenv)
 		if err != nil {
-			return nil, nil, fmt.Errorf("import: %w", err)
+			return nil, nil, nil, fmt.Errorf("import: %w", err)
 		}
 		cfg.Store = kind
 		if cfg.ProjectID == "" && os.Getenv("FIRESTORE_EMULATOR_HOST") != "" {
@@ -194,29 +205,59 @@ func openImportStore(ctx context.Context, kind, path string, dryRun bool) (impor
 		}
 		s, err := partyfinder.OpenStore(ctx, cfg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("import: %w", err)
+			return nil, nil, nil, fmt.Errorf("import: %w", err)
 		}
-		return s, func() { s.Close() }, nil
+		return s, sync.OnceFunc(func() { s.Close() }), nothing, nil
 	}
 	if dryRun {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			dir, err := os.MkdirTemp("", "partyfinder-dry-run-")
 			if err != nil {
-				return nil, nil, fmt.Errorf("import: %w", err)
+				return nil, nil, nil, fmt.Errorf("import: %w", err)
 			}
 			s, err := sqlite.Open(filepath.Join(dir, "dry-run.db"))
 			if err != nil {
 				os.RemoveAll(dir)
-				return nil, nil, fmt.Errorf("import: %w", err)
+				return nil, nil, nil, fmt.Errorf("import: %w", err)
 			}
-			return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+			return s, sync.OnceFunc(func() { s.Close(); os.RemoveAll(dir) }), nothing, nil
 		}
 	}
+	discard = newDatabaseRemover(path)
 	s, err := sqlite.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("import: %w", err)
+		discard()
+		return nil, nil, nil, fmt.Errorf("import: %w", err)
 	}
-	return s, func() { s.Close() }, nil
+	return s, sync.OnceFunc(func() { s.Close() }), discard, nil
+}
+
+// newDatabaseRemover returns a function that removes the SQLite database at
+// path with its journal files, and the folders above it that do not exist
+// yet, once something created them; it does nothing when the database
+// exists already. Folders are removed only while empty.
+func newDatabaseRemover(path string) func() {
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		return func() {}
+	}
+	var dirs []string // deepest first
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		dirs = append(dirs, dir)
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return func() {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(path + suffix)
+		}
+		for _, dir := range dirs {
+			os.Remove(dir)
+		}
+	}
 }
 
 // flagOf names the command-line flag behind an importer field.

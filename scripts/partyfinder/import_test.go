@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,7 +138,7 @@ func TestImportCommandEndToEnd(t *testing.T) {
 
 func TestImportCommandFatalErrors(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "partyfinder.db")
+	db := filepath.Join(dir, "store", "partyfinder.db")
 	sheet := writeFile(t, dir, "sheet.csv", sheetCSV)
 	tests := []struct {
 		name string
@@ -164,16 +165,31 @@ func TestImportCommandFatalErrors(t *testing.T) {
 			}
 		})
 	}
-	// None of the failures created a conference.
-	if _, err := os.Stat(db); err == nil {
-		store, err := sqlite.Open(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		if cs, _ := store.Conferences(context.Background()); len(cs) != 0 {
-			t.Errorf("conferences written by failed imports: %+v", cs)
-		}
+	// None of the failures left a database behind, nor its folder.
+	if _, err := os.Stat(filepath.Dir(db)); !os.IsNotExist(err) {
+		t.Errorf("failed imports left %s: %v", filepath.Dir(db), err)
+	}
+}
+
+func TestImportCommandFailureKeepsAnExistingDatabase(t *testing.T) {
+	// A failed import removes only what it created: an existing database
+	// stays, with its data.
+	dir := t.TempDir()
+	db := filepath.Join(dir, "partyfinder.db")
+	sheet := writeFile(t, dir, "sheet.csv", sheetCSV)
+	if _, _, err := importCmd(t, "--db", db, "--conference", "gamescom2025", "--name", "Gamescom 2025", "--city", "Cologne", "--tz", "Europe/Berlin", sheet); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := importCmd(t, "--db", db, "--conference", "other2025", sheet); err == nil {
+		t.Fatal("an import into an unknown conference without its details succeeded")
+	}
+	store, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if ps, err := store.PartiesOf(context.Background(), "gamescom2025"); err != nil || len(ps) != 3 {
+		t.Errorf("after a failed import the database holds %d parties (%v), want 3", len(ps), err)
 	}
 }
 
@@ -209,5 +225,44 @@ func TestImportCommandRealSheetYear(t *testing.T) {
 	notes := strings.Join(rep.Notes, "\n")
 	if !strings.Contains(notes, "read as 2025") || !strings.Contains(notes, "2025-08-17 to 2025-08-23") || rep.WarningKinds["weekday-mismatch"] != 0 {
 		t.Errorf("notes %q, warnings %v: want 2025 and no weekday warnings", notes, rep.WarningKinds)
+	}
+}
+
+func TestImportCommandDryRunFailsLikeTheImport(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "partyfinder.db")
+	var b strings.Builder
+	b.WriteString("Event Name,Date,Start Time\n")
+	for i := range party.MaxBatch + 1 {
+		fmt.Fprintf(&b, "Party %d,2025-08-20,18:00\n", i)
+	}
+	sheet := writeFile(t, dir, "big.csv", b.String())
+	args := []string{"--db", db, "--conference", "gamescom2025", "--name", "Gamescom 2025", "--city", "Cologne", "--tz", "Europe/Berlin", sheet}
+
+	out, _, dryErr := importCmd(t, append(args, "--dry-run")...)
+	_, _, err := importCmd(t, args...)
+	if err == nil || !strings.Contains(err.Error(), "split the file") {
+		t.Fatalf("import err = %v, want too many parties for one batch", err)
+	}
+	if dryErr == nil || dryErr.Error() != err.Error() {
+		t.Errorf("dry run err = %v (output %q), want the import's %v", dryErr, out, err)
+	}
+	// The failed import left no database behind, not even its folder.
+	if _, err := os.Stat(filepath.Dir(db)); !os.IsNotExist(err) {
+		t.Errorf("the failed import left %s: %v", filepath.Dir(db), err)
+	}
+}
+
+func TestImportCommandDryRunChecksTheConfiguration(t *testing.T) {
+	// The import reads the configuration to tell the servers; a dry run
+	// reads and checks it too, so it fails where the import would.
+	dir := t.TempDir()
+	sheet := writeFile(t, dir, "sheet.csv", sheetCSV)
+	t.Setenv("PARTYFINDER_FEED_REFRESH", "soon")
+	args := []string{"--db", filepath.Join(dir, "partyfinder.db"), "--conference", "gamescom2025", "--name", "Gamescom 2025", "--city", "Cologne", "--tz", "Europe/Berlin", sheet}
+	_, _, dryErr := importCmd(t, append(args, "--dry-run")...)
+	_, _, err := importCmd(t, args...)
+	if err == nil || dryErr == nil || dryErr.Error() != err.Error() {
+		t.Errorf("dry run err = %v, import err = %v: want the same error", dryErr, err)
 	}
 }

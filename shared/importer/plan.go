@@ -221,6 +221,27 @@ func (rep *Report) add(r *rowResult) {
 	rep.Rows = append(rep.Rows, rr)
 }
 
+// Check applies the checks the store makes before it writes the plan that
+// depend on nothing stored: a new conference is valid, and the writes fit
+// in one atomic batch (party.MaxBatch), are valid parties and name each
+// party once. The store's own checks against what it holds (versions,
+// ids of other conferences) remain for the write. A dry run calls Check,
+// so it fails where the import would.
+func (plan Plan) Check() error {
+	if plan.NewConference {
+		if err := plan.Conference.Validate(); err != nil {
+			return fmt.Errorf("new conference: %w", err)
+		}
+	}
+	if len(plan.Writes) > party.MaxBatch {
+		return tooMany(len(plan.Writes))
+	}
+	if err := party.CheckBatch(plan.Writes, nil); err != nil {
+		return fmt.Errorf("save parties: %w", err)
+	}
+	return nil
+}
+
 // tooMany is the error for a plan that cannot be written in one atomic batch.
 func tooMany(n int) error {
 	return apperr.New(apperr.Invalid, "this import would write %d parties, more than the %d one atomic batch can hold; split the file", n, party.MaxBatch)

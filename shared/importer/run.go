@@ -70,6 +70,8 @@ type Request struct {
 // changed while importing (run again), and store errors. In every such case
 // no party was written; only a new conference may already exist when saving
 // its parties failed (the next run then finds it and completes the import).
+// A dry run returns the same errors, except those only writing can meet
+// (Conflict and store errors on save).
 func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	now := time.Now
 	if im.Now != nil {
@@ -98,11 +100,13 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	}
 	plan.Report.Notes = append(append([]string{}, notes...), plan.Report.Notes...)
 	plan.Report.DryRun = req.DryRun
+	// A dry run fails wherever the import would fail before it reaches
+	// the store's own state, so "it passed the dry run" means something.
+	if err := plan.Check(); err != nil {
+		return Report{}, err
+	}
 	if req.DryRun {
 		return plan.Report, nil
-	}
-	if len(plan.Writes) > party.MaxBatch {
-		return Report{}, tooMany(len(plan.Writes))
 	}
 	if isNew {
 		if _, err := im.Store.CreateConference(ctx, plan.Conference); err != nil {

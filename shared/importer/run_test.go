@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -426,5 +427,31 @@ func TestRunPublishesEventsAndRefreshesTheFeed(t *testing.T) {
 	}
 	if got, want := countCancelled(snap), cancelledBefore+pruned.Cancelled; got != want || len(snap.Entries) != before {
 		t.Errorf("feed after the prune: %d of %d parties cancelled, want %d of %d", got, len(snap.Entries), want, before)
+	}
+}
+
+func TestDryRunFailsWhereTheImportFails(t *testing.T) {
+	// One party more than one atomic batch holds: the import fails as a
+	// whole, and so must its dry run, with the same error.
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("Event Name,Date,Start Time\n")
+	for i := range party.MaxBatch + 1 {
+		fmt.Fprintf(&b, "Party %d,2025-08-20,18:00\n", i)
+	}
+	store := openStore(t)
+	im := &importer.Importer{Store: store}
+	req := importer.Request{ConferenceID: "gamescom2025", NewConference: gamescom, Input: parse(t, []byte(b.String())), DryRun: true}
+	_, dryErr := im.Run(ctx, req)
+	req.DryRun = false
+	_, err := im.Run(ctx, req)
+	if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "split the file") {
+		t.Fatalf("import err = %v, want Invalid: split the file", err)
+	}
+	if dryErr == nil || dryErr.Error() != err.Error() {
+		t.Errorf("dry run err = %v, want the import's %v", dryErr, err)
+	}
+	if cs, _ := store.Conferences(ctx); len(cs) != 0 {
+		t.Errorf("conference written despite the error: %+v", cs)
 	}
 }
