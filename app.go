@@ -43,6 +43,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/firebaseauth"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/inproc"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/personal"
@@ -88,7 +89,11 @@ type Function struct {
 // Functions lists every HTTP function.
 var Functions = []Function{
 	{FnParties, "/api/parties", func(a *App) http.Handler {
-		return (&parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions()}).Routes()
+		// The writes' parts are built on the first write: an instance that
+		// only serves the feed builds the feed alone.
+		h := &parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Organizers: organizersOnDemand{a}, Stored: a.Store,
+			WriteAuth: a.onDemand(func() func(http.Handler) http.Handler { return a.signedIn })}
+		return h.Routes()
 	}},
 	{FnConferences, "/api/conferences", func(a *App) http.Handler {
 		return (&conferences.Handler{Feed: a.feed(), Calendar: a.calendarOptions()}).Routes()
@@ -228,21 +233,22 @@ type App struct {
 	triggers map[string]CloudEventHandler
 	built    []string // the shared parts built, in order
 
-	feedCache  *feed.Cache
-	viewCache  *personal.Views
-	gate       *erasure.Gate
-	attendeeUC *command.Attendees
-	analytics  *inproc.Queue
-	relay      *inproc.Relay
-	publisher  event.Publisher
-	pubsub     *gps.Client
-	remote     *pubsub.Publisher
-	localFeed  atomic.Pointer[feed.Cache] // feedCache, for the relay's goroutine
-	tier       feed.Shared                // the shared cache tier; nil when there is none
-	tierBuilt  bool
-	redis      io.Closer
-	invalidate *invalidatecache.Handler
-	deferred   *inproc.Retrier // invalidations waiting for the shared tier
+	feedCache   *feed.Cache
+	viewCache   *personal.Views
+	gate        *erasure.Gate
+	attendeeUC  *command.Attendees
+	organizerUC *command.Organizers
+	analytics   *inproc.Queue
+	relay       *inproc.Relay
+	publisher   event.Publisher
+	pubsub      *gps.Client
+	remote      *pubsub.Publisher
+	localFeed   atomic.Pointer[feed.Cache] // feedCache, for the relay's goroutine
+	tier        feed.Shared                // the shared cache tier; nil when there is none
+	tierBuilt   bool
+	redis       io.Closer
+	invalidate  *invalidatecache.Handler
+	deferred    *inproc.Retrier // invalidations waiting for the shared tier
 }
 
 // OpenStore opens the configured store.
@@ -387,6 +393,63 @@ func (a *App) views() *personal.Views {
 		a.built = append(a.built, "personal views")
 	}
 	return a.viewCache
+}
+
+func (a *App) organizers() *command.Organizers {
+	if a.organizerUC == nil {
+		a.organizerUC = &command.Organizers{Store: a.Store, Events: a.events()}
+		a.built = append(a.built, "organizer commands")
+		a.aggregator()
+	}
+	return a.organizerUC
+}
+
+// organizersOnDemand builds the organizer use cases on their first use.
+type organizersOnDemand struct{ a *App }
+
+func (o organizersOnDemand) uc() *command.Organizers {
+	o.a.mu.Lock()
+	defer o.a.mu.Unlock()
+	return o.a.organizers()
+}
+
+func (o organizersOnDemand) Submit(ctx context.Context, who identity.Identity, p party.Party, key string) (party.Party, bool, []event.Event, error) {
+	return o.uc().Submit(ctx, who, p, key)
+}
+
+func (o organizersOnDemand) Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error) {
+	return o.uc().Edit(ctx, who, id, version, edit)
+}
+
+func (o organizersOnDemand) Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+	return o.uc().Cancel(ctx, who, id, version, reason)
+}
+
+func (o organizersOnDemand) Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
+	return o.uc().Publish(ctx, who, id, version)
+}
+
+func (o organizersOnDemand) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+	return o.uc().Reject(ctx, who, id, version, reason)
+}
+
+// onDemand returns middleware that is built (by build, under the lock) on
+// the first request through it.
+func (a *App) onDemand(build func() func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		var (
+			once sync.Once
+			h    http.Handler
+		)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				h = build()(next)
+			})
+			h.ServeHTTP(w, r)
+		})
+	}
 }
 
 func (a *App) attendees() *command.Attendees {

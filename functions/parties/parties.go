@@ -4,6 +4,9 @@
 //	GET /api/parties                      feed with filters and paging
 //	GET /api/parties/{id}                 one party
 //	GET /api/parties/{id}/calendar.ics    one party as iCalendar
+//	POST /api/parties                     submit a party (organizers, admins)
+//	PATCH /api/parties/{id}               edit it, with If-Match
+//	POST /api/parties/{id}/cancel|publish|reject
 package parties
 
 import (
@@ -31,6 +34,12 @@ type Feed interface {
 type Handler struct {
 	Feed     Feed
 	Calendar feed.CalendarOptions
+	// Organizers and Stored serve the writes; nil leaves the function
+	// read-only.
+	Organizers Organizers
+	Stored     Stored
+	// WriteAuth authenticates the writes (reads stay public).
+	WriteAuth func(http.Handler) http.Handler
 }
 
 // Routes returns the function's router.
@@ -39,6 +48,9 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodGet, "/api/parties", h.list)
 	rt.Handle(http.MethodGet, "/api/parties/{id}", h.get)
 	rt.Handle(http.MethodGet, "/api/parties/{id}/calendar.ics", h.calendar)
+	if h.Organizers != nil {
+		h.writeRoutes(rt)
+	}
 	return rt
 }
 

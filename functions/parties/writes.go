@@ -1,0 +1,341 @@
+package parties
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/event"
+	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/identity"
+	"github.com/partyfinder/partyfinder/shared/party"
+)
+
+// Organizers are the write use cases (shared/command.Organizers).
+type Organizers interface {
+	Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string) (party.Party, bool, []event.Event, error)
+	Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error)
+	Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
+	Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error)
+	Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
+}
+
+// Stored reads a party as stored, whatever its status: what an edit's
+// If-Match is checked against.
+type Stored interface {
+	Party(ctx context.Context, id string) (party.Party, error)
+}
+
+// partyFields are the fields a client writes. On create the required
+// ones must be there; on PATCH every field is optional and only those
+// sent change.
+type partyFields struct {
+	Title       *string   `json:"title" validate:"omitempty,min=3,max=200"`
+	Venue       *string   `json:"venue" validate:"omitempty,min=1,max=500"`
+	Address     *string   `json:"address" validate:"omitempty,max=500"`
+	Date        *string   `json:"date" validate:"omitempty,datetime=2006-01-02"`
+	Time        *string   `json:"time" validate:"omitempty,datetime=15:04"`
+	EndDate     *string   `json:"endDate" validate:"omitempty,datetime=2006-01-02"`
+	EndTime     *string   `json:"endTime" validate:"omitempty,datetime=15:04"`
+	Price       *string   `json:"price" validate:"omitempty,max=500"`
+	Description *string   `json:"description" validate:"omitempty,max=5000"`
+	Category    *string   `json:"category" validate:"omitempty,max=100"`
+	Hosts       *[]string `json:"hosts" validate:"omitempty,max=20,dive,max=500"`
+	Link        *string   `json:"link" validate:"omitempty,max=2000"`
+	Lat         *float64  `json:"lat" validate:"omitempty,min=-90,max=90"`
+	Lng         *float64  `json:"lng" validate:"omitempty,min=-180,max=180"`
+}
+
+type createRequest struct {
+	ConferenceID string `json:"conferenceId" validate:"required,max=128"`
+	partyFields
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason" validate:"required,max=500"`
+}
+
+// writeRoutes adds the organizers' and admins' routes.
+func (h *Handler) writeRoutes(rt *httpapi.Router) {
+	auth := h.WriteAuth
+	if auth == nil {
+		auth = func(next http.Handler) http.Handler { return next }
+	}
+	for _, route := range []struct {
+		method, pattern string
+		serve           http.HandlerFunc
+	}{
+		{http.MethodPost, "/api/parties", h.create},
+		{http.MethodPatch, "/api/parties/{id}", h.patch},
+		{http.MethodPost, "/api/parties/{id}/cancel", h.cancel},
+		{http.MethodPost, "/api/parties/{id}/publish", h.publish},
+		{http.MethodPost, "/api/parties/{id}/reject", h.reject},
+	} {
+		rt.Handle(route.method, route.pattern, auth(route.serve).ServeHTTP)
+	}
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
+	who, ok := signedIn(w, r)
+	if !ok {
+		return
+	}
+	var req createRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var fs []apperr.FieldError
+	for name, missing := range map[string]bool{"title": req.Title == nil, "venue": req.Venue == nil, "date": req.Date == nil, "time": req.Time == nil} {
+		if missing {
+			fs = append(fs, apperr.FieldError{Field: name, Code: "required", Message: "is required"})
+		}
+	}
+	if err := apperr.Fields("invalid request body", fs); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap, err := h.Feed.ConferenceSnapshot(r.Context(), req.ConferenceID)
+	if err != nil {
+		httpapi.Error(w, r, fieldNotFound(err, "conferenceId"))
+		return
+	}
+	p := party.Party{ConferenceID: snap.Conference.ID, Category: party.NewCategory("")}
+	if err := req.apply(&p, snap.Conference); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	created, isNew, _, err := h.Organizers.Submit(r.Context(), who, p, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if !isNew {
+		status = http.StatusOK // a retry answered with the first result
+	}
+	h.written(w, created, snap.Conference, status)
+}
+
+func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
+	who, ok := signedIn(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	version, err := h.ifMatch(r, id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var req partyFields
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var conf conference.Conference
+	p, _, err := h.Organizers.Edit(r.Context(), who, id, version, func(p *party.Party) error {
+		snap, err := h.Feed.ConferenceSnapshot(r.Context(), p.ConferenceID)
+		if err != nil {
+			return err
+		}
+		conf = snap.Conference
+		return req.apply(p, conf)
+	})
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	h.written(w, p, conf, http.StatusOK)
+}
+
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
+	h.stateChange(w, r, true, func(who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+		return h.Organizers.Cancel(r.Context(), who, id, version, reason)
+	})
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
+	h.stateChange(w, r, true, func(who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
+		return h.Organizers.Reject(r.Context(), who, id, version, reason)
+	})
+}
+
+func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
+	h.stateChange(w, r, false, func(who identity.Identity, id string, version int64, _ string) (party.Party, []event.Event, error) {
+		return h.Organizers.Publish(r.Context(), who, id, version)
+	})
+}
+
+// stateChange serves cancel, publish and reject: If-Match is optional
+// here (a moderator acts on the party's state, not its text), but when
+// sent it must match.
+func (h *Handler) stateChange(w http.ResponseWriter, r *http.Request, needsReason bool,
+	do func(who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)) {
+	who, ok := signedIn(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	var version int64
+	if r.Header.Get("If-Match") != "" {
+		v, err := h.ifMatch(r, id)
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		version = v
+	}
+	var req reasonRequest
+	if needsReason {
+		if err := httpapi.DecodeJSON(r, &req); err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+	}
+	p, _, err := do(who, id, version, req.Reason)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	snap, err := h.Feed.ConferenceSnapshot(r.Context(), p.ConferenceID)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	h.written(w, p, snap.Conference, http.StatusOK)
+}
+
+// ifMatch returns the version an edit was made against, from If-Match:
+// the ETag of the last write's answer ("v<version>"), or the ETag of
+// GET /api/parties/{id} in any encoding, which names the party as the
+// feed showed it. 428 without one; 412 when it names no current version.
+func (h *Handler) ifMatch(r *http.Request, id string) (int64, error) {
+	tag := strings.TrimSpace(r.Header.Get("If-Match"))
+	if tag == "" {
+		return 0, apperr.New(apperr.NeedsVersion, "send If-Match with the ETag of the party you edit")
+	}
+	tag = strings.TrimPrefix(tag, "W/")
+	if v, ok := strings.CutPrefix(strings.Trim(tag, `"`), "v"); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			return n, nil
+		}
+	}
+	p, err := h.Stored.Party(r.Context(), id)
+	if err != nil {
+		return 0, err
+	}
+	snap, err := h.Feed.ConferenceSnapshot(r.Context(), p.ConferenceID)
+	if err != nil {
+		return 0, err
+	}
+	shown := feed.DataResponse(feed.CacheFeed, feed.Marshal(feed.NewPartyJSON(p, snap.Location)))
+	if tag == shown.ETag || tag == shown.GzipETag {
+		return p.Version, nil
+	}
+	return 0, apperr.New(apperr.Stale, "the party changed since you loaded it: load it again")
+}
+
+// writtenJSON is a party as a write answers it: as the feed shows it,
+// with what its organizer needs besides.
+type writtenJSON struct {
+	feed.PartyJSON
+	Version int64  `json:"version"`
+	Owner   string `json:"owner"`
+	Note    string `json:"note"`
+}
+
+func (h *Handler) written(w http.ResponseWriter, p party.Party, c conference.Conference, status int) {
+	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, p.Version))
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.JSON(w, status, map[string]any{"success": true,
+		"data": writtenJSON{PartyJSON: feed.NewPartyJSON(p, c.Location()), Version: p.Version, Owner: p.Owner, Note: p.Note}})
+}
+
+// apply sets the fields sent on p, with date and time local to the
+// conference: the date must be one of its days, the start comes before
+// the end, and an end time before the start time with no end date is
+// after midnight of the same night.
+func (f partyFields) apply(p *party.Party, c conference.Conference) error {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&p.Title, f.Title)
+	set(&p.Venue, f.Venue)
+	set(&p.Address, f.Address)
+	set(&p.Description, f.Description)
+	if f.Price != nil {
+		p.Price, p.Free = *f.Price, party.IsFree(*f.Price)
+	}
+	set(&p.Link, f.Link)
+	if f.Category != nil {
+		p.Category = party.NewCategory(*f.Category)
+	}
+	if f.Hosts != nil {
+		p.Hosts = *f.Hosts
+	}
+	var fs []apperr.FieldError
+	if (f.Lat == nil) != (f.Lng == nil) {
+		fs = append(fs, apperr.FieldError{Field: "lat", Code: "required_with", Message: "lat and lng come together"})
+	} else if f.Lat != nil {
+		p.Location = &party.Point{Lat: *f.Lat, Lng: *f.Lng}
+	}
+	loc := c.Location()
+	if f.Date != nil || f.Time != nil || f.EndDate != nil || f.EndTime != nil {
+		start := p.Start.In(loc)
+		date, clock := start.Format(conference.DateLayout), start.Format("15:04")
+		set(&date, f.Date)
+		set(&clock, f.Time)
+		s, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
+		if err != nil {
+			fs = append(fs, apperr.FieldError{Field: "date", Code: "format", Message: "must be a date and time"})
+		} else {
+			p.Start = s
+		}
+		if date < c.FirstDay || date > c.LastDay {
+			fs = append(fs, apperr.FieldError{Field: "date", Code: "range", Message: "must be one of the conference's days, " + c.FirstDay + " to " + c.LastDay})
+		}
+		if f.EndTime != nil {
+			endDate := date
+			set(&endDate, f.EndDate)
+			e, err := time.ParseInLocation("2006-01-02 15:04", endDate+" "+*f.EndTime, loc)
+			if err == nil && f.EndDate == nil && !e.After(p.Start) {
+				e = e.AddDate(0, 0, 1) // after midnight: the same night
+			}
+			if err != nil || !e.After(p.Start) {
+				fs = append(fs, apperr.FieldError{Field: "endTime", Code: "range", Message: "must be after the start"})
+			} else {
+				p.End = e
+			}
+		} else if f.EndDate != nil {
+			fs = append(fs, apperr.FieldError{Field: "endTime", Code: "required_with", Message: "is required with endDate"})
+		}
+	}
+	// The party domain checks the rest when the use case stores it.
+	return apperr.Fields("invalid request body", fs)
+}
+
+func signedIn(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {
+	who, ok := identity.From(r.Context())
+	if !ok {
+		httpapi.Error(w, r, apperr.New(apperr.Unauthorized, "sign in as an organizer or admin"))
+	}
+	return who, ok
+}
+
+// fieldNotFound names the field of an unknown conference: a 400 saying
+// which field, not a 404 of the resource.
+func fieldNotFound(err error, field string) error {
+	if apperr.Is(err, apperr.NotFound) {
+		return apperr.Field(field, "unknown", "names no conference")
+	}
+	return err
+}

@@ -1,0 +1,209 @@
+package blackbox_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+type writtenJSON struct {
+	partyJSON
+	Version int64  `json:"version"`
+	Owner   string `json:"owner"`
+	Note    string `json:"note"`
+}
+
+// submitBody is a valid submission for the demo conference on day.
+func submitBody(conf, day, title string) string {
+	return fmt.Sprintf(`{"conferenceId":%q,"title":%q,"venue":"Bürgerhaus Stollwerck","date":%q,"time":"21:00","endTime":"02:00","hosts":["Indie Arena"],"lat":50.925,"lng":6.962}`, conf, title, day)
+}
+
+// An organizer submits a party that waits for moderation, edits it
+// against the version it saw, and an admin publishes it into the feed.
+func TestOrganizerSubmitEditPublish(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	org := devSignIn(t, s, `{"uid":"org-flow","roles":["organizer"]}`)
+	admin := devSignIn(t, s, `{"uid":"admin-flow","roles":["admin"]}`)
+
+	title := "Nacht der Indies 🎮 東京 <script>x</script> \"quoted\""
+	r := s.as(t, org, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, title))
+	wantStatus(t, r, http.StatusCreated, "POST /api/parties")
+	p := decode[envelope[writtenJSON]](t, r).Data
+	if p.Status != "pending" || p.Version != 1 || p.Owner != "org-flow" || p.Title != title {
+		t.Fatalf("submitted: %+v", p)
+	}
+	if p.End == nil || !strings.Contains(*p.End, "T02:00") || p.Date != day.Date {
+		t.Errorf("an end at 02:00 belongs to the same night: end %v, date %s", p.End, p.Date)
+	}
+	if tag := r.Header.Get("ETag"); tag != `"v1"` {
+		t.Errorf("ETag %q, want \"v1\"", tag)
+	}
+	if got := s.get(t, "/api/parties/"+p.ID); got.Status != http.StatusNotFound {
+		t.Errorf("a pending party is served: %d", got.Status)
+	}
+
+	// Edits name the version they were made against.
+	r = s.asRaw(t, org, http.MethodPatch, "/api/parties/"+p.ID, []byte(`{"title":"Nacht der Indies"}`), "Content-Type", "application/json")
+	wantStatus(t, r, http.StatusPreconditionRequired, "PATCH without If-Match")
+	r = s.as(t, org, http.MethodPatch, "/api/parties/"+p.ID, `{"title":"Nacht der Indies"}`, "If-Match", `"v1"`)
+	wantStatus(t, r, http.StatusOK, "PATCH with the create's ETag")
+	r = s.as(t, org, http.MethodPatch, "/api/parties/"+p.ID, `{"title":"Stale edit"}`, "If-Match", `"v1"`)
+	wantStatus(t, r, http.StatusPreconditionFailed, "PATCH against an old version")
+
+	r = s.as(t, admin, http.MethodPost, "/api/parties/"+p.ID+"/publish", "")
+	wantStatus(t, r, http.StatusOK, "publish")
+	if got := decode[envelope[writtenJSON]](t, r).Data; got.Status != "published" || got.Version != 3 {
+		t.Errorf("published: status %s version %d", got.Status, got.Version)
+	}
+	// The feed shows it at once to this instance; its ETag (either
+	// encoding) works as If-Match.
+	detail := s.get(t, "/api/parties/"+p.ID)
+	wantStatus(t, detail, http.StatusOK, "GET the published party")
+	gz := s.get(t, "/api/parties/"+p.ID, "Accept-Encoding", "gzip")
+	r = s.as(t, org, http.MethodPatch, "/api/parties/"+p.ID, `{"price":"Free"}`, "If-Match", gz.Header.Get("ETag"))
+	wantStatus(t, r, http.StatusOK, "PATCH with the gzip detail's ETag")
+	r = s.as(t, org, http.MethodPatch, "/api/parties/"+p.ID, `{"price":"€5"}`, "If-Match", detail.Header.Get("ETag"))
+	wantStatus(t, r, http.StatusPreconditionFailed, "PATCH with the detail's ETag from before the last edit")
+
+	r = s.as(t, org, http.MethodPost, "/api/parties/"+p.ID+"/cancel", `{"reason":"venue flooded"}`)
+	wantStatus(t, r, http.StatusOK, "cancel")
+	if got := decode[envelope[writtenJSON]](t, r).Data; got.Status != "cancelled" || got.Note != "venue flooded" {
+		t.Errorf("cancelled: %s %q", got.Status, got.Note)
+	}
+}
+
+// Who may do what: every write route for every kind of caller.
+func TestOrganizerAuthorizationMatrix(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	owner := devSignIn(t, s, `{"uid":"org-owner","roles":["organizer"]}`)
+	callers := map[string]*user{
+		"anonymous": nil,
+		"attendee":  ptr(devSignIn(t, s, `{"uid":"plain-attendee"}`)),
+		"owner":     &owner,
+		"other":     ptr(devSignIn(t, s, `{"uid":"org-other","roles":["organizer"]}`)),
+		"trusted":   ptr(devSignIn(t, s, `{"uid":"org-trusted","roles":["organizer","trusted"]}`)),
+		"admin":     ptr(devSignIn(t, s, `{"uid":"admin-matrix","roles":["admin"]}`)),
+	}
+	routes := []struct {
+		name, method, path, body string
+		allowed                  map[string]bool
+	}{
+		{"submit", http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Matrix party"),
+			map[string]bool{"owner": true, "other": true, "trusted": true, "admin": true}},
+		{"edit", http.MethodPatch, "/api/parties/{id}", `{"title":"Matrix edit"}`, map[string]bool{"owner": true, "admin": true}},
+		{"cancel", http.MethodPost, "/api/parties/{id}/cancel", `{"reason":"matrix"}`, map[string]bool{"owner": true, "admin": true}},
+		{"publish", http.MethodPost, "/api/parties/{id}/publish", "", map[string]bool{"admin": true}},
+		{"reject", http.MethodPost, "/api/parties/{id}/reject", `{"reason":"matrix"}`, map[string]bool{"admin": true}},
+	}
+	for _, rt := range routes {
+		for name, who := range callers {
+			t.Run(rt.name+"/"+name, func(t *testing.T) {
+				r := s.as(t, owner, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Owned "+rt.name+" "+name))
+				wantStatus(t, r, http.StatusCreated, "the owner's submission")
+				p := decode[envelope[writtenJSON]](t, r).Data
+				path := strings.ReplaceAll(rt.path, "{id}", p.ID)
+				var got *result
+				if who == nil {
+					got = s.send(t, rt.method, path, []byte(rt.body), "Content-Type", "application/json", "If-Match", `"v1"`)
+				} else {
+					got = s.as(t, *who, rt.method, path, rt.body, "If-Match", `"v1"`)
+				}
+				want := http.StatusForbidden
+				switch {
+				case who == nil:
+					want = http.StatusUnauthorized
+				case rt.allowed[name] && rt.name == "submit":
+					want = http.StatusCreated
+				case rt.allowed[name]:
+					want = http.StatusOK
+				}
+				if got.Status != want {
+					t.Errorf("%s %s as %s: %d, want %d: %.300s", rt.method, rt.path, name, got.Status, want, got.Body)
+				}
+			})
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Bad submissions are refused whole, each problem named by its field;
+// unusual but valid text is stored as written.
+func TestOrganizerValidation(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	org := devSignIn(t, s, `{"uid":"org-valid","roles":["organizer"]}`)
+	long := strings.Repeat("x", 201)
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		field  string
+	}{
+		{"emoji and CJK", submitBody(day.ConferenceID, day.Date, "🎉 東京ゲームナイト"), http.StatusCreated, ""},
+		{"a 00:00 start", strings.Replace(submitBody(day.ConferenceID, day.Date, "Midnight start"), `"time":"21:00","endTime":"02:00"`, `"time":"00:00","endTime":"04:00"`, 1), http.StatusCreated, ""},
+		{"a 201-character title", submitBody(day.ConferenceID, day.Date, long), http.StatusBadRequest, "title"},
+		{"a 1 MB description", strings.Replace(submitBody(day.ConferenceID, day.Date, "Big"), `"hosts"`, `"description":"`+strings.Repeat("d", 1<<20)+`","hosts"`, 1), http.StatusRequestEntityTooLarge, ""},
+		{"malformed JSON", `{"conferenceId":`, http.StatusBadRequest, "body"},
+		{"an unknown field", strings.Replace(submitBody(day.ConferenceID, day.Date, "Unknown"), `"hosts"`, `"owner":"me","hosts"`, 1), http.StatusBadRequest, "owner"},
+		{"a day outside the conference", submitBody(day.ConferenceID, "2001-01-01", "Too early"), http.StatusBadRequest, "date"},
+		{"an unknown conference", submitBody("no-such-con", day.Date, "Nowhere"), http.StatusBadRequest, "conferenceId"},
+		{"a ftp link", strings.Replace(submitBody(day.ConferenceID, day.Date, "Link"), `"hosts"`, `"link":"ftp://x.example/a","hosts"`, 1), http.StatusBadRequest, "link"},
+		{"missing required fields", `{"conferenceId":"` + day.ConferenceID + `"}`, http.StatusBadRequest, "title"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.asRaw(t, org, http.MethodPost, "/api/parties", []byte(tc.body), "Content-Type", "application/json")
+			if r.Status != tc.status {
+				t.Fatalf("%d, want %d: %.300s", r.Status, tc.status, r.Body)
+			}
+			if tc.field != "" && !strings.Contains(string(r.Body), `"field":"`+tc.field+`"`) {
+				t.Errorf("the problem does not name %q: %.300s", tc.field, r.Body)
+			}
+		})
+	}
+}
+
+// Two concurrent edits against one version: exactly one wins. A
+// submission retried with one Idempotency-Key is one party.
+func TestOrganizerConcurrencyAndRetries(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	org := devSignIn(t, s, `{"uid":"org-race","roles":["organizer"]}`)
+	body := submitBody(day.ConferenceID, day.Date, "Retried party")
+	first := s.as(t, org, http.MethodPost, "/api/parties", body, "Idempotency-Key", "retry-1")
+	wantStatus(t, first, http.StatusCreated, "first submission")
+	again := s.as(t, org, http.MethodPost, "/api/parties", body, "Idempotency-Key", "retry-1")
+	wantStatus(t, again, http.StatusOK, "retried submission")
+	if a, b := decode[envelope[writtenJSON]](t, first).Data.ID, decode[envelope[writtenJSON]](t, again).Data.ID; a != b {
+		t.Errorf("the retry made another party: %s, %s", a, b)
+	}
+	other := s.as(t, org, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Another party"), "Idempotency-Key", "retry-1")
+	wantStatus(t, other, http.StatusUnprocessableEntity, "the key with another body")
+
+	id := decode[envelope[writtenJSON]](t, first).Data.ID
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			statuses[i] = s.as(t, org, http.MethodPatch, "/api/parties/"+id, fmt.Sprintf(`{"title":"Edit %d"}`, i), "If-Match", `"v1"`).Status
+		})
+	}
+	wg.Wait()
+	ok, stale := 0, 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusOK:
+			ok++
+		case http.StatusPreconditionFailed:
+			stale++
+		}
+	}
+	if ok != 1 || stale != 1 {
+		t.Errorf("two concurrent PATCHes with one If-Match: %v, want one 200 and one 412", statuses)
+	}
+}
