@@ -67,7 +67,7 @@ func needsToken(op *openapi3.Operation) bool {
 // that needs a token but the authorization matrix does not try it.
 func TestAuthMatrixCoversContract(t *testing.T) {
 	tried := map[string]bool{}
-	for _, ep := range attendeeEndpoints("some-party") {
+	for _, ep := range append(attendeeEndpoints("some-party"), organizerEndpoints("some-party")...) {
 		req, _ := http.NewRequest(ep.method, "http://localhost"+ep.path, nil)
 		route, _, err := api.router.FindRoute(req)
 		if err != nil {

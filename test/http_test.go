@@ -152,7 +152,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"404 party", func() *result { return shared.send(t, http.MethodGet, "/api/parties/nope", nil) }},
 		{"404 path", func() *result { return shared.send(t, http.MethodGet, "/nope", nil) }},
 		{"405", func() *result {
-			return shared.send(t, http.MethodPost, "/api/parties", []byte("{}"), "Content-Type", "application/json")
+			return shared.send(t, http.MethodPut, "/api/parties", []byte("{}"), "Content-Type", "application/json")
 		}},
 		{"204 OPTIONS", func() *result { return shared.send(t, http.MethodOptions, "/api/parties", nil) }},
 	}
@@ -278,7 +278,7 @@ func TestNotFound(t *testing.T) {
 func TestMethodNotAllowed(t *testing.T) {
 	all, _ := everything(t, shared)
 	for _, tc := range []struct{ method, path string }{
-		{http.MethodPost, "/api/parties"},
+		{http.MethodPut, "/api/parties"},
 		{http.MethodPut, "/api/parties/" + all[0].ID},
 		{http.MethodDelete, "/api/parties/" + all[0].ID},
 		{http.MethodPatch, "/api/conferences/" + demoConference},

@@ -75,6 +75,18 @@ func TestOrganizerSubmitEditPublish(t *testing.T) {
 	}
 }
 
+// organizerEndpoints lists the organizers' and admins' operations, which
+// TestOrganizerAuthorizationMatrix tries for every kind of caller.
+func organizerEndpoints(partyID string) []endpoint {
+	return []endpoint{
+		{http.MethodPost, "/api/parties", ""},
+		{http.MethodPatch, "/api/parties/" + partyID, ""},
+		{http.MethodPost, "/api/parties/" + partyID + "/cancel", ""},
+		{http.MethodPost, "/api/parties/" + partyID + "/publish", ""},
+		{http.MethodPost, "/api/parties/" + partyID + "/reject", ""},
+	}
+}
+
 // Who may do what: every write route for every kind of caller.
 func TestOrganizerAuthorizationMatrix(t *testing.T) {
 	s := shared
