@@ -153,6 +153,7 @@ func TestImportCommandFatalErrors(t *testing.T) {
 		{"bad --format", []string{"--db", db, "--conference", "gc2025", "--format", "xml", sheet}, "--format"},
 		{"missing file", []string{"--db", db, "--conference", "gc2025", filepath.Join(dir, "nope.csv")}, "no such file"},
 		{"unreadable content", []string{"--db", db, "--conference", "gc2025", writeFile(t, dir, "bad.json", "[{")}, "JSON cannot be read"},
+		{"data after the JSON", []string{"--db", db, "--conference", "gc2025", writeFile(t, dir, "two.json", "[] []")}, "more data after the JSON document"},
 		{"new conference without --tz", []string{"--db", db, "--conference", "gc2025", "--name", "G", "--city", "Cologne", sheet}, "--tz is required"},
 		{"new conference with a bad --tz", []string{"--db", db, "--conference", "gc2025", "--name", "G", "--city", "C", "--tz", "Cologne", sheet}, `--tz "Cologne" is not an IANA time zone`},
 		{"bad conference id", []string{"--db", db, "--conference", "Gamescom 2025", sheet}, "--conference"},

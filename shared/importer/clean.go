@@ -20,11 +20,45 @@ type issue struct {
 }
 
 func issuef(code, field, format string, args ...any) issue {
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, echoes(format, args)...)
 	if field != "" {
 		msg = field + ": " + msg
 	}
 	return issue{Code: code, Text: msg}
+}
+
+// maxEcho is how many characters of a cell a report quotes: enough to
+// recognise the cell, while a hostile one cannot bloat the report.
+const maxEcho = 80
+
+// shorten cuts s to maxEcho characters, the last being an ellipsis.
+func shorten(s string) string {
+	t, _ := truncate(s, maxEcho)
+	return t
+}
+
+// echoes returns args with every string that format quotes (%q), which is
+// how issues quote cells, shortened.
+func echoes(format string, args []any) []any {
+	out := append([]any(nil), args...)
+	k := 0
+	for i := 0; i < len(format) && k < len(out); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.IndexByte("+-# 0123456789.", format[i]) >= 0 {
+			i++
+		}
+		if i >= len(format) || format[i] == '%' {
+			continue
+		}
+		if s, ok := out[k].(string); ok && format[i] == 'q' {
+			out[k] = shorten(s)
+		}
+		k++
+	}
+	return out
 }
 
 // Warning codes, used to summarise what an import had to repair.
@@ -53,6 +87,7 @@ const (
 	codeDuration      = "end-from-duration"
 	codeActiveUnknown = "active-unknown"
 	codeReading       = "reading"
+	codeControl       = "control-characters"
 )
 
 // placeholders are values organisers type for "nothing here yet". They are
@@ -76,8 +111,9 @@ var invisible = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\
 
 // cleanText repairs one free-text value: invisible characters go, a
 // placeholder becomes empty, encoding damage and HTML entities are repaired
-// when that is unambiguous. White space is left to party.New (CleanText),
-// which normalises it silently because that changes no meaning.
+// when that is unambiguous, and control characters are removed. White
+// space is left to party.New (CleanText), which normalises it silently
+// because that changes no meaning. Every imported cell goes through here.
 func cleanText(field, s string) (string, []issue) {
 	s = invisible.Replace(s)
 	if strings.TrimSpace(s) == "" {
@@ -86,6 +122,24 @@ func cleanText(field, s string) (string, []issue) {
 	if isPlaceholder(s) {
 		return "", []issue{issuef(codePlaceholder, field, "placeholder %q treated as empty", strings.TrimSpace(s))}
 	}
+	s, out := repairText(field, s)
+	// Last, so that the C1 characters of text decoded as Latin-1 serve its
+	// repair first, and escape sequences written as HTML entities go too.
+	s, n := stripControls(s)
+	if n > 0 {
+		out = append(out, issuef(codeControl, field, "removed %d control character(s) or escape sequence(s)", n))
+		if strings.TrimSpace(s) == "" {
+			return "", out
+		}
+		if isPlaceholder(s) {
+			return "", append(out, issuef(codePlaceholder, field, "placeholder %q treated as empty", strings.TrimSpace(s)))
+		}
+	}
+	return s, out
+}
+
+// repairText undoes encoding damage and HTML entities when that is unambiguous.
+func repairText(field, s string) (string, []issue) {
 	var out []issue
 	if fixed, ok := repairMojibake(s); ok {
 		out = append(out, issuef(codeEncoding, field, "repaired encoding damage %q -> %q", party.CleanText(s), party.CleanText(fixed)))

@@ -27,7 +27,11 @@ func ParseGeocodes(r io.Reader) (Geocodes, error) {
 			Fields map[string]value `json:"fields"`
 		} `json:"events"`
 	}
-	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("geocodes: %w", err)
+	}
+	if err := endOfJSON(dec); err != nil {
 		return nil, fmt.Errorf("geocodes: %w", err)
 	}
 	num := func(v value) (float64, bool) {

@@ -227,10 +227,21 @@ func Parse(r io.Reader, f Format) (Input, error) {
 	if len(unknown) > 0 {
 		names := make([]string, 0, len(unknown))
 		for n := range unknown {
-			names = append(names, strconv.Quote(n))
+			names = append(names, n)
 		}
 		sort.Strings(names)
-		in.Notes = append(in.Notes, "ignored unknown column(s): "+strings.Join(names, ", "))
+		// A few names are enough to recognise the columns; a header of
+		// thousands must not make the report as long.
+		const listed = 10
+		more := ""
+		if len(names) > listed {
+			more = fmt.Sprintf(" and %d more", len(names)-listed)
+			names = names[:listed]
+		}
+		for i, n := range names {
+			names[i] = strconv.Quote(shorten(n))
+		}
+		in.Notes = append(in.Notes, "ignored unknown column(s): "+strings.Join(names, ", ")+more)
 	}
 	return in, nil
 }
@@ -362,12 +373,20 @@ func parseCSV(data []byte, in *Input) (map[string]bool, error) {
 		}
 		row := Row{Num: len(in.Rows) + 1, Line: line}
 		s := setter{row: &row, unknown: unknown, keys: map[field]bool{}}
+		var beyond []string
 		for i, v := range rec {
 			if i < len(header) {
 				s.set(header[i], v)
 			} else if strings.TrimSpace(v) != "" {
-				row.notes = append(row.notes, issuef(codeReading, "", "ignored value %q beyond the last column", v))
+				beyond = append(beyond, v)
 			}
+		}
+		switch len(beyond) {
+		case 0:
+		case 1:
+			row.notes = append(row.notes, issuef(codeReading, "", "ignored value %q beyond the last column", beyond[0]))
+		default:
+			row.notes = append(row.notes, issuef(codeReading, "", "ignored %d values beyond the last column, the first %q", len(beyond), beyond[0]))
 		}
 		s.finish()
 		in.Rows = append(in.Rows, row)
@@ -406,6 +425,9 @@ func parseJSON(data []byte, in *Input) (map[string]bool, error) {
 	var top any
 	if err := dec.Decode(&top); err != nil {
 		return nil, apperr.New(apperr.Invalid, "the JSON cannot be read: %v", err)
+	}
+	if err := endOfJSON(dec); err != nil {
+		return nil, apperr.New(apperr.Invalid, "%v", err)
 	}
 	var items []any
 	switch t := top.(type) {
@@ -450,6 +472,18 @@ func parseJSON(data []byte, in *Input) (map[string]bool, error) {
 		in.Rows = append(in.Rows, row)
 	}
 	return unknown, nil
+}
+
+// endOfJSON fails when anything but white space follows the document dec
+// has read: a second document, or text after it. Such a file is broken or
+// was put together by mistake, and importing only its first part would
+// lose the rest without a word.
+func endOfJSON(dec *json.Decoder) error {
+	off := dec.InputOffset()
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("the file has more data after the JSON document (at byte %d); give one array of rows or one {\"data\": [...]} object", off)
+	}
+	return nil
 }
 
 // setJSON fills one field from a JSON value of any type.

@@ -186,6 +186,10 @@ func (plan *Plan) account(results []*rowResult, mine map[string]party.Party, not
 // add records a row's outcome in the report.
 func (rep *Report) add(r *rowResult) {
 	rr := RowReport{Row: r.row.Num, Line: r.row.Line, ID: r.id, Title: r.title, Warnings: []string{}, Kinds: []string{}, Errors: []string{}}
+	if !r.accepted() {
+		// Not a party's title but a cell, which may be of any length.
+		rr.Title = shorten(rr.Title)
+	}
 	for _, w := range r.warns {
 		rr.Warnings = append(rr.Warnings, w.Text)
 		rr.Kinds = append(rr.Kinds, w.Code)

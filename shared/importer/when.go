@@ -207,7 +207,7 @@ func parseDate(s string, yearFor func(time.Month, int) int) (parsedDate, error) 
 		case a == b:
 			p.day.Day, p.day.Month = a, time.Month(a)
 		default:
-			return p, fmt.Errorf("%q is ambiguous (day/month or month/day?)", s)
+			return p, fmt.Errorf("%q is ambiguous (day/month or month/day?)", shorten(s))
 		}
 		if m[3] != "" {
 			p.day.Year, p.hasYear = year(m[3]), true
@@ -218,14 +218,14 @@ func parseDate(s string, yearFor func(time.Month, int) int) (parsedDate, error) 
 		}
 	}
 	if p.day.Month < 1 || p.day.Month > 12 || p.day.Day < 1 || p.day.Day > 31 {
-		return p, fmt.Errorf("%q is not a date", s)
+		return p, fmt.Errorf("%q is not a date", shorten(s))
 	}
 	if !p.hasYear {
 		p.day.Year = yearFor(p.day.Month, p.day.Day)
 		p.yearless = true
 	}
 	if !p.day.valid() {
-		return p, fmt.Errorf("%q is not a day of %d", s, p.day.Year)
+		return p, fmt.Errorf("%q is not a day of %d", shorten(s), p.day.Year)
 	}
 	return p, nil
 }
@@ -252,17 +252,17 @@ func parseWordDate(s string, p *parsedDate) error {
 		n, err := strconv.Atoi(tok)
 		switch {
 		case err != nil:
-			return fmt.Errorf("%q is not a date", s)
+			return fmt.Errorf("%q is not a date", shorten(s))
 		case len(tok) == 4 && !p.hasYear:
 			p.day.Year, p.hasYear = n, true
 		case len(tok) <= 2 && !gotDay:
 			p.day.Day, gotDay = n, true
 		default:
-			return fmt.Errorf("%q is not a date", s)
+			return fmt.Errorf("%q is not a date", shorten(s))
 		}
 	}
 	if !gotMonth || !gotDay {
-		return fmt.Errorf("%q is not a date", s)
+		return fmt.Errorf("%q is not a date", shorten(s))
 	}
 	return nil
 }
