@@ -267,7 +267,8 @@ var flagOf = map[string]string{
 }
 
 // withFlagNames rewrites an Invalid error about conference fields in terms
-// of the flags that set them.
+// of the flags that set them. Errors about other fields, such as a party's
+// that the store refused, stay as they are.
 func withFlagNames(err error) error {
 	e, ok := apperr.As(err)
 	if !ok || e.Kind != apperr.Invalid || len(e.Fields) == 0 {
@@ -275,11 +276,11 @@ func withFlagNames(err error) error {
 	}
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
-		name := f.Field
-		if fl, ok := flagOf[name]; ok {
-			name = fl
+		fl, ok := flagOf[f.Field]
+		if !ok {
+			return err
 		}
-		parts[i] = name + " " + f.Message
+		parts[i] = fl + " " + f.Message
 	}
 	msg := e.Message
 	if strings.HasPrefix(msg, "invalid ") { // apperr.Field repeats the field in the message

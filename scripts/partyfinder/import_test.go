@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/demo/realdata"
 	"github.com/partyfinder/partyfinder/shared/importer"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -265,5 +266,24 @@ func TestImportCommandDryRunChecksTheConfiguration(t *testing.T) {
 	_, _, err := importCmd(t, args...)
 	if err == nil || dryErr == nil || dryErr.Error() != err.Error() {
 		t.Errorf("dry run err = %v, import err = %v: want the same error", dryErr, err)
+	}
+}
+
+func TestWithFlagNames(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a conference field is named by its flag", apperr.Field("timeZone", "format", `"Cologne" is not an IANA time zone`), `invalid flags: --tz "Cologne" is not an IANA time zone`},
+		{"a party field stays as it is", fmt.Errorf("save parties: party p1: %w", apperr.Field("start", "range", "must be between the years 1678 and 2262")), "save parties: party p1: invalid start"},
+		{"an error without fields stays as it is", apperr.New(apperr.Invalid, "split the file"), "split the file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := withFlagNames(tt.err).Error(); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("withFlagNames(%q) = %q, want it to start with %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
