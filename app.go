@@ -413,12 +413,12 @@ func (o organizersOnDemand) uc() *command.Organizers {
 	return o.a.organizers()
 }
 
-func (o organizersOnDemand) Submit(ctx context.Context, who identity.Identity, p party.Party, key string) (party.Party, bool, []event.Event, error) {
-	return o.uc().Submit(ctx, who, p, key)
+func (o organizersOnDemand) Submit(ctx context.Context, who identity.Identity, p party.Party, key string, force bool) (party.Party, bool, []event.Event, error) {
+	return o.uc().Submit(ctx, who, p, key, force)
 }
 
-func (o organizersOnDemand) Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error) {
-	return o.uc().Edit(ctx, who, id, version, edit)
+func (o organizersOnDemand) Edit(ctx context.Context, who identity.Identity, id string, version int64, force bool, edit func(*party.Party) error) (party.Party, []event.Event, error) {
+	return o.uc().Edit(ctx, who, id, version, force, edit)
 }
 
 func (o organizersOnDemand) Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {

@@ -15,9 +15,11 @@ type writtenJSON struct {
 	Note    string `json:"note"`
 }
 
-// submitBody is a valid submission for the demo conference on day.
+// submitBody is a valid submission for the demo conference on day. The
+// tests submit many parties at one venue and hour, so they force past
+// the duplicate check, which TestOrganizerDuplicates tries.
 func submitBody(conf, day, title string) string {
-	return fmt.Sprintf(`{"conferenceId":%q,"title":%q,"venue":"Bürgerhaus Stollwerck","date":%q,"time":"21:00","endTime":"02:00","hosts":["Indie Arena"],"lat":50.925,"lng":6.962}`, conf, title, day)
+	return fmt.Sprintf(`{"conferenceId":%q,"title":%q,"venue":"Bürgerhaus Stollwerck","date":%q,"time":"21:00","endTime":"02:00","hosts":["Indie Arena"],"lat":50.925,"lng":6.962,"force":true}`, conf, title, day)
 }
 
 // An organizer submits a party that waits for moderation, edits it
@@ -106,7 +108,7 @@ func TestOrganizerAuthorizationMatrix(t *testing.T) {
 	}{
 		{"submit", http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Matrix party"),
 			map[string]bool{"owner": true, "other": true, "trusted": true, "admin": true}},
-		{"edit", http.MethodPatch, "/api/parties/{id}", `{"title":"Matrix edit"}`, map[string]bool{"owner": true, "admin": true}},
+		{"edit", http.MethodPatch, "/api/parties/{id}", `{"title":"Matrix edit","force":true}`, map[string]bool{"owner": true, "admin": true}},
 		{"cancel", http.MethodPost, "/api/parties/{id}/cancel", `{"reason":"matrix"}`, map[string]bool{"owner": true, "admin": true}},
 		{"publish", http.MethodPost, "/api/parties/{id}/publish", "", map[string]bool{"admin": true}},
 		{"reject", http.MethodPost, "/api/parties/{id}/reject", `{"reason":"matrix"}`, map[string]bool{"admin": true}},
@@ -202,7 +204,7 @@ func TestOrganizerConcurrencyAndRetries(t *testing.T) {
 	statuses := make([]int, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			statuses[i] = s.as(t, org, http.MethodPatch, "/api/parties/"+id, fmt.Sprintf(`{"title":"Edit %d"}`, i), "If-Match", `"v1"`).Status
+			statuses[i] = s.as(t, org, http.MethodPatch, "/api/parties/"+id, fmt.Sprintf(`{"title":"Edit %d","force":true}`, i), "If-Match", `"v1"`).Status
 		})
 	}
 	wg.Wait()
@@ -218,4 +220,32 @@ func TestOrganizerConcurrencyAndRetries(t *testing.T) {
 	if ok != 1 || stale != 1 {
 		t.Errorf("two concurrent PATCHes with one If-Match: %v, want one 200 and one 412", statuses)
 	}
+}
+
+// A submission that likely repeats a party (another spelling of its title
+// and venue, half an hour later) is a 409 naming it; force stores it.
+func TestOrganizerDuplicates(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	org := devSignIn(t, s, `{"uid":"org-dup","roles":["organizer"]}`)
+	body := func(title, venue, clock string, force bool) string {
+		return fmt.Sprintf(`{"conferenceId":%q,"title":%q,"venue":%q,"date":%q,"time":%q,"force":%v}`, day.ConferenceID, title, venue, day.Date, clock, force)
+	}
+	r := s.as(t, org, http.MethodPost, "/api/parties", body("Pocket Gamer Party", "KölnMesse, Halle 7", "06:00", false))
+	wantStatus(t, r, http.StatusCreated, "the first submission")
+	first := decode[envelope[writtenJSON]](t, r).Data
+	r = s.as(t, org, http.MethodPost, "/api/parties", body("Pocket Gamer Pary!", "Koelnmesse Hall 7", "06:30", false))
+	wantStatus(t, r, http.StatusConflict, "a likely duplicate")
+	type candidates struct {
+		Candidates []struct {
+			ID         string  `json:"id"`
+			Similarity float64 `json:"similarity"`
+		} `json:"candidates"`
+	}
+	problem := decode[candidates](t, r)
+	if len(problem.Candidates) == 0 || problem.Candidates[0].ID != first.ID || problem.Candidates[0].Similarity < 0.5 {
+		t.Errorf("candidates %+v, want %s first", problem.Candidates, first.ID)
+	}
+	r = s.as(t, org, http.MethodPost, "/api/parties", body("Pocket Gamer Pary!", "Koelnmesse Hall 7", "06:30", true))
+	wantStatus(t, r, http.StatusCreated, "the same, forced")
 }

@@ -2,13 +2,17 @@ package parties
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -19,8 +23,8 @@ import (
 
 // Organizers are the write use cases (shared/command.Organizers).
 type Organizers interface {
-	Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string) (party.Party, bool, []event.Event, error)
-	Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error)
+	Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string, force bool) (party.Party, bool, []event.Event, error)
+	Edit(ctx context.Context, who identity.Identity, id string, version int64, force bool, edit func(*party.Party) error) (party.Party, []event.Event, error)
 	Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
 	Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error)
 	Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
@@ -54,6 +58,12 @@ type partyFields struct {
 
 type createRequest struct {
 	ConferenceID string `json:"conferenceId" validate:"required,max=128"`
+	Force        bool   `json:"force"` // store it even if it looks like a duplicate
+	partyFields
+}
+
+type patchRequest struct {
+	Force bool `json:"force"`
 	partyFields
 }
 
@@ -111,9 +121,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	created, isNew, _, err := h.Organizers.Submit(r.Context(), who, p, r.Header.Get("Idempotency-Key"))
+	created, isNew, _, err := h.Organizers.Submit(r.Context(), who, p, r.Header.Get("Idempotency-Key"), req.Force)
 	if err != nil {
-		httpapi.Error(w, r, err)
+		writeError(w, r, err, snap.Conference)
 		return
 	}
 	status := http.StatusCreated
@@ -134,13 +144,13 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	var req partyFields
+	var req patchRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	var conf conference.Conference
-	p, _, err := h.Organizers.Edit(r.Context(), who, id, version, func(p *party.Party) error {
+	p, _, err := h.Organizers.Edit(r.Context(), who, id, version, req.Force, func(p *party.Party) error {
 		snap, err := h.Feed.ConferenceSnapshot(r.Context(), p.ConferenceID)
 		if err != nil {
 			return err
@@ -149,7 +159,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
 		return req.apply(p, conf)
 	})
 	if err != nil {
-		httpapi.Error(w, r, err)
+		writeError(w, r, err, conf)
 		return
 	}
 	h.written(w, p, conf, http.StatusOK)
@@ -338,4 +348,42 @@ func fieldNotFound(err error, field string) error {
 		return apperr.Field(field, "unknown", "names no conference")
 	}
 	return err
+}
+
+// candidateJSON is an existing party a submission likely repeats.
+type candidateJSON struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Venue      string   `json:"venue"`
+	Date       string   `json:"date"`
+	Time       string   `json:"time"`
+	Status     string   `json:"status"`
+	Similarity float64  `json:"similarity"`
+	Reasons    []string `json:"reasons"`
+}
+
+// writeError answers a write's error: a likely duplicate is a 409 problem
+// listing the candidates and their similarity, the rest as usual.
+func writeError(w http.ResponseWriter, r *http.Request, err error, c conference.Conference) {
+	var dup *command.DuplicateError
+	if !errors.As(err, &dup) {
+		httpapi.Error(w, r, err)
+		return
+	}
+	out := struct {
+		httpapi.Problem
+		Candidates []candidateJSON `json:"candidates"`
+	}{Problem: httpapi.ProblemFor(r, err)}
+	loc := c.Location()
+	for _, m := range dup.Matches {
+		start := m.Party.Start.In(loc)
+		out.Candidates = append(out.Candidates, candidateJSON{ID: m.Party.ID, Title: m.Party.Title, Venue: m.Party.Venue,
+			Date: start.Format(conference.DateLayout), Time: start.Format("15:04"), Status: string(m.Party.Status),
+			Similarity: math.Round(m.Similarity*100) / 100, Reasons: m.Reasons})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(out.Status)
+	_ = json.NewEncoder(w).Encode(out)
 }

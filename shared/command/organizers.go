@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/identity"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -16,8 +19,47 @@ import (
 // PartyStore is what the party use cases read and write.
 type PartyStore interface {
 	Party(ctx context.Context, id string) (party.Party, error)
+	PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error)
 	CreateParty(ctx context.Context, p party.Party) (party.Party, error)
 	UpdateParty(ctx context.Context, id string, fn func(*party.Party) error) (party.Party, error)
+	Conference(ctx context.Context, id string) (conference.Conference, error)
+}
+
+// DuplicateError refuses a submission or edit that likely repeats parties
+// of the conference (party.Duplicates); sending it again with force
+// stores it anyway.
+type DuplicateError struct{ Matches []party.Match }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("likely a duplicate of %d existing part%s: check them, or send it again with force", len(e.Matches), map[bool]string{true: "y", false: "ies"}[len(e.Matches) == 1])
+}
+
+// Unwrap makes it a Conflict.
+func (e *DuplicateError) Unwrap() error {
+	return &apperr.Error{Kind: apperr.Conflict, Message: e.Error()}
+}
+
+// checkDuplicates returns a DuplicateError when p likely repeats a party
+// of its conference, unless force; a forced override is logged for the
+// audit trail.
+func (uc *Organizers) checkDuplicates(ctx context.Context, who identity.Identity, p party.Party, force bool) error {
+	existing, err := uc.Store.PartiesOf(ctx, p.ConferenceID)
+	if err != nil {
+		return err
+	}
+	c, err := uc.Store.Conference(ctx, p.ConferenceID)
+	if err != nil {
+		return err
+	}
+	matches := party.Duplicates(p, existing, c.Location())
+	if len(matches) == 0 {
+		return nil
+	}
+	if force {
+		slog.InfoContext(ctx, "audit: duplicate check overridden", "uid", who.UID, "party", p.ID, "likelyDuplicateOf", matches[0].Party.ID, "similarity", matches[0].Similarity)
+		return nil
+	}
+	return &DuplicateError{Matches: matches}
 }
 
 // Organizers are the use cases of organizers and admins: submit, edit,
@@ -43,7 +85,7 @@ func (uc *Organizers) now() time.Time {
 // party's id derives from who and the key, so a retried submission finds
 // the first one: the same party again is answered with it (created
 // false), another party under the same key is KeyReused.
-func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string) (party.Party, bool, []event.Event, error) {
+func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party.Party, idempotencyKey string, force bool) (party.Party, bool, []event.Event, error) {
 	if err := party.MaySubmit(who); err != nil {
 		return party.Party{}, false, nil, err
 	}
@@ -51,6 +93,18 @@ func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party
 	p.Owner, p.Source, p.Status, p.Note = who.UID, "organizer", party.SubmittedStatus(who), ""
 	p, err := party.New(p)
 	if err != nil {
+		return party.Party{}, false, nil, err
+	}
+	if idempotencyKey != "" {
+		// A retry must find its first party, not be refused as its duplicate.
+		if first, err := uc.Store.Party(ctx, p.ID); err == nil {
+			if first.Owner == who.UID && first.Equal(withStatusOf(p, first)) {
+				return first, false, nil, nil
+			}
+			return party.Party{}, false, nil, apperr.New(apperr.KeyReused, "this Idempotency-Key was used for another party")
+		}
+	}
+	if err := uc.checkDuplicates(ctx, who, p, force); err != nil {
 		return party.Party{}, false, nil, err
 	}
 	ctx, pending := event.WithPending(ctx)
@@ -83,14 +137,18 @@ func withStatusOf(p, first party.Party) party.Party {
 // Edit changes a party who may change, against the version they last
 // saw: Stale when it changed meanwhile. The id, conference, owner and
 // moderation state are not edited here.
-func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string, version int64, edit func(*party.Party) error) (party.Party, []event.Event, error) {
+func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string, version int64, force bool, edit func(*party.Party) error) (party.Party, []event.Event, error) {
 	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error {
 		status, note, owner, source := p.Status, p.Note, p.Owner, p.Source
+		before := p.Clone()
 		if err := edit(p); err != nil {
 			return err
 		}
 		p.Status, p.Note, p.Owner, p.Source = status, note, owner, source
-		return nil
+		if p.Start.Equal(before.Start) && p.Title == before.Title && p.Venue == before.Venue && p.Address == before.Address {
+			return nil // what makes a duplicate did not change
+		}
+		return uc.checkDuplicates(ctx, who, *p, force)
 	})
 }
 

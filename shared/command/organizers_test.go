@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -33,11 +34,12 @@ func submission(conf string) party.Party {
 func TestOrganizersAuthorization(t *testing.T) {
 	type action func(uc *command.Organizers, who identity.Identity, id string) error
 	submit := func(uc *command.Organizers, who identity.Identity, _ string) error {
-		_, _, _, err := uc.Submit(context.Background(), who, submission(demotest.Store(t).Conference.ID), "")
+		// force: who may submit is under test here, not duplicates
+		_, _, _, err := uc.Submit(context.Background(), who, submission(demotest.Store(t).Conference.ID), "", true)
 		return err
 	}
 	edit := func(uc *command.Organizers, who identity.Identity, id string) error {
-		_, _, err := uc.Edit(context.Background(), who, id, 0, func(p *party.Party) error { p.Title = "Renamed by " + who.UID; return nil })
+		_, _, err := uc.Edit(context.Background(), who, id, 0, false, func(p *party.Party) error { p.Title = "Renamed by " + who.UID; return nil })
 		return err
 	}
 	cancel := func(uc *command.Organizers, who identity.Identity, id string) error {
@@ -66,7 +68,7 @@ func TestOrganizersAuthorization(t *testing.T) {
 			t.Run(name+"/"+whoName, func(t *testing.T) {
 				seeded := demotest.Store(t)
 				uc := &command.Organizers{Store: seeded.Store}
-				p, _, _, err := uc.Submit(context.Background(), owner, submission(seeded.Conference.ID), "")
+				p, _, _, err := uc.Submit(context.Background(), owner, submission(seeded.Conference.ID), "", false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +99,7 @@ func TestOrganizersModerationFlow(t *testing.T) {
 		who  identity.Identity
 		want party.Status
 	}{{owner, party.Pending}, {trusted, party.Published}, {admin, party.Published}} {
-		p, created, events, err := uc.Submit(ctx, tc.who, submission(seeded.Conference.ID), "")
+		p, created, events, err := uc.Submit(ctx, tc.who, submission(seeded.Conference.ID), "", true)
 		if err != nil || !created {
 			t.Fatal(err)
 		}
@@ -108,7 +110,7 @@ func TestOrganizersModerationFlow(t *testing.T) {
 			t.Errorf("title stored as %q: text is stored as written", p.Title)
 		}
 	}
-	p, _, _, _ := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "")
+	p, _, _, _ := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "", true)
 	rejected, events, err := uc.Reject(ctx, admin, p.ID, p.Version, "a booth, not a party")
 	if err != nil || rejected.Status != party.Rejected || rejected.Note != "a booth, not a party" || len(events) != 1 {
 		t.Fatalf("reject: %+v %v %v", rejected.Status, events, err)
@@ -127,7 +129,7 @@ func TestOrganizersModerationFlow(t *testing.T) {
 	if err != nil || cancelled.Status != party.Cancelled || !hasType(events, party.TypeCancelled) {
 		t.Fatalf("cancel: %s %v %v", cancelled.Status, events, err)
 	}
-	if _, _, err := uc.Edit(ctx, owner, p.ID, 0, func(q *party.Party) error { q.Status = party.Published; q.Owner = "me"; return nil }); err != nil {
+	if _, _, err := uc.Edit(ctx, owner, p.ID, 0, false, func(q *party.Party) error { q.Status = party.Published; q.Owner = "me"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := seeded.Store.Party(ctx, p.ID); got.Status != party.Cancelled || got.Owner != owner.UID {
@@ -150,12 +152,12 @@ func TestOrganizersEditsAgainstAVersion(t *testing.T) {
 	seeded := demotest.Store(t)
 	uc := &command.Organizers{Store: seeded.Store}
 	ctx := context.Background()
-	p, _, _, _ := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "")
+	p, _, _, _ := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "", false)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			_, _, errs[i] = uc.Edit(ctx, owner, p.ID, p.Version, func(q *party.Party) error {
+			_, _, errs[i] = uc.Edit(ctx, owner, p.ID, p.Version, false, func(q *party.Party) error {
 				q.Title = []string{"First edit", "Second edit"}[i]
 				return nil
 			})
@@ -185,20 +187,50 @@ func TestOrganizersIdempotentSubmit(t *testing.T) {
 	seeded := demotest.Store(t)
 	uc := &command.Organizers{Store: seeded.Store}
 	ctx := context.Background()
-	first, created, _, err := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "key-1")
+	first, created, _, err := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "key-1", false)
 	if err != nil || !created {
 		t.Fatal(err)
 	}
-	again, created, events, err := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "key-1")
+	again, created, events, err := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "key-1", false)
 	if err != nil || created || again.ID != first.ID || len(events) != 0 {
 		t.Errorf("retry: created %v id %s (first %s), %d events, %v; want the first party back", created, again.ID, first.ID, len(events), err)
 	}
 	otherParty := submission(seeded.Conference.ID)
 	otherParty.Title = "Something else"
-	if _, _, _, err := uc.Submit(ctx, owner, otherParty, "key-1"); !apperr.Is(err, apperr.KeyReused) {
+	if _, _, _, err := uc.Submit(ctx, owner, otherParty, "key-1", false); !apperr.Is(err, apperr.KeyReused) {
 		t.Errorf("the key with another party: %v, want KeyReused", err)
 	}
-	if _, created, _, err := uc.Submit(ctx, other, submission(seeded.Conference.ID), "key-1"); err != nil || !created {
+	if _, created, _, err := uc.Submit(ctx, other, submission(seeded.Conference.ID), "key-1", true); err != nil || !created {
 		t.Errorf("another organizer's same key: created %v, %v; keys are per organizer", created, err)
+	}
+}
+
+// A submission that likely repeats a party of the conference is refused
+// with the candidates; force stores it anyway.
+func TestOrganizersDuplicates(t *testing.T) {
+	seeded := demotest.Store(t)
+	uc := &command.Organizers{Store: seeded.Store}
+	ctx := context.Background()
+	first, _, _, err := uc.Submit(ctx, owner, submission(seeded.Conference.ID), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := submission(seeded.Conference.ID)
+	again.Title = "indie night <script>alert(1)</script> 🎮!" // case and punctuation
+	again.Start = again.Start.Add(30 * time.Minute)
+	_, _, _, err = uc.Submit(ctx, other, again, "", false)
+	var dup *command.DuplicateError
+	if !errors.As(err, &dup) || !apperr.Is(err, apperr.Conflict) || len(dup.Matches) == 0 || dup.Matches[0].Party.ID != first.ID {
+		t.Fatalf("a likely duplicate: %v, want a Conflict naming %s", err, first.ID)
+	}
+	if _, created, _, err := uc.Submit(ctx, other, again, "", true); err != nil || !created {
+		t.Errorf("forced: created %v, %v", created, err)
+	}
+	elsewhere := submission(seeded.Conference.ID)
+	elsewhere.Title, elsewhere.Venue = "Publisher Breakfast", "Hyatt Regency"
+	elsewhere.Start = elsewhere.Start.Add(-12 * time.Hour)
+	elsewhere.End = elsewhere.Start.Add(2 * time.Hour)
+	if _, _, _, err := uc.Submit(ctx, other, elsewhere, "", false); err != nil {
+		t.Errorf("an unrelated party was refused: %v", err)
 	}
 }
