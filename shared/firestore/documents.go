@@ -16,6 +16,7 @@ const (
 	fieldStart        = "start"
 	fieldVersion      = "version"
 	fieldFirstDay     = "firstDay"
+	fieldOwner        = "owner"
 )
 
 // partyDoc is a party as stored in the parties collection; the document id

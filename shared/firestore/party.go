@@ -52,6 +52,31 @@ func (s *Store) PartiesOf(ctx context.Context, conferenceID string) ([]party.Par
 	}
 }
 
+// PartiesOwnedBy returns the parties the organizer submitted, in every
+// conference, by start then id.
+func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, error) {
+	if uid == "" {
+		return nil, nil
+	}
+	it := s.query(partiesByOwner, uid).Documents(ctx)
+	defer it.Stop()
+	var out []party.Party
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parties of %s: %w", uid, translate(err))
+		}
+		p, err := decodeParty(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+}
+
 // CreateParty stores a new party with version 1 and both timestamps set to
 // now. It returns Invalid if the party breaks an invariant and Conflict if
 // the id exists.

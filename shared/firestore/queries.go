@@ -20,6 +20,7 @@ const (
 	statsByConference                    // ConferenceStats
 	statsByParty                         // Stats
 	daysByConference                     // ConferenceDays
+	partiesByOwner                       // PartiesOwnedBy
 )
 
 // order is one sort key of a query.
@@ -46,6 +47,12 @@ var queryShapes = map[queryID]queryShape{
 		equal:      []string{fieldConferenceID},
 		// The document id breaks ties between parties starting together.
 		order: []order{{fieldStart, gfs.Asc}, {gfs.DocumentID, gfs.Asc}},
+	},
+	partiesByOwner: {
+		name:       "partiesByOwner",
+		collection: partiesCollection,
+		equal:      []string{fieldOwner},
+		order:      []order{{fieldStart, gfs.Asc}, {gfs.DocumentID, gfs.Asc}},
 	},
 	partiesRevision: {
 		name:       "partiesRevision",

@@ -17,6 +17,10 @@ type Repository interface {
 	// ordered by start then id. An unknown conference has no parties.
 	PartiesOf(ctx context.Context, conferenceID string) ([]Party, error)
 
+	// PartiesOwnedBy returns the parties the organizer with the uid
+	// submitted, in every conference, ordered by start then id; none for "".
+	PartiesOwnedBy(ctx context.Context, uid string) ([]Party, error)
+
 	// CreateParty stores a new party with version 1 and both timestamps set
 	// to now. It returns Conflict if the id exists and Invalid if the party
 	// breaks an invariant.

@@ -183,6 +183,29 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	})
 }
 
+// PartiesOwnedBy returns the parties the organizer submitted, in every
+// conference, by start then id.
+func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, error) {
+	if uid == "" {
+		return nil, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+partyColumns+` FROM parties
+		WHERE owner = ? ORDER BY start_at, id`, uid)
+	if err != nil {
+		return nil, fmt.Errorf("parties of %s: %w", uid, err)
+	}
+	defer rows.Close()
+	var out []party.Party
+	for rows.Next() {
+		p, err := scanParty(rows)
+		if err != nil {
+			return nil, fmt.Errorf("parties of %s: %w", uid, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // Revision returns the count and version sum of the conference's parties.
 // Parties are never deleted and every write raises a version, so the pair
 // changes with every write and only then.

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"CreateConflict", testCreateConflict},
 		{"CreateInvalid", testCreateInvalid},
 		{"PartiesOfOrderAndIsolation", testPartiesOf},
+		{"PartiesOwnedBy", testPartiesOwnedBy},
 		{"UpdateParty", testUpdateParty},
 		{"UpdatePartyRejects", testUpdateRejects},
 		{"UpdatePartyConcurrent", testUpdateConcurrent},
@@ -349,6 +350,39 @@ func testCreateInvalid(t *testing.T, s Store) {
 	// "empty2025" never had parties: its revision is that of nothing.
 	if rev0, rev := mustRevision(t, ctx, s, "empty2025"), mustRevision(t, ctx, s, "gamescom2025"); rev0 != rev {
 		t.Errorf("revision after rejected creates = %q, want the empty conference's %q", rev, rev0)
+	}
+}
+
+func testPartiesOwnedBy(t *testing.T, s Store) {
+	ctx := testContext(t)
+	owned := func(id, conf, owner string, start time.Time) party.Party {
+		p := minimalParty(id, conf, start)
+		p.Owner, p.Status = owner, party.Pending
+		return p
+	}
+	for _, p := range []party.Party{
+		owned("o-late", "gamescom2025", "org-a", at(23, 22, 0)),
+		owned("o-other-conf", "devcom2025", "org-a", at(21, 0, 0)),
+		owned("o-early", "gamescom2025", "org-a", at(20, 18, 0)),
+		owned("o-someone-else", "gamescom2025", "org-b", at(20, 19, 0)),
+		minimalParty("o-imported", "gamescom2025", at(20, 20, 0)),
+	} {
+		mustCreate(t, ctx, s, p)
+	}
+	got, err := s.PartiesOwnedBy(ctx, "org-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range got {
+		ids = append(ids, p.ID)
+		assertSame(t, "PartiesOwnedBy entry "+p.ID, mustGet(t, ctx, s, p.ID), p)
+	}
+	if want := []string{"o-early", "o-other-conf", "o-late"}; !slices.Equal(ids, want) {
+		t.Errorf("PartiesOwnedBy(org-a) = %v, want %v (every conference, by start)", ids, want)
+	}
+	if none, err := s.PartiesOwnedBy(ctx, ""); err != nil || len(none) != 0 {
+		t.Errorf("PartiesOwnedBy(\"\") = %d parties, %v; imported parties belong to no one", len(none), err)
 	}
 }
 
