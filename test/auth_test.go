@@ -41,6 +41,7 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodPut, "/api/me/saves/" + partyID, ""},
 		{http.MethodDelete, "/api/me/saves/" + partyID, ""},
 		{http.MethodGet, "/api/me/schedule", ""},
+		{http.MethodGet, "/api/me/parties", ""},
 		{http.MethodGet, "/api/me/calendar", ""},
 		{http.MethodPost, "/api/me/calendar/rotate", ""},
 		{http.MethodGet, "/api/parties/" + partyID + "/stats", ""},

@@ -70,6 +70,13 @@ func TestOrganizerSubmitEditPublish(t *testing.T) {
 	r = s.as(t, org, http.MethodPatch, "/api/parties/"+p.ID, `{"price":"€5"}`, "If-Match", detail.Header.Get("ETag"))
 	wantStatus(t, r, http.StatusPreconditionFailed, "PATCH with the detail's ETag from before the last edit")
 
+	r = s.as(t, org, http.MethodGet, "/api/me/parties", "")
+	wantStatus(t, r, http.StatusOK, "GET /api/me/parties")
+	mine := decode[envelope[[]writtenJSON]](t, r).Data
+	if len(mine) != 1 || mine[0].ID != p.ID || mine[0].Status != "published" || mine[0].Version != 4 {
+		t.Errorf("the organizer's own parties: %+v, want this one, published at version 4", mine)
+	}
+
 	r = s.as(t, org, http.MethodPost, "/api/parties/"+p.ID+"/cancel", `{"reason":"venue flooded"}`)
 	wantStatus(t, r, http.StatusOK, "cancel")
 	if got := decode[envelope[writtenJSON]](t, r).Data; got.Status != "cancelled" || got.Note != "venue flooded" {

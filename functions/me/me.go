@@ -23,6 +23,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
+	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/personal"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 )
@@ -42,6 +43,7 @@ type Store interface {
 	Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error)
 	Saves(ctx context.Context, uid string) ([]attendee.Save, error)
 	CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error)
+	PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, error)
 }
 
 // Views are the attendee's rendered saved list and saved parties.
@@ -78,6 +80,7 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodGet, "/api/me/schedule", h.authed(h.schedule))
 	rt.Handle(http.MethodGet, "/api/me/calendar", h.authed(h.calendarLink))
 	rt.Handle(http.MethodPost, "/api/me/calendar/rotate", h.authed(h.rotateCalendar))
+	rt.Handle(http.MethodGet, "/api/me/parties", h.authed(h.ownParties))
 	return rt
 }
 
@@ -105,3 +108,26 @@ func (h *Handler) now() time.Time {
 // ok writes {"success":true,"data":data} and forbids caching: these are
 // one user's data.
 func ok(w http.ResponseWriter, data any) { httpapi.OK(w, http.StatusOK, data) }
+
+// ownParties lists the parties the caller submitted, in every conference,
+// with their status (pending, published, rejected with its reason...).
+func (h *Handler) ownParties(w http.ResponseWriter, r *http.Request, id identity.Identity) {
+	if err := httpapi.OnlyParams(r.URL.Query()); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	ps, err := h.Store.PartiesOwnedBy(r.Context(), id.UID)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	out := make([]feed.OwnedPartyJSON, 0, len(ps))
+	for _, p := range ps {
+		loc := time.UTC
+		if snap, err := h.Feed.ConferenceSnapshot(r.Context(), p.ConferenceID); err == nil {
+			loc = snap.Location
+		}
+		out = append(out, feed.NewOwnedPartyJSON(p, loc))
+	}
+	httpapi.OK(w, http.StatusOK, out)
+}

@@ -252,20 +252,11 @@ func (h *Handler) ifMatch(r *http.Request, id string) (int64, error) {
 	return 0, apperr.New(apperr.Stale, "the party changed since you loaded it: load it again")
 }
 
-// writtenJSON is a party as a write answers it: as the feed shows it,
-// with what its organizer needs besides.
-type writtenJSON struct {
-	feed.PartyJSON
-	Version int64  `json:"version"`
-	Owner   string `json:"owner"`
-	Note    string `json:"note"`
-}
-
 func (h *Handler) written(w http.ResponseWriter, p party.Party, c conference.Conference, status int) {
 	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, p.Version))
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.JSON(w, status, map[string]any{"success": true,
-		"data": writtenJSON{PartyJSON: feed.NewPartyJSON(p, c.Location()), Version: p.Version, Owner: p.Owner, Note: p.Note}})
+		"data": feed.NewOwnedPartyJSON(p, c.Location())})
 }
 
 // apply sets the fields sent on p, with date and time local to the

@@ -124,3 +124,18 @@ func Marshal(v any) []byte {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
+
+// OwnedPartyJSON is a party as its organizer sees it, whatever its status:
+// as the feed shows it, with its version (the ETag of its writes is
+// "v<version>"), its organizer and why it was cancelled or rejected.
+type OwnedPartyJSON struct {
+	PartyJSON
+	Version int64  `json:"version"`
+	Owner   string `json:"owner"`
+	Note    string `json:"note"`
+}
+
+// NewOwnedPartyJSON returns p as its organizer sees it.
+func NewOwnedPartyJSON(p party.Party, loc *time.Location) OwnedPartyJSON {
+	return OwnedPartyJSON{PartyJSON: NewPartyJSON(p, loc), Version: p.Version, Owner: p.Owner, Note: p.Note}
+}
