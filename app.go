@@ -25,6 +25,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/event"
 
+	"github.com/partyfinder/partyfinder/functions/admin"
 	analyticsfn "github.com/partyfinder/partyfinder/functions/analytics"
 	"github.com/partyfinder/partyfinder/functions/calendar"
 	"github.com/partyfinder/partyfinder/functions/conferences"
@@ -73,6 +74,7 @@ const (
 	FnSwipe       = "swipe"
 	FnMe          = "me"
 	FnAnalytics   = "analytics"
+	FnAdmin       = "admin"
 )
 
 // Function is one deployable HTTP function: its name, where its resources
@@ -118,6 +120,9 @@ var Functions = []Function{
 		a.aggregator()
 		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, PublicStats: analyticsfn.CachedStats(a.Store, 5*time.Second), Events: a.reportEvents()}
 		return a.identified(h.Routes())
+	}},
+	{FnAdmin, "/api/admin", func(a *App) http.Handler {
+		return a.signedIn((&admin.Handler{Feed: a.feed(), Parties: a.Store}).Routes())
 	}},
 }
 

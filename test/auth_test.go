@@ -46,6 +46,7 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodPost, "/api/me/calendar/rotate", ""},
 		{http.MethodGet, "/api/parties/" + partyID + "/stats", ""},
 		{http.MethodGet, "/api/analytics/dashboard", ""},
+		{http.MethodGet, "/api/admin/moderation?conference=" + demoConference, ""},
 	}
 }
 

@@ -47,6 +47,18 @@ func TestOrganizerSubmitEditPublish(t *testing.T) {
 		t.Errorf("a pending party is served: %d", got.Status)
 	}
 
+	r = s.as(t, admin, http.MethodGet, "/api/admin/moderation?conference="+day.ConferenceID, "")
+	wantStatus(t, r, http.StatusOK, "the moderation queue")
+	queued := false
+	for _, q := range decode[envelope[[]writtenJSON]](t, r).Data {
+		queued = queued || q.ID == p.ID && q.Status == "pending"
+	}
+	if !queued {
+		t.Errorf("the pending party %s is not in the moderation queue", p.ID)
+	}
+	r = s.as(t, org, http.MethodGet, "/api/admin/moderation?conference="+day.ConferenceID, "")
+	wantStatus(t, r, http.StatusForbidden, "the moderation queue for an organizer")
+
 	// Edits name the version they were made against.
 	r = s.asRaw(t, org, http.MethodPatch, "/api/parties/"+p.ID, []byte(`{"title":"Nacht der Indies"}`), "Content-Type", "application/json")
 	wantStatus(t, r, http.StatusPreconditionRequired, "PATCH without If-Match")
