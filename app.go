@@ -21,6 +21,7 @@ import (
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
 	"github.com/partyfinder/partyfinder/triggers/onpartywritten"
+	"golang.org/x/time/rate"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -48,6 +49,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/inproc"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/personal"
+	"github.com/partyfinder/partyfinder/shared/redis"
 	"github.com/partyfinder/partyfinder/shared/sqlite"
 )
 
@@ -94,7 +96,17 @@ var Functions = []Function{
 		// The writes' parts are built on the first write: an instance that
 		// only serves the feed builds the feed alone.
 		h := &parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Organizers: organizersOnDemand{a}, Stored: a.Store,
-			WriteAuth: a.onDemand(func() func(http.Handler) http.Handler { return a.signedIn })}
+			WriteAuth: a.onDemand(func() func(http.Handler) http.Handler {
+				limiter := a.rateLimiter()
+				return func(next http.Handler) http.Handler {
+					// Every attempt counts, valid or not: WriteBurst writes at
+					// once, then one every 3 s, per user (across instances
+					// with Redis). Anonymous writes never get this far.
+					burst := max(a.Config.WriteBurst, 1)
+					return a.signedIn(httpapi.RateLimitWith(limiter, httpapi.Policy{Name: "party.writes",
+						User: httpapi.Limit{Rate: rate.Every(3 * time.Second), Burst: burst}}, next))
+				}
+			})}
 		return h.Routes()
 	}},
 	{FnConferences, "/api/conferences", func(a *App) http.Handler {
@@ -254,6 +266,8 @@ type App struct {
 	redis       io.Closer
 	invalidate  *invalidatecache.Handler
 	deferred    *inproc.Retrier // invalidations waiting for the shared tier
+	limiter     httpapi.Limiter
+	limits      io.Closer // the Redis rate limiter, when there is one
 }
 
 // OpenStore opens the configured store.
@@ -407,6 +421,27 @@ func (a *App) organizers() *command.Organizers {
 		a.aggregator()
 	}
 	return a.organizerUC
+}
+
+// rateLimiter is the abuse limits' counter: in Redis when configured,
+// shared by every instance, falling back to this process's own counts
+// (never to an error) while Redis is away; else per process.
+func (a *App) rateLimiter() httpapi.Limiter {
+	if a.limiter != nil {
+		return a.limiter
+	}
+	local := httpapi.NewLocal()
+	a.limiter = local
+	if a.Config.RedisAddr != "" {
+		l, err := redis.OpenLimiter(a.Config.RedisAddr, redis.LimiterOptions{Prefix: a.Config.RedisPrefix})
+		if err != nil {
+			slog.Error("redis: the shared rate limits are off", "addr", a.Config.RedisAddr, "error", err)
+			return a.limiter
+		}
+		a.limiter, a.limits = httpapi.NewFallback(l, local), l
+		a.built = append(a.built, "redis rate limits")
+	}
+	return a.limiter
 }
 
 // organizersOnDemand builds the organizer use cases on their first use.
@@ -708,6 +743,9 @@ func (a *App) Close() error {
 	}
 	if a.redis != nil {
 		a.redis.Close()
+	}
+	if a.limits != nil {
+		a.limits.Close()
 	}
 	return a.Store.Close()
 }

@@ -3,6 +3,7 @@ package partyfinder
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type Config struct {
 	EventsTopic       string        // the Pub/Sub topic of domain events
 	RedisAddr         string        // the shared cache tier (host:port or redis:// URL); "" = none
 	RedisPrefix       string        // prefixes every key, so deployments can share a Redis
+	WriteBurst        int           // party writes a user may make at once before the limit (then one per 3 s)
 }
 
 // Event transports.
@@ -58,6 +60,7 @@ const (
 	EnvEventsTopic       = "PARTYFINDER_EVENTS_TOPIC"
 	EnvRedis             = "REDIS_ADDR"
 	EnvRedisPrefix       = "PARTYFINDER_REDIS_PREFIX"
+	EnvWriteBurst        = "PARTYFINDER_WRITE_BURST"
 )
 
 // SharedRefresh is how often cached snapshots are checked when the check
@@ -84,6 +87,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		EventsTopic:       or(getenv(EnvEventsTopic), "partyfinder-events"),
 		RedisAddr:         strings.TrimSpace(getenv(EnvRedis)),
 		RedisPrefix:       or(getenv(EnvRedisPrefix), "pf:"),
+		WriteBurst:        20,
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -104,6 +108,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.RedisAddr != "" {
 		c.FeedRefresh = SharedRefresh
+	}
+	if s := getenv(EnvWriteBurst); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("%s=%q: want a positive number of writes", EnvWriteBurst, s)
+		}
+		c.WriteBurst = n
 	}
 	if s := getenv(EnvFeedRefresh); s != "" {
 		d, err := time.ParseDuration(s)

@@ -209,8 +209,14 @@ func TestAnalyticsDashboard(t *testing.T) {
 		u := devSignIn(t, s, fmt.Sprintf(`{"uid":"dash-saver-%d"}`, i))
 		s.save(t, u, p.ID)
 	}
-	want := s.stats(t, admin, p.ID)
-	s.waitStats(t, admin, p.ID, want) // counted by now
+	// Counting runs off the request: wait until the three saves are in.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.stats(t, admin, p.ID).Saves < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the three saves were not counted within 10 s: %+v", s.stats(t, admin, p.ID))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	r := s.as(t, admin, http.MethodGet, "/api/analytics/dashboard?conference="+p.ConferenceID, "")
 	wantStatus(t, r, http.StatusOK, "GET /api/analytics/dashboard")
 	d := decode[envelope[dashboardJSON]](t, r).Data

@@ -268,3 +268,34 @@ func TestOrganizerDuplicates(t *testing.T) {
 	r = s.as(t, org, http.MethodPost, "/api/parties", body("Pocket Gamer Pary!", "Koelnmesse Hall 7", "06:30", true))
 	wantStatus(t, r, http.StatusCreated, "the same, forced")
 }
+
+// Writes are limited per user, counting every attempt, valid or not:
+// past the burst a 429 says when to come back; other users go on.
+func TestOrganizerWritesAreRateLimited(t *testing.T) {
+	s := shared
+	flood := devSignIn(t, s, `{"uid":"org-flood","roles":["organizer"]}`)
+	calm := devSignIn(t, s, `{"uid":"org-calm","roles":["organizer"]}`)
+	const burst = 100 // PARTYFINDER_WRITE_BURST of the shared server
+	var limited *result
+	for i := range burst + 20 {
+		r := s.asRaw(t, flood, http.MethodPost, "/api/parties", []byte(`{"conferenceId":`), "Content-Type", "application/json")
+		if r.Status == http.StatusTooManyRequests {
+			limited = r
+			if i < burst {
+				t.Errorf("limited after %d attempts, want a burst of %d", i, burst)
+			}
+			break
+		}
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("attempt %d: %d", i, r.Status)
+		}
+	}
+	if limited == nil {
+		t.Fatalf("%d writes in a row were never limited", burst+20)
+	}
+	if limited.Header.Get("Retry-After") == "" || !strings.Contains(string(limited.Body), `"retryAfter":`) {
+		t.Errorf("429 without Retry-After or retryAfter: %v %s", limited.Header, limited.Body)
+	}
+	r := s.asRaw(t, calm, http.MethodPost, "/api/parties", []byte(`{"conferenceId":`), "Content-Type", "application/json")
+	wantStatus(t, r, http.StatusBadRequest, "another organizer's write")
+}
