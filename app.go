@@ -134,7 +134,7 @@ var Functions = []Function{
 		return a.identified(h.Routes())
 	}},
 	{FnAdmin, "/api/admin", func(a *App) http.Handler {
-		return a.signedIn((&admin.Handler{Feed: a.feed(), Parties: a.Store}).Routes())
+		return a.signedIn((&admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: a.Store}).Routes())
 	}},
 }
 

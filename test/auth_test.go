@@ -47,6 +47,7 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodGet, "/api/parties/" + partyID + "/stats", ""},
 		{http.MethodGet, "/api/analytics/dashboard", ""},
 		{http.MethodGet, "/api/admin/moderation?conference=" + demoConference, ""},
+		{http.MethodPost, "/api/admin/conferences", `{"id":"matrix-con","name":"Matrix","city":"Köln","timeZone":"Europe/Berlin","firstDay":"2026-08-19","lastDay":"2026-08-23"}`},
 	}
 }
 

@@ -299,3 +299,19 @@ func TestOrganizerWritesAreRateLimited(t *testing.T) {
 	r := s.asRaw(t, calm, http.MethodPost, "/api/parties", []byte(`{"conferenceId":`), "Content-Type", "application/json")
 	wantStatus(t, r, http.StatusBadRequest, "another organizer's write")
 }
+
+// An admin creates a conference over HTTP; it is served at once, an
+// existing id is a conflict, and organizers may not create one.
+func TestAdminCreatesConference(t *testing.T) {
+	s := shared
+	admin := devSignIn(t, s, `{"uid":"admin-conf","roles":["admin"]}`)
+	org := devSignIn(t, s, `{"uid":"org-conf","roles":["organizer"]}`)
+	body := `{"id":"devcom2026","name":"devcom 2026","city":"Köln","timeZone":"Europe/Berlin","firstDay":"2026-08-24","lastDay":"2026-08-25"}`
+	wantStatus(t, s.as(t, org, http.MethodPost, "/api/admin/conferences", body), http.StatusForbidden, "an organizer creating a conference")
+	wantStatus(t, s.as(t, admin, http.MethodPost, "/api/admin/conferences", body), http.StatusCreated, "an admin creating a conference")
+	wantStatus(t, s.get(t, "/api/conferences/devcom2026"), http.StatusOK, "the new conference")
+	wantStatus(t, s.as(t, admin, http.MethodPost, "/api/admin/conferences", body), http.StatusConflict, "the same id again")
+	bad := s.asRaw(t, admin, http.MethodPost, "/api/admin/conferences",
+		[]byte(`{"id":"x","name":"x","city":"x","timeZone":"Mars/Olympus","firstDay":"2026-08-25","lastDay":"2026-08-24"}`), "Content-Type", "application/json")
+	wantStatus(t, bad, http.StatusBadRequest, "a bad conference")
+}
