@@ -315,3 +315,49 @@ func TestAdminCreatesConference(t *testing.T) {
 		[]byte(`{"id":"x","name":"x","city":"x","timeZone":"Mars/Olympus","firstDay":"2026-08-25","lastDay":"2026-08-24"}`), "Content-Type", "application/json")
 	wantStatus(t, bad, http.StatusBadRequest, "a bad conference")
 }
+
+// Text is stored as written and made harmless where it is output: in the
+// JSON feed it is a JSON string, in the calendars an escaped iCalendar
+// text that cannot start a property or an event of its own.
+func TestOrganizerTextIsHarmlessInEveryFormat(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	admin := devSignIn(t, s, `{"uid":"admin-hostile","roles":["admin"]}`)
+	title := `<script>alert("x")</script>; DTSTART:19990101T000000Z, 'quoted' & 🎉`
+	description := "line one\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:injected\nline; two, three \\ backslash"
+	body := fmt.Sprintf(`{"conferenceId":%q,"title":%q,"venue":"Hostile Hall","date":%q,"time":"07:15","description":%q,"force":true}`,
+		day.ConferenceID, title, day.Date, description)
+	r := s.as(t, admin, http.MethodPost, "/api/parties", body)
+	wantStatus(t, r, http.StatusCreated, "an admin's hostile-looking party")
+	p := decode[envelope[writtenJSON]](t, r).Data
+	if p.Title != title || p.Description != description {
+		t.Errorf("stored %q / %q, want the text as written", p.Title, p.Description)
+	}
+
+	detail := s.get(t, "/api/parties/"+p.ID)
+	wantStatus(t, detail, http.StatusOK, "the party's details")
+	if got := decode[envelope[partyJSON]](t, detail).Data; got.Title != title || got.Description != description {
+		t.Errorf("the JSON answer reads back %q / %q", got.Title, got.Description)
+	}
+	if ct := detail.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") || detail.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("JSON served as %q without nosniff: a browser could sniff it as HTML", ct)
+	}
+
+	for _, path := range []string{"/api/parties/" + p.ID + "/calendar.ics", "/api/conferences/" + day.ConferenceID + "/calendar.ics"} {
+		cal := s.get(t, path)
+		wantStatus(t, cal, http.StatusOK, path)
+		// Long lines are folded (RFC 5545 3.1): unfold them first.
+		text := strings.ReplaceAll(string(cal.Body), "\r\n ", "")
+		if n := strings.Count(text, "\r\nBEGIN:VEVENT"); path != "/api/parties/"+p.ID+"/calendar.ics" && n < 2 || path == "/api/parties/"+p.ID+"/calendar.ics" && n != 1 {
+			t.Errorf("%s: %d events begin at a line start; the description must not open one", path, n)
+		}
+		for _, line := range strings.Split(text, "\r\n") {
+			if strings.HasPrefix(line, "SUMMARY:injected") || strings.HasPrefix(line, "DTSTART:1999") {
+				t.Errorf("%s: the text became a property of its own: %q", path, line)
+			}
+		}
+		if !strings.Contains(text, `line one\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:injected\nline\; two\, three \\ backslash`) {
+			t.Errorf("%s: the description is not escaped as iCalendar text", path)
+		}
+	}
+}
