@@ -469,6 +469,10 @@ func (o organizersOnDemand) Publish(ctx context.Context, who identity.Identity, 
 	return o.uc().Publish(ctx, who, id, version)
 }
 
+func (o organizersOnDemand) Remove(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
+	return o.uc().Remove(ctx, who, id, version)
+}
+
 func (o organizersOnDemand) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
 	return o.uc().Reject(ctx, who, id, version, reason)
 }

@@ -280,7 +280,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	for _, tc := range []struct{ method, path string }{
 		{http.MethodPut, "/api/parties"},
 		{http.MethodPut, "/api/parties/" + all[0].ID},
-		{http.MethodDelete, "/api/parties/" + all[0].ID},
+		{http.MethodPost, "/api/parties/" + all[0].ID},
 		{http.MethodPatch, "/api/conferences/" + demoConference},
 		{http.MethodPost, "/api/health"},
 		{http.MethodPost, "/api/calendar/ics"},

@@ -105,6 +105,7 @@ func organizerEndpoints(partyID string) []endpoint {
 		{http.MethodPost, "/api/parties/" + partyID + "/cancel", ""},
 		{http.MethodPost, "/api/parties/" + partyID + "/publish", ""},
 		{http.MethodPost, "/api/parties/" + partyID + "/reject", ""},
+		{http.MethodDelete, "/api/parties/" + partyID, ""},
 	}
 }
 
@@ -131,6 +132,7 @@ func TestOrganizerAuthorizationMatrix(t *testing.T) {
 		{"cancel", http.MethodPost, "/api/parties/{id}/cancel", `{"reason":"matrix"}`, map[string]bool{"owner": true, "admin": true}},
 		{"publish", http.MethodPost, "/api/parties/{id}/publish", "", map[string]bool{"admin": true}},
 		{"reject", http.MethodPost, "/api/parties/{id}/reject", `{"reason":"matrix"}`, map[string]bool{"admin": true}},
+		{"remove", http.MethodDelete, "/api/parties/{id}", "", map[string]bool{"admin": true}},
 	}
 	for _, rt := range routes {
 		for name, who := range callers {
@@ -359,5 +361,28 @@ func TestOrganizerTextIsHarmlessInEveryFormat(t *testing.T) {
 		if !strings.Contains(text, `line one\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:injected\nline\; two\, three \\ backslash`) {
 			t.Errorf("%s: the description is not escaped as iCalendar text", path)
 		}
+	}
+}
+
+// An admin takes a published party down: it leaves a tombstone, and an
+// attendee who saved it sees it cancelled, not silently gone.
+func TestAdminRemovesPartyLeavingATombstone(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	admin := devSignIn(t, s, `{"uid":"admin-remove","roles":["admin"]}`)
+	fan := devSignIn(t, s, `{"uid":"fan-remove"}`)
+	r := s.as(t, admin, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Soon gone"))
+	wantStatus(t, r, http.StatusCreated, "an admin's party (published at once)")
+	p := decode[envelope[writtenJSON]](t, r).Data
+	s.save(t, fan, p.ID)
+	r = s.as(t, admin, http.MethodDelete, "/api/parties/"+p.ID, "")
+	wantStatus(t, r, http.StatusOK, "DELETE")
+	if got := decode[envelope[writtenJSON]](t, r).Data; got.Status != "cancelled" || got.Note == "" {
+		t.Errorf("the tombstone: %s %q, want cancelled with a note", got.Status, got.Note)
+	}
+	saves := s.as(t, fan, http.MethodGet, "/api/me/saves", "")
+	wantStatus(t, saves, http.StatusOK, "the fan's saves")
+	if !strings.Contains(string(saves.Body), p.ID) || !strings.Contains(string(saves.Body), `"cancelled"`) {
+		t.Errorf("the removed party is not in the saves as cancelled: %.400s", saves.Body)
 	}
 }

@@ -28,6 +28,7 @@ type Organizers interface {
 	Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
 	Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error)
 	Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error)
+	Remove(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error)
 }
 
 // Stored reads a party as stored, whatever its status: what an edit's
@@ -86,6 +87,7 @@ func (h *Handler) writeRoutes(rt *httpapi.Router) {
 		{http.MethodPost, "/api/parties/{id}/cancel", h.cancel},
 		{http.MethodPost, "/api/parties/{id}/publish", h.publish},
 		{http.MethodPost, "/api/parties/{id}/reject", h.reject},
+		{http.MethodDelete, "/api/parties/{id}", h.remove},
 	} {
 		rt.Handle(route.method, route.pattern, auth(route.serve).ServeHTTP)
 	}
@@ -174,6 +176,14 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
 	h.stateChange(w, r, true, func(who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
 		return h.Organizers.Reject(r.Context(), who, id, version, reason)
+	})
+}
+
+// remove takes a party down (admins), leaving a tombstone its savers see
+// as cancelled.
+func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
+	h.stateChange(w, r, false, func(who identity.Identity, id string, version int64, _ string) (party.Party, []event.Event, error) {
+		return h.Organizers.Remove(r.Context(), who, id, version)
 	})
 }
 

@@ -157,6 +157,12 @@ func (uc *Organizers) Cancel(ctx context.Context, who identity.Identity, id stri
 	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error { return p.Cancel(reason) })
 }
 
+// Remove takes a party down (admins), leaving a tombstone
+// (party.Remove) and a RemovedEvent.
+func (uc *Organizers) Remove(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
+	return uc.changeWith(ctx, who, id, version, mayModerate, func(p *party.Party) error { p.Remove(""); return nil }, true)
+}
+
 // Publish makes a party public (admins).
 func (uc *Organizers) Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
 	return uc.change(ctx, who, id, version, mayModerate, func(p *party.Party) error { return p.Publish() })
@@ -174,6 +180,12 @@ func mayModerate(who identity.Identity, _ party.Party) error { return party.MayM
 // skips the version check (the state changes may be sent without one).
 func (uc *Organizers) change(ctx context.Context, who identity.Identity, id string, version int64,
 	may func(identity.Identity, party.Party) error, fn func(*party.Party) error) (party.Party, []event.Event, error) {
+	return uc.changeWith(ctx, who, id, version, may, fn, false)
+}
+
+// changeWith is change; removed adds the RemovedEvent of a take-down.
+func (uc *Organizers) changeWith(ctx context.Context, who identity.Identity, id string, version int64,
+	may func(identity.Identity, party.Party) error, fn func(*party.Party) error, removed bool) (party.Party, []event.Event, error) {
 	var before party.Party
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
@@ -188,7 +200,11 @@ func (uc *Organizers) change(ctx context.Context, who identity.Identity, id stri
 		if err := fn(p); err != nil {
 			return err
 		}
-		events = party.Events(&before, *p, uc.meta(who, p.ConferenceID))
+		meta := uc.meta(who, p.ConferenceID)
+		events = party.Events(&before, *p, meta)
+		if removed {
+			events = append(events, party.RemovedEvent{Meta: meta(party.TypeRemoved), PartyID: p.ID})
+		}
 		pending.Set(events...)
 		return nil
 	})

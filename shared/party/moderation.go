@@ -94,3 +94,18 @@ func needReason(reason string) error {
 	}
 	return nil
 }
+
+// Remove takes a party down, leaving a tombstone: a party that was public
+// becomes cancelled, so those who saved it see it called off rather than
+// silently gone; one that never was stays out of sight as rejected.
+func (p *Party) Remove(reason string) {
+	if reason = CleanText(reason); reason == "" {
+		reason = "Removed by the organizers"
+	}
+	if p.Status.Public() {
+		p.Status = Cancelled
+	} else {
+		p.Status = Rejected
+	}
+	p.Note = reason
+}
