@@ -33,23 +33,7 @@ func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
 // PartiesOf returns every party of the conference, whatever its status,
 // ordered by start then id. An unknown conference has no parties.
 func (s *Store) PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error) {
-	it := s.query(partiesByStart, conferenceID).Documents(ctx)
-	defer it.Stop()
-	var out []party.Party
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("parties of %s: %w", conferenceID, translate(err))
-		}
-		p, err := decodeParty(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
+	return readParties(s.query(partiesByStart, conferenceID).Documents(ctx), conferenceID)
 }
 
 // PartiesOwnedBy returns the parties the organizer submitted, in every
@@ -58,7 +42,12 @@ func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, 
 	if uid == "" {
 		return nil, nil
 	}
-	it := s.query(partiesByOwner, uid).Documents(ctx)
+	return readParties(s.query(partiesByOwner, uid).Documents(ctx), uid)
+}
+
+// readParties decodes every party a query returns; of names what they
+// are the parties of, for errors.
+func readParties(it *gfs.DocumentIterator, of string) ([]party.Party, error) {
 	defer it.Stop()
 	var out []party.Party
 	for {
@@ -67,7 +56,7 @@ func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, 
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parties of %s: %w", uid, translate(err))
+			return nil, fmt.Errorf("parties of %s: %w", of, translate(err))
 		}
 		p, err := decodeParty(snap)
 		if err != nil {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
@@ -72,25 +70,10 @@ func OpenLimiter(addr string, o LimiterOptions) (*Limiter, error) {
 	if o.Cooldown == 0 {
 		o.Cooldown = DefaultCooldown
 	}
-	opt := &goredis.Options{Addr: addr}
-	if strings.Contains(addr, "://") {
-		var err error
-		if opt, err = goredis.ParseURL(addr); err != nil {
-			return nil, apperr.New(apperr.Invalid, "redis: address: %v", err)
-		}
-	} else if addr == "" {
-		return nil, apperr.New(apperr.Invalid, "redis: no address")
+	c, err := newClient(addr) // the tier's settings, for the tier's reasons
+	if err != nil {
+		return nil, err
 	}
-	// The tier's settings, for the tier's reasons: a slow Redis is worse
-	// than counting in the process; one attempt per call (a retry would
-	// also count a request twice); the caller's deadline ends the call.
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	opt.ContextTimeoutEnabled = true
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	c := goredis.NewClient(opt)
 	return &Limiter{
 		client:  c,
 		rl:      redis_rate.NewLimiter(c),

@@ -74,6 +74,35 @@ type Tier struct {
 	breaker *breaker
 }
 
+// newClient returns a client of the Redis at addr (host:port, or a
+// redis:// or rediss:// URL) that fails fast: it connects lazily, and a
+// slow or absent Redis must cost a caller no more than timeout, as the
+// callers fall back to the store or the process.
+func newClient(addr string) (*goredis.Client, error) {
+	opt := &goredis.Options{Addr: addr}
+	if strings.Contains(addr, "://") {
+		var err error
+		if opt, err = goredis.ParseURL(addr); err != nil {
+			return nil, apperr.New(apperr.Invalid, "redis: address: %v", err)
+		}
+	} else if addr == "" {
+		return nil, apperr.New(apperr.Invalid, "redis: no address")
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
+	// One attempt per call: the breaker decides when to try again. (In
+	// go-redis 0 means the default of 3 retries; -1 means none.) A retry
+	// could also apply an INCR, or count a request, twice.
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1
+	// A caller's earlier deadline or cancellation ends the call too.
+	opt.ContextTimeoutEnabled = true
+	// No extra commands on each new connection: CLIENT SETINFO and the
+	// maintenance notifications of Redis Enterprise buy nothing here.
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return goredis.NewClient(opt), nil
+}
+
 // Open returns a Tier of the Redis at addr: host:port, or a redis:// or
 // rediss:// URL (for a password, a database number or TLS). It connects
 // lazily and does not fail when Redis is down: Redis is optional, and
@@ -93,29 +122,12 @@ func Open(addr string, o Options) (*Tier, error) {
 	if o.Cooldown == 0 {
 		o.Cooldown = DefaultCooldown
 	}
-	opt := &goredis.Options{Addr: addr}
-	if strings.Contains(addr, "://") {
-		var err error
-		if opt, err = goredis.ParseURL(addr); err != nil {
-			return nil, apperr.New(apperr.Invalid, "redis: address: %v", err)
-		}
-	} else if addr == "" {
-		return nil, apperr.New(apperr.Invalid, "redis: no address")
+	client, err := newClient(addr)
+	if err != nil {
+		return nil, err
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
-	// One attempt per call: the breaker decides when to try again. (In
-	// go-redis 0 means the default of 3 retries; -1 means none.) A retry
-	// could also apply an INCR twice.
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	// A caller's earlier deadline or cancellation ends the call too.
-	opt.ContextTimeoutEnabled = true
-	// No extra commands on each new connection: CLIENT SETINFO and the
-	// maintenance notifications of Redis Enterprise buy nothing here.
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return &Tier{
-		client:  goredis.NewClient(opt),
+		client:  client,
 		prefix:  o.Prefix + schema,
 		ttl:     o.PrebuiltTTL,
 		breaker: &breaker{cooldown: o.Cooldown, now: time.Now},

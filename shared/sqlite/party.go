@@ -40,22 +40,28 @@ func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
 // PartiesOf returns every party of the conference, whatever its status,
 // ordered by start then id. An unknown conference has no parties.
 func (s *Store) PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error) {
+	return s.queryParties(ctx, "conference_id", conferenceID)
+}
+
+// queryParties returns the parties whose column equals value, by start
+// then id.
+func (s *Store) queryParties(ctx context.Context, column, value string) ([]party.Party, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+partyColumns+` FROM parties
-		WHERE conference_id = ? ORDER BY start_at, id`, conferenceID)
+		WHERE `+column+` = ? ORDER BY start_at, id`, value)
 	if err != nil {
-		return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+		return nil, fmt.Errorf("parties of %s: %w", value, err)
 	}
 	defer rows.Close()
 	var out []party.Party
 	for rows.Next() {
 		p, err := scanParty(rows)
 		if err != nil {
-			return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+			return nil, fmt.Errorf("parties of %s: %w", value, err)
 		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("parties of %s: %w", conferenceID, err)
+		return nil, fmt.Errorf("parties of %s: %w", value, err)
 	}
 	return out, nil
 }
@@ -189,21 +195,7 @@ func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, 
 	if uid == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+partyColumns+` FROM parties
-		WHERE owner = ? ORDER BY start_at, id`, uid)
-	if err != nil {
-		return nil, fmt.Errorf("parties of %s: %w", uid, err)
-	}
-	defer rows.Close()
-	var out []party.Party
-	for rows.Next() {
-		p, err := scanParty(rows)
-		if err != nil {
-			return nil, fmt.Errorf("parties of %s: %w", uid, err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return s.queryParties(ctx, "owner", uid)
 }
 
 // Revision returns the count and version sum of the conference's parties.
