@@ -153,9 +153,9 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 // must be stored with Version-1, else the whole batch fails with Conflict.
 // Versions and timestamps are kept as given (to the microsecond). Invalid if
 // a party breaks an invariant, an id appears twice, a party would move to
-// another conference or the batch holds more than party.MaxBatch parties:
-// Firestore commits at most 500 writes at once, and splitting the batch
-// would give up atomicity.
+// another conference or the batch is larger than party.MaxBatch parties or
+// party.MaxBatchBytes (Firestore's request size, not its former 500-write
+// limit, is what bounds one transaction).
 func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	if err := party.CheckBatch(ps, checkParty); err != nil {
 		return fmt.Errorf("save parties: %w", err)

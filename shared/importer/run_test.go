@@ -430,6 +430,28 @@ func TestRunPublishesEventsAndRefreshesTheFeed(t *testing.T) {
 	}
 }
 
+func TestImportOfMoreThan500Parties(t *testing.T) {
+	// A conference week larger than Firestore's former 500-write commit:
+	// one run, one transaction, every party there afterwards.
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("Event Name,Date,Start Time,Venue\n")
+	const n = 730
+	for i := range n {
+		fmt.Fprintf(&b, "Party %d,2025-08-%d,%02d:%02d,Hall %d\n", i, 20+i%4, 12+i%10, i%60, i)
+	}
+	store := openStore(t)
+	im := &importer.Importer{Store: store}
+	rep, err := im.Run(ctx, importer.Request{ConferenceID: "gamescom2025", NewConference: gamescom, Input: parse(t, []byte(b.String()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := store.PartiesOf(ctx, "gamescom2025")
+	if err != nil || rep.Created != n || len(ps) != n {
+		t.Errorf("import of %d rows: created %d, stored %d (%v); want %d", n, rep.Created, len(ps), err, n)
+	}
+}
+
 func TestDryRunFailsWhereTheImportFails(t *testing.T) {
 	// One party more than one atomic batch holds: the import fails as a
 	// whole, and so must its dry run, with the same error.

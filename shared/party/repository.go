@@ -2,10 +2,22 @@ package party
 
 import "context"
 
-// MaxBatch is the most parties one SaveParties call may write. Firestore
-// commits at most 500 writes atomically; every store enforces the same limit
-// so that a batch that works locally also works in production.
-const MaxBatch = 500
+// Limits of one SaveParties batch, which is written atomically. Every store
+// enforces the same limits, so a batch that works locally also works in
+// production.
+//
+// Firestore used to commit at most 500 writes at once; since March 2023 a
+// commit or transaction may hold any number of writes, and what remains is
+// the 10 MiB request size (and the 270 s transaction time). So a
+// conference of more than 500 parties is still imported in one
+// transaction: readers see all of it or none of it, never half an import.
+// MaxBatch (four times the largest conference week we know) bounds the
+// transaction's reads, and MaxBatchBytes keeps the request well under
+// 10 MiB whatever the parties' descriptions hold.
+const (
+	MaxBatch      = 2000
+	MaxBatchBytes = 8 << 20
+)
 
 // Repository stores parties. Implementations: the sqlite and firestore
 // adapters, both held to one contract suite (partytest).

@@ -51,13 +51,18 @@ func ApplyUpdate(old, p Party, now time.Time, validate func(Party) error) (Party
 }
 
 // CheckBatch validates a SaveParties batch before it touches the store:
-// at most MaxBatch parties, each valid, each id once, versions from 1.
+// at most MaxBatch parties of at most MaxBatchBytes together, each valid,
+// each id once, versions from 1.
 func CheckBatch(ps []Party, validate func(Party) error) error {
 	if len(ps) > MaxBatch {
 		return apperr.New(apperr.Invalid, "a batch holds at most %d parties, got %d", MaxBatch, len(ps))
 	}
+	size := 0
 	seen := make(map[string]bool, len(ps))
 	for _, p := range ps {
+		if size += p.encodedSize(); size > MaxBatchBytes {
+			return apperr.New(apperr.Invalid, "a batch holds at most %d MiB of parties; these %d parties are larger", MaxBatchBytes>>20, len(ps))
+		}
 		if err := validated(p, validate); err != nil {
 			return fmt.Errorf("party %s: %w", p.ID, err)
 		}
@@ -93,4 +98,20 @@ func validated(p Party, validate func(Party) error) error {
 		return p.Validate()
 	}
 	return validate(p)
+}
+
+// encodedSize estimates the bytes p takes in a store's write request: its
+// text as stored plus a generous allowance for field names, times and
+// numbers (a Firestore party document's fixed part is under 400 bytes).
+func (p Party) encodedSize() int {
+	n := 512 + len(p.ID) + len(p.ConferenceID) + len(p.Title) + len(p.Description) +
+		len(p.Venue) + len(p.Address) + len(p.Category.Key) + len(p.Category.Label) + len(p.Price) + len(p.Link) +
+		len(p.Focus) + len(p.Source) + len(p.Owner) + len(p.Note)
+	for _, s := range p.Hosts {
+		n += len(s) + 8
+	}
+	for _, s := range p.Tags {
+		n += len(s) + 8
+	}
+	return n
 }

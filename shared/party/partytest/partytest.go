@@ -668,6 +668,13 @@ func testSavePartiesAtomic(t *testing.T, s Store) {
 		tooMany[i] = stamped(minimalParty(fmt.Sprintf("x%03d", i), "gamescom2025", at(20, 10, 0)), 1, t1, t1)
 	}
 
+	// Fewer parties than MaxBatch, but too many bytes for one request.
+	heavy := make([]party.Party, party.MaxBatchBytes/party.MaxDescription+1)
+	for i := range heavy {
+		heavy[i] = stamped(minimalParty(fmt.Sprintf("h%04d", i), "gamescom2025", at(20, 10, 0)), 1, t1, t1)
+		heavy[i].Description = strings.Repeat("d", party.MaxDescription)
+	}
+
 	tests := []struct {
 		name  string
 		batch []party.Party
@@ -681,6 +688,7 @@ func testSavePartiesAtomic(t *testing.T, s Store) {
 		{"version zero", []party.Party{good, fresh, zero}, apperr.Invalid},
 		{"same id twice", []party.Party{good, fresh, fresh}, apperr.Invalid},
 		{"more than MaxBatch", tooMany, apperr.Invalid},
+		{"more than MaxBatchBytes", heavy, apperr.Invalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
