@@ -19,7 +19,7 @@ var (
 	// domain packages hold the model, its rules and its events: the
 	// standard library and each other only (x/text for Unicode folding).
 	domain = []string{"shared/apperr", "shared/fold", "shared/identity", "shared/event",
-		"shared/conference", "shared/party", "shared/attendee", "shared/schedule", "shared/analytics"}
+		"shared/conference", "shared/party", "shared/audit", "shared/attendee", "shared/schedule", "shared/analytics"}
 	// use cases change data through the domain's repository interfaces.
 	useCases = []string{"shared/command", "shared/importer"}
 	// read models render what is read; they know nothing of the HTTP edge.

@@ -3,9 +3,13 @@ package conference
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	_ "time/tzdata" // the zone database must be there even on minimal images
 
@@ -26,6 +30,12 @@ type Conference struct {
 	TimeZone string // IANA zone, e.g. "Europe/Berlin"
 	FirstDay string // local YYYY-MM-DD
 	LastDay  string // local YYYY-MM-DD
+	// Categories are the party categories organizers choose from, as
+	// labels ("Mixer", "Exec Social"); none lets them name any.
+	Categories []string
+	// SyncURL is an https link to a published CSV export of a sheet that a
+	// scheduled re-sync imports again; "" for none.
+	SyncURL string
 	// CreatedAt and UpdatedAt are set by the repository.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -44,6 +54,13 @@ func New(id, name, city, timeZone, firstDay, lastDay string) (Conference, error)
 	}
 	return c, c.Validate()
 }
+
+// Limits on a conference's lists.
+const (
+	MaxCategories   = 50
+	MaxCategoryText = 60
+	MaxSyncURL      = 2000
+)
 
 // Validate checks the conference's invariants.
 func (c Conference) Validate() error {
@@ -76,6 +93,30 @@ func (c Conference) Validate() error {
 	if err1 == nil && err2 == nil && last.Before(first) {
 		add("lastDay", "range", "must not be before firstDay")
 	}
+	if len(c.Categories) > MaxCategories {
+		add("categories", "max", fmt.Sprintf("must hold at most %d categories", MaxCategories))
+	}
+	seen := map[string]bool{}
+	for i, label := range c.Categories {
+		field := fmt.Sprintf("categories[%d]", i)
+		key := strings.ToLower(label)
+		switch {
+		case label == "" || label != strings.TrimSpace(label):
+			add(field, "format", "must be a label without surrounding spaces")
+		case len(label) > MaxCategoryText:
+			add(field, "max", fmt.Sprintf("must be at most %d bytes", MaxCategoryText))
+		case strings.IndexFunc(label, unicode.IsControl) >= 0:
+			add(field, "format", "must not hold control characters")
+		case seen[key]:
+			add(field, "unique", "names a category twice")
+		}
+		seen[key] = true
+	}
+	if c.SyncURL != "" {
+		if u, err := url.Parse(c.SyncURL); err != nil || u.Scheme != "https" || u.Host == "" || len(c.SyncURL) > MaxSyncURL {
+			add("syncUrl", "format", "must be an https URL of at most 2000 bytes")
+		}
+	}
 	return apperr.Fields("invalid conference", fs)
 }
 
@@ -102,6 +143,20 @@ func (c Conference) Year() int {
 	return t.Year()
 }
 
+// Clone returns a deep copy of c, so an update closure cannot reach the
+// stored copy.
+func (c Conference) Clone() Conference {
+	c.Categories = slices.Clip(slices.Clone(c.Categories))
+	return c
+}
+
+// Equal reports whether a and b hold the same values, timestamps aside.
+func (c Conference) Equal(o Conference) bool {
+	return c.ID == o.ID && c.Name == o.Name && c.City == o.City && c.TimeZone == o.TimeZone &&
+		c.FirstDay == o.FirstDay && c.LastDay == o.LastDay && c.SyncURL == o.SyncURL &&
+		slices.Equal(c.Categories, o.Categories)
+}
+
 // Repository stores conferences.
 type Repository interface {
 	// Conference returns the conference with the id, or a NotFound error.
@@ -110,4 +165,35 @@ type Repository interface {
 	Conferences(ctx context.Context) ([]Conference, error)
 	// CreateConference stores a new conference; Conflict if the id exists.
 	CreateConference(ctx context.Context, c Conference) (Conference, error)
+	// UpdateConference loads the conference, applies fn and stores the
+	// result in one transaction; UpdatedAt moves to now when anything
+	// changed, and nothing is written when nothing did. Errors from fn are
+	// returned unchanged. NotFound if it does not exist; Invalid if the
+	// result breaks an invariant or fn changed the id.
+	UpdateConference(ctx context.Context, id string, fn func(*Conference) error) (Conference, error)
+}
+
+// ApplyUpdate checks the result c of an UpdateConference closure against
+// the stored conference old, for every store alike: the id stays, the
+// result is valid, and UpdatedAt moves to now (never backwards) when
+// anything changed. It reports whether anything changed.
+func ApplyUpdate(old, c Conference, now time.Time) (Conference, bool, error) {
+	if c.ID != old.ID {
+		return Conference{}, false, apperr.New(apperr.Invalid, "an update may not change a conference's id")
+	}
+	c.CreatedAt, c.UpdatedAt = old.CreatedAt, old.UpdatedAt
+	if len(c.Categories) == 0 {
+		c.Categories = nil
+	}
+	if err := c.Validate(); err != nil {
+		return Conference{}, false, err
+	}
+	if c.Equal(old) {
+		return old, false, nil
+	}
+	if !now.After(old.UpdatedAt) {
+		now = old.UpdatedAt.Add(time.Microsecond)
+	}
+	c.UpdatedAt = now
+	return c, true, nil
 }

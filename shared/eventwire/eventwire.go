@@ -13,6 +13,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -39,6 +40,8 @@ func init() {
 	register[party.CancelledEvent](party.TypeCancelled, party.EventVersion)
 	register[party.RemovedEvent](party.TypeRemoved, party.EventVersion)
 	register[party.ImportAppliedEvent](party.TypeImportApplied, party.EventVersion)
+	register[conference.CreatedEvent](conference.TypeCreated, conference.EventVersion)
+	register[conference.UpdatedEvent](conference.TypeUpdated, conference.EventVersion)
 	register[attendee.SwipeRecorded](attendee.TypeSwipeRecorded, attendee.EventVersion)
 	register[attendee.SwipeRemoved](attendee.TypeSwipeRemoved, attendee.EventVersion)
 	register[attendee.SaveAdded](attendee.TypeSaveAdded, attendee.EventVersion)

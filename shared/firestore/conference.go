@@ -59,7 +59,12 @@ func (s *Store) CreateConference(ctx context.Context, c conference.Conference) (
 	}
 	now := storedTime(s.now())
 	c.CreatedAt, c.UpdatedAt = now, now
-	_, err := s.conferences.Doc(c.ID).Create(ctx, marshalConference(c))
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		if err := tx.Create(s.conferences.Doc(c.ID), marshalConference(c)); err != nil {
+			return err
+		}
+		return s.writeAudit(ctx, tx)
+	}, gfs.MaxAttempts(txAttempts))
 	if status.Code(err) == codes.AlreadyExists {
 		return conference.Conference{}, fmt.Errorf("create conference: %w",
 			apperr.New(apperr.Conflict, "conference %q already exists", c.ID))
@@ -68,6 +73,60 @@ func (s *Store) CreateConference(ctx context.Context, c conference.Conference) (
 		return conference.Conference{}, fmt.Errorf("create conference %s: %w", c.ID, translate(err))
 	}
 	return c, nil
+}
+
+// UpdateConference loads the conference, applies fn and stores the result
+// in one transaction (conference.ApplyUpdate decides what changed).
+func (s *Store) UpdateConference(ctx context.Context, id string, fn func(*conference.Conference) error) (conference.Conference, error) {
+	if !conference.ValidID(id) {
+		return conference.Conference{}, fmt.Errorf("update conference: %w", apperr.New(apperr.NotFound, "conference %q not found", id))
+	}
+	ref := s.conferences.Doc(id)
+	var out conference.Conference
+	var fnErr error
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		fnErr = nil
+		snap, err := tx.Get(ref)
+		if isNotFound(err) {
+			return apperr.New(apperr.NotFound, "conference %q not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		old, err := decodeConference(snap)
+		if err != nil {
+			return err
+		}
+		c := old.Clone()
+		if err := fn(&c); err != nil {
+			fnErr = err
+			return err
+		}
+		c, changed, err := conference.ApplyUpdate(old, c, storedTime(s.now()))
+		if err != nil {
+			return err
+		}
+		out = c
+		if !changed {
+			return nil
+		}
+		if err := tx.Set(ref, marshalConference(c)); err != nil {
+			return err
+		}
+		// The feed's days and zone come from the conference: instances
+		// that watch the revision rebuild.
+		if err := s.bumpRevision(tx, id); err != nil {
+			return err
+		}
+		return s.writeAudit(ctx, tx)
+	}, gfs.MaxAttempts(txAttempts))
+	if fnErr != nil && errors.Is(err, fnErr) {
+		return conference.Conference{}, fnErr
+	}
+	if err != nil {
+		return conference.Conference{}, fmt.Errorf("update conference %s: %w", id, translate(err))
+	}
+	return out, nil
 }
 
 func decodeConference(snap *gfs.DocumentSnapshot) (conference.Conference, error) {

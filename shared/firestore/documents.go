@@ -50,13 +50,17 @@ type partyDoc struct {
 // conferenceDoc is a conference as stored in the conferences collection;
 // the document id is the conference id.
 type conferenceDoc struct {
-	Name      string     `firestore:"name"`
-	City      string     `firestore:"city"`
-	TimeZone  string     `firestore:"timeZone"`
-	FirstDay  string     `firestore:"firstDay"`
-	LastDay   string     `firestore:"lastDay"`
-	CreatedAt *time.Time `firestore:"createdAt"`
-	UpdatedAt *time.Time `firestore:"updatedAt"`
+	Name     string `firestore:"name"`
+	City     string `firestore:"city"`
+	TimeZone string `firestore:"timeZone"`
+	FirstDay string `firestore:"firstDay"`
+	LastDay  string `firestore:"lastDay"`
+	// Categories and SyncURL are left out when empty, so documents
+	// written before they existed read the same.
+	Categories []string   `firestore:"categories,omitempty"`
+	SyncURL    string     `firestore:"syncUrl,omitempty"`
+	CreatedAt  *time.Time `firestore:"createdAt"`
+	UpdatedAt  *time.Time `firestore:"updatedAt"`
 }
 
 // storedTime returns t as Firestore keeps it: UTC, whole microseconds, no
@@ -172,25 +176,29 @@ func unmarshalParty(id string, d partyDoc) party.Party {
 
 func marshalConference(c conference.Conference) conferenceDoc {
 	return conferenceDoc{
-		Name:      c.Name,
-		City:      c.City,
-		TimeZone:  c.TimeZone,
-		FirstDay:  c.FirstDay,
-		LastDay:   c.LastDay,
-		CreatedAt: timePtr(c.CreatedAt),
-		UpdatedAt: timePtr(c.UpdatedAt),
+		Name:       c.Name,
+		City:       c.City,
+		TimeZone:   c.TimeZone,
+		FirstDay:   c.FirstDay,
+		LastDay:    c.LastDay,
+		Categories: c.Categories,
+		SyncURL:    c.SyncURL,
+		CreatedAt:  timePtr(c.CreatedAt),
+		UpdatedAt:  timePtr(c.UpdatedAt),
 	}
 }
 
 func unmarshalConference(id string, d conferenceDoc) conference.Conference {
 	return conference.Conference{
-		ID:        id,
-		Name:      d.Name,
-		City:      d.City,
-		TimeZone:  d.TimeZone,
-		FirstDay:  d.FirstDay,
-		LastDay:   d.LastDay,
-		CreatedAt: fromPtr(d.CreatedAt),
-		UpdatedAt: fromPtr(d.UpdatedAt),
+		ID:         id,
+		Name:       d.Name,
+		City:       d.City,
+		TimeZone:   d.TimeZone,
+		FirstDay:   d.FirstDay,
+		LastDay:    d.LastDay,
+		Categories: d.Categories,
+		SyncURL:    d.SyncURL,
+		CreatedAt:  fromPtr(d.CreatedAt),
+		UpdatedAt:  fromPtr(d.UpdatedAt),
 	}
 }

@@ -80,6 +80,9 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 		if err := tx.Create(s.parties.Doc(p.ID), marshalParty(p)); err != nil {
 			return err
 		}
+		if err := s.writeAudit(ctx, tx); err != nil {
+			return err
+		}
 		return s.bumpRevision(tx, p.ConferenceID)
 	}, gfs.MaxAttempts(txAttempts))
 	if status.Code(err) == codes.AlreadyExists {
@@ -135,6 +138,9 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 			return nil
 		}
 		if err := tx.Set(ref, marshalParty(p)); err != nil {
+			return err
+		}
+		if err := s.writeAudit(ctx, tx); err != nil {
 			return err
 		}
 		return s.bumpRevision(tx, p.ConferenceID)
@@ -198,7 +204,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 				}
 			}
 		}
-		return nil
+		return s.writeAudit(ctx, tx)
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
 		return fmt.Errorf("save parties: %w", translate(err))

@@ -21,6 +21,10 @@ const (
 	statsByParty                         // Stats
 	daysByConference                     // ConferenceDays
 	partiesByOwner                       // PartiesOwnedBy
+	auditAll                             // AuditEntries, no filter
+	auditByParty                         // AuditEntries of a party
+	auditByActor                         // AuditEntries of a user
+	auditByPartyActor                    // AuditEntries of a party by a user
 )
 
 // order is one sort key of a query.
@@ -38,6 +42,9 @@ type queryShape struct {
 	equal      []string
 	order      []order
 	sum        []string
+	// ranged is the field (the first sort key) that ranged() bounds; a
+	// range on the first sort key needs no index of its own.
+	ranged string
 }
 
 var queryShapes = map[queryID]queryShape{
@@ -75,6 +82,36 @@ var queryShapes = map[queryID]queryShape{
 		collection: partyStatsCollection,
 		equal:      []string{fieldPartyID},
 	},
+	// Audit entries: newest first by their id (kept in a field too, as
+	// Firestore cannot scan document names backwards), which sorts by time
+	// (audit.New), so a time range and a page cursor are id ranges.
+	auditAll: {
+		name:       "auditAll",
+		collection: auditCollection,
+		order:      []order{{fieldAuditKey, gfs.Desc}},
+		ranged:     fieldAuditKey,
+	},
+	auditByParty: {
+		name:       "auditByParty",
+		collection: auditCollection,
+		equal:      []string{fieldAuditParty},
+		order:      []order{{fieldAuditKey, gfs.Desc}},
+		ranged:     fieldAuditKey,
+	},
+	auditByActor: {
+		name:       "auditByActor",
+		collection: auditCollection,
+		equal:      []string{fieldAuditActor},
+		order:      []order{{fieldAuditKey, gfs.Desc}},
+		ranged:     fieldAuditKey,
+	},
+	auditByPartyActor: {
+		name:       "auditByPartyActor",
+		collection: auditCollection,
+		equal:      []string{fieldAuditParty, fieldAuditActor},
+		order:      []order{{fieldAuditKey, gfs.Desc}},
+		ranged:     fieldAuditKey,
+	},
 	daysByConference: {
 		name:       "daysByConference",
 		collection: daysCollection,
@@ -94,6 +131,23 @@ func (s *Store) query(id queryID, values ...any) gfs.Query {
 	}
 	for _, o := range shape.order {
 		q = q.OrderBy(o.field, o.dir)
+	}
+	return q
+}
+
+// ranged builds query id like query, bounded on its shape's ranged field
+// to lo <= value < hi; an empty bound is open.
+func (s *Store) ranged(id queryID, lo, hi string, values ...any) gfs.Query {
+	q := s.query(id, values...)
+	field := queryShapes[id].ranged
+	if field == "" {
+		panic(fmt.Sprintf("firestore: query %q has no ranged field", queryShapes[id].name))
+	}
+	if lo != "" {
+		q = q.Where(field, ">=", lo)
+	}
+	if hi != "" {
+		q = q.Where(field, "<", hi)
 	}
 	return q
 }

@@ -228,6 +228,7 @@ func TestQueriedFieldsExist(t *testing.T) {
 		conferencesCollection: reflect.TypeFor[conferenceDoc](),
 		partyStatsCollection:  reflect.TypeFor[statDoc](),
 		daysCollection:        reflect.TypeFor[dayDoc](),
+		auditCollection:       reflect.TypeFor[auditDoc](),
 	}
 	for _, q := range queryShapes {
 		typ, ok := docs[q.collection]
@@ -264,7 +265,7 @@ var queryMethods = map[string]bool{
 	"FindNearest": true, "FindNearestPath": true,
 }
 
-// Queries are built only from queryShapes (in query and aggregate), so the
+// Queries are built only from queryShapes (in query, ranged and aggregate), so the
 // index check above sees every query the store runs.
 func TestQueriesAreBuiltFromShapes(t *testing.T) {
 	fset := token.NewFileSet()
@@ -286,7 +287,7 @@ func TestQueriesAreBuiltFromShapes(t *testing.T) {
 			if !ok {
 				continue
 			}
-			builder := name == "queries.go" && (fn.Name.Name == "query" || fn.Name.Name == "aggregate")
+			builder := name == "queries.go" && (fn.Name.Name == "query" || fn.Name.Name == "aggregate" || fn.Name.Name == "ranged")
 			ast.Inspect(fn, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
 				if !ok {

@@ -3,6 +3,7 @@ package party
 import (
 	"slices"
 
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 )
 
@@ -129,7 +130,8 @@ func (p Party) Changes(q Party) []string {
 // caches of the feed drop what they hold for its conference.
 func ChangesFeed(e event.Event) bool {
 	switch e.(type) {
-	case CreatedEvent, UpdatedEvent, PublishedEvent, CancelledEvent, RemovedEvent, ImportAppliedEvent:
+	case CreatedEvent, UpdatedEvent, PublishedEvent, CancelledEvent, RemovedEvent, ImportAppliedEvent,
+		conference.CreatedEvent, conference.UpdatedEvent: // the days and zone every party is shown in
 		return true
 	}
 	return false

@@ -80,16 +80,23 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	if err != nil {
 		return party.Party{}, fmt.Errorf("create party: %w", err)
 	}
-	res, err := s.write.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, args...)
+	// In a transaction, so the change's events and audit entry go with it.
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, args...)
+		if err != nil {
+			return fmt.Errorf("create party %s: %w", p.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("create party %s: %w", p.ID, err)
+		} else if n == 0 {
+			return fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
+		}
+		return nil
+	})
 	if err != nil {
-		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, err)
-	} else if n == 0 {
-		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
+		return party.Party{}, err
 	}
 	return p, nil
 }
@@ -118,7 +125,7 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 		}
 		if !changed {
 			out = old
-			return nil
+			return errUnchanged
 		}
 		args, err := partyArgs(p)
 		if err != nil {
@@ -198,17 +205,21 @@ func (s *Store) PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, 
 	return s.queryParties(ctx, "owner", uid)
 }
 
-// Revision returns the count and version sum of the conference's parties.
-// Parties are never deleted and every write raises a version, so the pair
-// changes with every write and only then.
+// Revision returns the count and version sum of the conference's parties
+// and the time of its conference's last update. Parties are never deleted
+// and every write raises a version, so it changes with every write and
+// only then.
 func (s *Store) Revision(ctx context.Context, conferenceID string) (string, error) {
-	var n, sum int64
-	err := s.read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(version), 0)
-		FROM parties WHERE conference_id = ?`, conferenceID).Scan(&n, &sum)
+	// The conference's own last change counts too: its days and zone are
+	// part of every snapshot.
+	var n, sum, conf int64
+	err := s.read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(version), 0),
+		(SELECT coalesce(max(updated_at), 0) FROM conferences WHERE id = ?1)
+		FROM parties WHERE conference_id = ?1`, conferenceID).Scan(&n, &sum, &conf)
 	if err != nil {
 		return "", fmt.Errorf("revision of %s: %w", conferenceID, err)
 	}
-	return fmt.Sprintf("%d.%d", n, sum), nil
+	return fmt.Sprintf("%d.%d.%d", n, sum, conf), nil
 }
 
 // querier is what reads need from *sql.DB and *sql.Tx.

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/event"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -297,6 +298,30 @@ ALTER TABLE parties ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE parties ADD COLUMN note TEXT NOT NULL DEFAULT '';
 CREATE INDEX parties_by_owner ON parties (owner, conference_id) WHERE owner <> '';
 `,
+	// 9: a conference's category list (a JSON array of labels) and the
+	// sheet a scheduled re-sync imports.
+	`
+ALTER TABLE conferences ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE conferences ADD COLUMN sync_url TEXT NOT NULL DEFAULT '';
+`,
+	// 10: the audit trail of organizer and admin writes. Ids sort by time
+	// (audit.New), so pages and time ranges are id ranges.
+	`
+CREATE TABLE audit_log (
+	id            TEXT PRIMARY KEY,
+	at            INTEGER NOT NULL,
+	actor         TEXT NOT NULL,
+	action        TEXT NOT NULL,
+	conference_id TEXT NOT NULL,
+	party_id      TEXT NOT NULL,
+	before        TEXT,
+	after         TEXT,
+	forced        INTEGER NOT NULL,
+	note          TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX audit_by_party ON audit_log (party_id, id) WHERE party_id <> '';
+CREATE INDEX audit_by_actor ON audit_log (actor, id);
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -331,6 +356,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// errUnchanged, returned by an inTx function, says it found nothing to
+// write: the transaction is rolled back, so the change's pending events and
+// audit entries are not written either, and inTx returns nil.
+var errUnchanged = errors.New("nothing changed")
+
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, see Open) and
 // commits when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -340,12 +370,20 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		if errors.Is(err, errUnchanged) {
+			return nil
+		}
 		return err
 	}
-	// The events of the change go into the outbox with it, or not at all.
+	// The events of the change go into the outbox with it, or not at all;
+	// so does its audit entry.
 	if err := appendOutbox(ctx, tx, event.PendingFrom(ctx).Events(), s.nowUTC()); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("outbox: %w", err)
+	}
+	if err := appendAudit(ctx, tx, audit.PendingFrom(ctx).Entries()); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("audit: %w", err)
 	}
 	return tx.Commit()
 }

@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -26,6 +27,7 @@ type Store interface {
 	party.Repository
 	party.Revisioner
 	conference.Repository
+	audit.Repository
 }
 
 // opTimeout bounds every test. It is generous because transactions that
@@ -54,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"SavePartiesAtomic", testSavePartiesAtomic},
 		{"Revision", testRevision},
 		{"Conferences", testConferences},
+		{"UpdateConference", testUpdateConference},
+		{"AuditTrail", testAuditTrail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -843,6 +847,211 @@ func testConferences(t *testing.T, s Store) {
 func sameConference(a, b conference.Conference) bool {
 	ta, tb := [2]time.Time{a.CreatedAt, a.UpdatedAt}, [2]time.Time{b.CreatedAt, b.UpdatedAt}
 	a.CreatedAt, a.UpdatedAt, b.CreatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return reflect.DeepEqual(a, b) && ta[0].Equal(tb[0]) && ta[1].Equal(tb[1]) &&
+	return a.Equal(b) && ta[0].Equal(tb[0]) && ta[1].Equal(tb[1]) &&
 		tb[0].Location() == time.UTC && tb[1].Location() == time.UTC
+}
+
+func testUpdateConference(t *testing.T, s Store) {
+	ctx := testContext(t)
+	c, err := conference.New("gamescom2025", "Gamescom 2025", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := s.CreateConference(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = s.UpdateConference(ctx, "nope2025", func(*conference.Conference) error { return nil })
+	assertKind(t, "UpdateConference of a missing conference", err, apperr.NotFound)
+
+	same, err := s.UpdateConference(ctx, "gamescom2025", func(*conference.Conference) error { return nil })
+	if err != nil || !same.UpdatedAt.Equal(created.UpdatedAt) {
+		t.Errorf("UpdateConference changing nothing = %v, %v; want UpdatedAt kept at %v", same.UpdatedAt, err, created.UpdatedAt)
+	}
+
+	up, err := s.UpdateConference(ctx, "gamescom2025", func(c *conference.Conference) error {
+		c.Name, c.LastDay = "Gamescom 2025 — Köln", "2025-08-25"
+		c.Categories = []string{"Mixer", "Exec Social", "Party"}
+		c.SyncURL = "https://docs.example.com/spreadsheets/d/e/x/pub?output=csv"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.UpdatedAt.After(created.UpdatedAt) || !up.CreatedAt.Equal(created.CreatedAt) {
+		t.Errorf("after a change: created %v updated %v; want created kept, updated after %v", up.CreatedAt, up.UpdatedAt, created.UpdatedAt)
+	}
+	got, err := s.Conference(ctx, "gamescom2025")
+	if err != nil || !sameConference(up, got) {
+		t.Errorf("Conference after UpdateConference = %+v, %v; want %+v", got, err, up)
+	}
+
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name string
+		fn   func(*conference.Conference) error
+		kind apperr.Kind
+	}{
+		{"id changed", func(c *conference.Conference) error { c.ID = "other2025"; return nil }, apperr.Invalid},
+		{"days reversed", func(c *conference.Conference) error { c.LastDay = "2025-08-01"; return nil }, apperr.Invalid},
+		{"category twice", func(c *conference.Conference) error { c.Categories = []string{"Mixer", "mixer"}; return nil }, apperr.Invalid},
+		{"sync over http", func(c *conference.Conference) error { c.SyncURL = "http://docs.example.com/x.csv"; return nil }, apperr.Invalid},
+	} {
+		_, err := s.UpdateConference(ctx, "gamescom2025", tc.fn)
+		assertKind(t, "UpdateConference: "+tc.name, err, tc.kind)
+	}
+	if _, err := s.UpdateConference(ctx, "gamescom2025", func(c *conference.Conference) error {
+		c.Name = "not stored"
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Errorf("UpdateConference with a failing closure = %v, want its error", err)
+	}
+	if got, err := s.Conference(ctx, "gamescom2025"); err != nil || !sameConference(up, got) {
+		t.Errorf("after refused updates = %+v, %v; want %+v unchanged", got, err, up)
+	}
+
+	cleared, err := s.UpdateConference(ctx, "gamescom2025", func(c *conference.Conference) error {
+		c.Categories, c.SyncURL = nil, ""
+		return nil
+	})
+	if err != nil || len(cleared.Categories) != 0 || cleared.SyncURL != "" {
+		t.Fatalf("clearing the lists = %+v, %v", cleared, err)
+	}
+	if got, _ := s.Conference(ctx, "gamescom2025"); len(got.Categories) != 0 || got.SyncURL != "" {
+		t.Errorf("after clearing: categories %q, sync %q; want none", got.Categories, got.SyncURL)
+	}
+}
+
+// audited returns ctx carrying e as the pending audit entry of a write.
+func audited(ctx context.Context, e audit.Entry) context.Context {
+	ctx, p := audit.WithPending(ctx)
+	p.Set(e)
+	return ctx
+}
+
+func testAuditTrail(t *testing.T, s Store) {
+	ctx := testContext(t)
+	c, err := conference.New("gamescom2025", "Gamescom 2025", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 7, 1, 10, 0, 0, 0, time.UTC)
+	entry := func(minute int, actor, action, partyID string) audit.Entry {
+		e := audit.New(t0.Add(time.Duration(minute)*time.Minute), actor, action, "gamescom2025", partyID)
+		return e
+	}
+	var want []audit.Entry // in the order written
+	write := func(what string, e audit.Entry, fn func(ctx context.Context) error) {
+		t.Helper()
+		if err := fn(audited(ctx, e)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		want = append(want, e)
+	}
+
+	e := entry(0, "admin-1", audit.ConferenceCreated, "")
+	e.After = audit.OfConference(c)
+	write("CreateConference", e, func(ctx context.Context) error { _, err := s.CreateConference(ctx, c); return err })
+
+	p := fullParty("p1", "gamescom2025")
+	e = entry(1, "org-1", audit.PartySubmitted, "p1")
+	e.After, e.Forced = audit.OfParty(p), true
+	write("CreateParty", e, func(ctx context.Context) error { _, err := s.CreateParty(ctx, p); return err })
+
+	// A use case sets the entry inside its closure, where it sees both
+	// states; a retried transaction sets it again.
+	e = entry(2, "org-1", audit.PartyEdited, "p1")
+	e.Before = audit.OfParty(p)
+	editCtx, pending := audit.WithPending(ctx)
+	if _, err := s.UpdateParty(editCtx, "p1", func(p *party.Party) error {
+		p.Title = "Renamed"
+		e.After = audit.OfParty(*p)
+		pending.Set(e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, e)
+
+	e = entry(3, "admin-1", audit.ConferenceUpdated, "")
+	e.Note = "days"
+	write("UpdateConference", e, func(ctx context.Context) error {
+		_, err := s.UpdateConference(ctx, "gamescom2025", func(c *conference.Conference) error { c.LastDay = "2025-08-25"; return nil })
+		return err
+	})
+
+	batch := stamped(minimalParty("p2", "gamescom2025", at(21, 19, 0)), 1, t0, t0)
+	e = entry(4, audit.SystemActor, audit.ImportApplied, "")
+	e.Note = "created 1"
+	write("SaveParties", e, func(ctx context.Context) error { return s.SaveParties(ctx, []party.Party{batch}) })
+
+	// Writes that change nothing or fail leave no entry.
+	if _, err := s.UpdateParty(audited(ctx, entry(5, "org-1", audit.PartyEdited, "p1")), "p1", func(*party.Party) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if _, err := s.UpdateParty(audited(ctx, entry(6, "org-1", audit.PartyEdited, "p1")), "p1", func(p *party.Party) error { p.Title = "x"; return boom }); !errors.Is(err, boom) {
+		t.Fatalf("failing update = %v", err)
+	}
+	if _, err := s.CreateParty(audited(ctx, entry(7, "org-2", audit.PartySubmitted, "p1")), p); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("create of an existing party = %v, want Conflict", err)
+	}
+	if err := s.SaveParties(audited(ctx, entry(8, audit.SystemActor, audit.ImportApplied, "")), []party.Party{batch}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("conflicting batch = %v, want Conflict", err)
+	}
+
+	ids := func(es []audit.Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	newestFirst := func(es ...audit.Entry) []string {
+		out := ids(es)
+		slices.Reverse(out)
+		return out
+	}
+	all, more, err := s.AuditEntries(ctx, audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, w := ids(all), newestFirst(want...); !slices.Equal(got, w) || more {
+		t.Fatalf("AuditEntries() = %v (more %v), want %v: a failed or empty write left an entry, or one is missing", got, more, w)
+	}
+	got := all[len(all)-2] // the submission
+	if got.Actor != "org-1" || got.Action != audit.PartySubmitted || got.Party != "p1" || got.Conference != "gamescom2025" ||
+		!got.Forced || got.Before != nil || !maps.Equal(got.After, want[1].After) || !got.At.Equal(want[1].At) {
+		t.Errorf("stored entry = %+v, want %+v", got, want[1])
+	}
+	if edit := all[len(all)-3]; !maps.Equal(edit.Before, want[2].Before) || edit.After["title"] != "Renamed" {
+		t.Errorf("edit entry before/after = %v / %v", edit.Before, edit.After)
+	}
+
+	for _, tc := range []struct {
+		name string
+		q    audit.Query
+		want []string
+	}{
+		{"by party", audit.Query{Party: "p1"}, newestFirst(want[1], want[2])},
+		{"by actor", audit.Query{Actor: "admin-1"}, newestFirst(want[0], want[3])},
+		{"by party and actor", audit.Query{Party: "p1", Actor: "admin-1"}, nil},
+		{"from, inclusive", audit.Query{From: want[2].At}, newestFirst(want[2:]...)},
+		{"to, exclusive", audit.Query{To: want[2].At}, newestFirst(want[:2]...)},
+		{"a page", audit.Query{Limit: 2}, newestFirst(want[3:]...)},
+		{"the page after", audit.Query{Limit: 2, After: want[3].ID}, newestFirst(want[1:3]...)},
+	} {
+		es, _, err := s.AuditEntries(ctx, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got := ids(es); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: AuditEntries = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if _, more, _ := s.AuditEntries(ctx, audit.Query{Limit: 2}); !more {
+		t.Error("a full first page says no more follow")
+	}
 }
