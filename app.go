@@ -17,6 +17,9 @@ import (
 
 	gps "cloud.google.com/go/pubsub/v2"
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/partyfinder/partyfinder/shared/audit"
+	"github.com/partyfinder/partyfinder/shared/fetch"
+	"github.com/partyfinder/partyfinder/shared/importer"
 	"github.com/partyfinder/partyfinder/shared/pubsub"
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
@@ -60,6 +63,7 @@ type Store interface {
 	party.Revisioner
 	attendee.Repository
 	analytics.Store
+	audit.Repository
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -78,6 +82,10 @@ const (
 	FnAnalytics   = "analytics"
 	FnAdmin       = "admin"
 )
+
+// ImportMaxBody is the largest request body of the admin function, whose
+// imports send files: a Gamescom week's sheet is about 200 KB.
+const ImportMaxBody = 5 << 20
 
 // Function is one deployable HTTP function: its name, where its resources
 // live behind Firebase Hosting (a function called on its own URL sees paths
@@ -134,7 +142,10 @@ var Functions = []Function{
 		return a.identified(h.Routes())
 	}},
 	{FnAdmin, "/api/admin", func(a *App) http.Handler {
-		return a.signedIn((&admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: a.Store}).Routes())
+		// The write parts are built on the first write.
+		h := &admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: conferencesOnDemand{a}, Audit: a.Store,
+			Import: importerOnDemand{a}, Fetch: a.sheetFetcher()}
+		return a.signedIn(h.Routes())
 	}},
 }
 
@@ -243,6 +254,9 @@ type App struct {
 	// Events carries the domain events of writes made in this process to
 	// the caches that must see them at once (read-your-writes).
 	Events *inproc.Bus
+	// FetchOptions configure the sheet fetcher; the zero value is the
+	// production setting (tests point it at a local server).
+	FetchOptions fetch.Options
 
 	edge     httpapi.Options
 	mu       sync.Mutex
@@ -255,6 +269,9 @@ type App struct {
 	gate        *erasure.Gate
 	attendeeUC  *command.Attendees
 	organizerUC *command.Organizers
+	confUC      *command.Conferences
+	importUC    *importer.Importer
+	fetcher     *fetch.Client
 	analytics   *inproc.Queue
 	relay       *inproc.Relay
 	publisher   event.Publisher
@@ -335,6 +352,9 @@ func (a *App) Handler(name string) http.Handler {
 func (a *App) Chain(name string, h http.Handler) http.Handler {
 	o := a.edge
 	o.Name = name
+	if name == FnAdmin {
+		o.MaxBody = ImportMaxBody // imports send files
+	}
 	return httpapi.Chain(h, o)
 }
 
@@ -423,6 +443,39 @@ func (a *App) organizers() *command.Organizers {
 	return a.organizerUC
 }
 
+// conferences are the admins' conference use cases.
+func (a *App) conferences() *command.Conferences {
+	if a.confUC == nil {
+		a.confUC = &command.Conferences{Store: a.Store, Events: a.events()}
+		a.built = append(a.built, "conference commands")
+	}
+	return a.confUC
+}
+
+// importer is the import use case of the HTTP import and the scheduled
+// re-sync; its events go where every write's go.
+func (a *App) importer() *importer.Importer {
+	if a.importUC == nil {
+		a.importUC = &importer.Importer{Store: a.Store, Events: a.events()}
+		a.built = append(a.built, "importer")
+		a.aggregator()
+	}
+	return a.importUC
+}
+
+// sheetFetcher downloads the sheets admins name by URL, refusing every
+// address that is not a public host (shared/fetch).
+func (a *App) sheetFetcher() func(ctx context.Context, url string) ([]byte, error) {
+	if a.fetcher == nil {
+		a.fetcher = fetch.New(a.FetchOptions)
+	}
+	c := a.fetcher
+	return func(ctx context.Context, url string) ([]byte, error) {
+		res, err := c.Get(ctx, url)
+		return res.Body, err
+	}
+}
+
 // rateLimiter is the abuse limits' counter: in Redis when configured,
 // shared by every instance, falling back to this process's own counts
 // (never to an error) while Redis is away; else per process.
@@ -475,6 +528,33 @@ func (o organizersOnDemand) Remove(ctx context.Context, who identity.Identity, i
 
 func (o organizersOnDemand) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
 	return o.uc().Reject(ctx, who, id, version, reason)
+}
+
+// conferencesOnDemand builds the conference use cases on their first use.
+type conferencesOnDemand struct{ a *App }
+
+func (o conferencesOnDemand) uc() *command.Conferences {
+	o.a.mu.Lock()
+	defer o.a.mu.Unlock()
+	return o.a.conferences()
+}
+
+func (o conferencesOnDemand) Create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error) {
+	return o.uc().Create(ctx, who, c)
+}
+
+func (o conferencesOnDemand) Update(ctx context.Context, who identity.Identity, id string, fn func(*conference.Conference) error) (conference.Conference, error) {
+	return o.uc().Update(ctx, who, id, fn)
+}
+
+// importerOnDemand builds the import use case on its first use.
+type importerOnDemand struct{ a *App }
+
+func (o importerOnDemand) Run(ctx context.Context, req importer.Request) (importer.Report, error) {
+	o.a.mu.Lock()
+	im := o.a.importer()
+	o.a.mu.Unlock()
+	return im.Run(ctx, req)
 }
 
 // onDemand returns middleware that is built (by build, under the lock) on

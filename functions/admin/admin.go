@@ -1,7 +1,10 @@
 // Package admin is the "admin" function: what admins work through.
 //
-//	GET /api/admin/moderation?conference=ID   parties waiting for moderation
-//	POST /api/admin/conferences               create a conference
+//	GET   /api/admin/moderation?conference=ID   parties waiting for moderation
+//	POST  /api/admin/conferences                create a conference
+//	PATCH /api/admin/conferences/{id}           change a conference's details
+//	POST  /api/admin/imports?conference=ID      import a CSV or JSON file, or a sheet's URL
+//	GET   /api/admin/audit                      the audit trail of organizer and admin writes
 package admin
 
 import (
@@ -10,10 +13,12 @@ import (
 	"slices"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
+	"github.com/partyfinder/partyfinder/shared/importer"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -24,9 +29,10 @@ type Feed interface {
 	Invalidate(conferenceID string)
 }
 
-// Conferences stores conferences.
+// Conferences are the conference use cases (command.Conferences).
 type Conferences interface {
-	CreateConference(ctx context.Context, c conference.Conference) (conference.Conference, error)
+	Create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error)
+	Update(ctx context.Context, who identity.Identity, id string, fn func(*conference.Conference) error) (conference.Conference, error)
 }
 
 // Parties reads every party of a conference, whatever its status.
@@ -34,83 +40,56 @@ type Parties interface {
 	PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error)
 }
 
+// Importer runs an import (importer.Importer.Run).
+type Importer interface {
+	Run(ctx context.Context, req importer.Request) (importer.Report, error)
+}
+
+// Fetch downloads an admin-supplied https URL, refusing any that is not a
+// public host (shared/fetch).
+type Fetch func(ctx context.Context, url string) ([]byte, error)
+
 // Handler serves the admin function. Requests reach it authenticated.
 type Handler struct {
 	Feed        Feed
 	Parties     Parties
 	Conferences Conferences
+	Audit       audit.Repository
+	Import      Importer
+	Fetch       Fetch
 }
 
 // Routes returns the function's router.
 func (h *Handler) Routes() http.Handler {
 	rt := httpapi.NewRouter()
-	rt.Handle(http.MethodGet, "/api/admin/moderation", h.moderation)
-	rt.Handle(http.MethodPost, "/api/admin/conferences", h.createConference)
+	rt.Handle(http.MethodGet, "/api/admin/moderation", admin(h.moderation))
+	rt.Handle(http.MethodPost, "/api/admin/conferences", admin(h.createConference))
+	rt.Handle(http.MethodPatch, "/api/admin/conferences/{id}", admin(h.updateConference))
+	rt.Handle(http.MethodPost, "/api/admin/imports", admin(h.importParties))
+	rt.Handle(http.MethodGet, "/api/admin/audit", admin(h.audit))
 	return rt
 }
 
-type conferenceRequest struct {
-	ID       string `json:"id" validate:"required,max=64"`
-	Name     string `json:"name" validate:"required,max=200"`
-	City     string `json:"city" validate:"required,max=200"`
-	TimeZone string `json:"timeZone" validate:"required,max=64"`
-	FirstDay string `json:"firstDay" validate:"required,datetime=2006-01-02"`
-	LastDay  string `json:"lastDay" validate:"required,datetime=2006-01-02"`
-}
-
-// createConference stores a new conference (admins), so a conference no
-// longer needs the command line; it answers as GET /api/conferences/{id}.
-func (h *Handler) createConference(w http.ResponseWriter, r *http.Request) {
-	if !admin(w, r) {
-		return
+// admin answers 401 or 403 unless the caller is an admin, before anything
+// else is read.
+func admin(next func(http.ResponseWriter, *http.Request, identity.Identity)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		who, ok := identity.From(r.Context())
+		if !ok {
+			httpapi.Error(w, r, apperr.New(apperr.Unauthorized, "sign in as an admin"))
+			return
+		}
+		if err := party.MayModerate(who); err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		next(w, r, who)
 	}
-	var req conferenceRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	c, err := conference.New(req.ID, req.Name, req.City, req.TimeZone, req.FirstDay, req.LastDay)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	if _, err := h.Conferences.CreateConference(r.Context(), c); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	h.Feed.Invalidate(c.ID)
-	snap, err := h.Feed.ConferenceSnapshot(r.Context(), c.ID)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	resp := snap.ConferenceResponse()
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", resp.ContentType)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(resp.Body)
-}
-
-// admin answers 401 or 403 unless the caller is an admin.
-func admin(w http.ResponseWriter, r *http.Request) bool {
-	who, ok := identity.From(r.Context())
-	if !ok {
-		httpapi.Error(w, r, apperr.New(apperr.Unauthorized, "sign in as an admin"))
-		return false
-	}
-	if err := party.MayModerate(who); err != nil {
-		httpapi.Error(w, r, err)
-		return false
-	}
-	return true
 }
 
 // moderation lists the conference's parties waiting for an admin, the
 // longest waiting first.
-func (h *Handler) moderation(w http.ResponseWriter, r *http.Request) {
-	if !admin(w, r) {
-		return
-	}
+func (h *Handler) moderation(w http.ResponseWriter, r *http.Request, _ identity.Identity) {
 	if err := httpapi.OnlyParams(r.URL.Query(), "conference"); err != nil {
 		httpapi.Error(w, r, err)
 		return

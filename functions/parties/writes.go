@@ -294,6 +294,10 @@ func (f partyFields) apply(p *party.Party, c conference.Conference) error {
 		p.Hosts = *f.Hosts
 	}
 	var fs []apperr.FieldError
+	if f.Category != nil && !p.Category.OfferedBy(c) {
+		fs = append(fs, apperr.FieldError{Field: "category", Code: "oneof",
+			Message: "must be one of the conference's categories: " + strings.Join(c.Categories, ", ")})
+	}
 	if (f.Lat == nil) != (f.Lng == nil) {
 		fs = append(fs, apperr.FieldError{Field: "lat", Code: "required_with", Message: "lat and lng come together"})
 	} else if f.Lat != nil {

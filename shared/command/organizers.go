@@ -6,10 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/identity"
@@ -40,26 +40,25 @@ func (e *DuplicateError) Unwrap() error {
 }
 
 // checkDuplicates returns a DuplicateError when p likely repeats a party
-// of its conference, unless force; a forced override is logged for the
-// audit trail.
-func (uc *Organizers) checkDuplicates(ctx context.Context, who identity.Identity, p party.Party, force bool) error {
+// of its conference, unless force. It reports an override (force with
+// likely duplicates), which the audit entry records with the closest one.
+func (uc *Organizers) checkDuplicates(ctx context.Context, p party.Party, force bool) (overridden string, err error) {
 	existing, err := uc.Store.PartiesOf(ctx, p.ConferenceID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	c, err := uc.Store.Conference(ctx, p.ConferenceID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	matches := party.Duplicates(p, existing, c.Location())
 	if len(matches) == 0 {
-		return nil
+		return "", nil
 	}
 	if force {
-		slog.InfoContext(ctx, "audit: duplicate check overridden", "uid", who.UID, "party", p.ID, "likelyDuplicateOf", matches[0].Party.ID, "similarity", matches[0].Similarity)
-		return nil
+		return fmt.Sprintf("duplicate check overridden: likely a duplicate of %s (similarity %.2f)", matches[0].Party.ID, matches[0].Similarity), nil
 	}
-	return &DuplicateError{Matches: matches}
+	return "", &DuplicateError{Matches: matches}
 }
 
 // Organizers are the use cases of organizers and admins: submit, edit,
@@ -104,12 +103,17 @@ func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party
 			return party.Party{}, false, nil, apperr.New(apperr.KeyReused, "this Idempotency-Key was used for another party")
 		}
 	}
-	if err := uc.checkDuplicates(ctx, who, p, force); err != nil {
+	override, err := uc.checkDuplicates(ctx, p, force)
+	if err != nil {
 		return party.Party{}, false, nil, err
 	}
 	ctx, pending := event.WithPending(ctx)
 	events := party.Events(nil, p, uc.meta(who, p.ConferenceID))
 	pending.Set(events...)
+	ctx, trail := audit.WithPending(ctx)
+	entry := audit.New(uc.now(), who.UID, audit.PartySubmitted, p.ConferenceID, p.ID)
+	entry.After, entry.Forced, entry.Note = audit.OfParty(p), override != "", override
+	trail.Set(entry)
 	created, err := uc.Store.CreateParty(ctx, p)
 	if apperr.Is(err, apperr.Conflict) && idempotencyKey != "" {
 		first, gerr := uc.Store.Party(ctx, p.ID)
@@ -138,7 +142,7 @@ func withStatusOf(p, first party.Party) party.Party {
 // saw: Stale when it changed meanwhile. The id, conference, owner and
 // moderation state are not edited here.
 func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string, version int64, force bool, edit func(*party.Party) error) (party.Party, []event.Event, error) {
-	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error {
+	return uc.change(ctx, who, id, version, party.MayChange, audit.PartyEdited, func(p *party.Party, e *audit.Entry) error {
 		status, note, owner, source := p.Status, p.Note, p.Owner, p.Source
 		before := p.Clone()
 		if err := edit(p); err != nil {
@@ -148,47 +152,57 @@ func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string
 		if p.Start.Equal(before.Start) && p.Title == before.Title && p.Venue == before.Venue && p.Address == before.Address {
 			return nil // what makes a duplicate did not change
 		}
-		return uc.checkDuplicates(ctx, who, *p, force)
+		override, err := uc.checkDuplicates(ctx, *p, force)
+		e.Forced, e.Note = override != "", override
+		return err
 	})
 }
 
 // Cancel calls a party off (its organizer or an admin).
 func (uc *Organizers) Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
-	return uc.change(ctx, who, id, version, party.MayChange, func(p *party.Party) error { return p.Cancel(reason) })
+	return uc.change(ctx, who, id, version, party.MayChange, audit.PartyCancelled, func(p *party.Party, e *audit.Entry) error {
+		e.Note = reason
+		return p.Cancel(reason)
+	})
 }
 
 // Remove takes a party down (admins), leaving a tombstone
 // (party.Remove) and a RemovedEvent.
 func (uc *Organizers) Remove(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
-	return uc.changeWith(ctx, who, id, version, mayModerate, func(p *party.Party) error { p.Remove(""); return nil }, true)
+	return uc.changeWith(ctx, who, id, version, mayModerate, audit.PartyRemoved, func(p *party.Party, _ *audit.Entry) error { p.Remove(""); return nil }, true)
 }
 
 // Publish makes a party public (admins).
 func (uc *Organizers) Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
-	return uc.change(ctx, who, id, version, mayModerate, func(p *party.Party) error { return p.Publish() })
+	return uc.change(ctx, who, id, version, mayModerate, audit.PartyPublished, func(p *party.Party, _ *audit.Entry) error { return p.Publish() })
 }
 
 // Reject refuses a waiting party (admins).
 func (uc *Organizers) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
-	return uc.change(ctx, who, id, version, mayModerate, func(p *party.Party) error { return p.Reject(reason) })
+	return uc.change(ctx, who, id, version, mayModerate, audit.PartyRejected, func(p *party.Party, e *audit.Entry) error {
+		e.Note = reason
+		return p.Reject(reason)
+	})
 }
 
 func mayModerate(who identity.Identity, _ party.Party) error { return party.MayModerate(who) }
 
 // change loads the party, checks who may change it and the version they
-// saw, applies fn and stores the result in one transaction. Version 0
+// saw, applies fn and stores the result in one transaction, with its
+// audit entry of action (fn may add a note or the forced flag). Version 0
 // skips the version check (the state changes may be sent without one).
 func (uc *Organizers) change(ctx context.Context, who identity.Identity, id string, version int64,
-	may func(identity.Identity, party.Party) error, fn func(*party.Party) error) (party.Party, []event.Event, error) {
-	return uc.changeWith(ctx, who, id, version, may, fn, false)
+	may func(identity.Identity, party.Party) error, action string, fn func(*party.Party, *audit.Entry) error) (party.Party, []event.Event, error) {
+	return uc.changeWith(ctx, who, id, version, may, action, fn, false)
 }
 
 // changeWith is change; removed adds the RemovedEvent of a take-down.
 func (uc *Organizers) changeWith(ctx context.Context, who identity.Identity, id string, version int64,
-	may func(identity.Identity, party.Party) error, fn func(*party.Party) error, removed bool) (party.Party, []event.Event, error) {
+	may func(identity.Identity, party.Party) error, action string, fn func(*party.Party, *audit.Entry) error, removed bool) (party.Party, []event.Event, error) {
 	var before party.Party
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
+	ctx, trail := audit.WithPending(ctx)
 	after, err := uc.Store.UpdateParty(ctx, id, func(p *party.Party) error {
 		before = p.Clone()
 		if err := may(who, *p); err != nil {
@@ -197,9 +211,12 @@ func (uc *Organizers) changeWith(ctx context.Context, who identity.Identity, id 
 		if version != 0 && p.Version != version {
 			return apperr.New(apperr.Stale, "the party changed since version %d (it is at version %d): load it again", version, p.Version)
 		}
-		if err := fn(p); err != nil {
+		entry := audit.New(uc.now(), who.UID, action, p.ConferenceID, p.ID)
+		if err := fn(p, &entry); err != nil {
 			return err
 		}
+		entry.Before, entry.After = audit.OfParty(before), audit.OfParty(*p)
+		trail.Set(entry)
 		meta := uc.meta(who, p.ConferenceID)
 		events = party.Events(&before, *p, meta)
 		if removed {

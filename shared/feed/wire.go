@@ -99,11 +99,13 @@ type ConferenceJSON struct {
 	FirstDay   string `json:"firstDay"`
 	LastDay    string `json:"lastDay"`
 	PartyCount *int   `json:"partyCount,omitempty"`
+	// Categories are those organizers choose from; none: any.
+	Categories []string `json:"categories,omitempty"`
 }
 
 // NewConferenceJSON converts a conference for the API.
 func NewConferenceJSON(c conference.Conference) ConferenceJSON {
-	return ConferenceJSON{ID: c.ID, Name: c.Name, City: c.City, Timezone: c.TimeZone, FirstDay: c.FirstDay, LastDay: c.LastDay}
+	return ConferenceJSON{ID: c.ID, Name: c.Name, City: c.City, Timezone: c.TimeZone, FirstDay: c.FirstDay, LastDay: c.LastDay, Categories: c.Categories}
 }
 
 // DayJSON is one conference day with its number of (not cancelled) parties.

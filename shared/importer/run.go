@@ -10,6 +10,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/event"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -109,6 +110,10 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 		return plan.Report, nil
 	}
 	if isNew {
+		ctx, trail := audit.WithPending(ctx)
+		entry := audit.New(now(), req.Actor, audit.ConferenceCreated, id, "")
+		entry.After, entry.Note = audit.OfConference(plan.Conference), "created by an import"
+		trail.Set(entry)
 		if _, err := im.Store.CreateConference(ctx, plan.Conference); err != nil {
 			return Report{}, fmt.Errorf("create conference %s: %w", id, err)
 		}
@@ -119,6 +124,14 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 		// as the parties: none is lost if the process dies right after.
 		ctx, pending := event.WithPending(ctx)
 		pending.Set(plan.Report.Events...)
+		// One audit entry for the import: its rows are in the report, and
+		// every party's own history is in its versions.
+		ctx, trail := audit.WithPending(ctx)
+		entry := audit.New(now(), req.Actor, audit.ImportApplied, id, "")
+		rep := plan.Report
+		entry.Note = fmt.Sprintf("source %q: %d created, %d updated, %d cancelled, %d unchanged, %d rejected",
+			req.Options.Source, rep.Created, rep.Updated, rep.Cancelled, rep.Unchanged, rep.Rejected)
+		trail.Set(entry)
 		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
 				return Report{}, fmt.Errorf("save parties: parties of %s changed during the import; nothing was written, run it again: %w", id, err)

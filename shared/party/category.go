@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/fold"
 )
 
@@ -23,6 +24,21 @@ func NewCategory(label string) Category {
 		label = "Other"
 	}
 	return Category{Key: CategoryKey(label), Label: label}
+}
+
+// OfferedBy reports whether c is one of the conference's categories,
+// compared by key ("exec social" is "Exec Social"); any is, when the
+// conference names none.
+func (c Category) OfferedBy(conf conference.Conference) bool {
+	if len(conf.Categories) == 0 {
+		return true
+	}
+	for _, label := range conf.Categories {
+		if CategoryKey(label) == c.Key {
+			return true
+		}
+	}
+	return false
 }
 
 // CategoryKey returns the normalized key for a category label or key.
