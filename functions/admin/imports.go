@@ -82,7 +82,33 @@ func (h *Handler) importParties(w http.ResponseWriter, r *http.Request, who iden
 	if !dryRun {
 		h.Feed.Invalidate(snap.Conference.ID)
 	}
-	httpapi.OK(w, http.StatusOK, rep)
+	httpapi.OK(w, http.StatusOK, withLists(rep))
+}
+
+// withLists gives every list and map of the report a value, so clients
+// read [] and {} instead of null.
+func withLists(rep importer.Report) importer.Report {
+	orEmpty := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	rep.Notes = orEmpty(rep.Notes)
+	if rep.WarningKinds == nil {
+		rep.WarningKinds = map[string]int{}
+	}
+	if rep.Rows == nil {
+		rep.Rows = []importer.RowReport{}
+	}
+	if rep.Pruned == nil {
+		rep.Pruned = []importer.PrunedParty{}
+	}
+	for i := range rep.Rows {
+		rr := &rep.Rows[i]
+		rr.Warnings, rr.Kinds, rr.Errors = orEmpty(rr.Warnings), orEmpty(rr.Kinds), orEmpty(rr.Errors)
+	}
+	return rep
 }
 
 // input reads the rows to import: the body as CSV (text/csv or any text
