@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
+	"github.com/partyfinder/partyfinder/triggers/resyncsheets"
 
 	gps "cloud.google.com/go/pubsub/v2"
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
@@ -155,6 +156,7 @@ const (
 	TrOnDecisionWritten  = "OnDecisionWritten"
 	TrInvalidateCache    = "InvalidateCache"
 	TrOnPartyWritten     = "OnPartyWritten"
+	TrResyncSheets       = "ResyncSheets"
 )
 
 // CloudEventHandler is what a trigger function does with one CloudEvent.
@@ -168,29 +170,59 @@ type Trigger struct {
 	// listens to (google.cloud.firestore.document.v1.written); none for a
 	// Pub/Sub trigger.
 	Documents []string
+	// Scheduled marks a Pub/Sub trigger of the schedule topic
+	// (Config.SyncTopic, which Cloud Scheduler publishes to) rather than of
+	// the events topic.
+	Scheduled bool
 	build     func(a *App) CloudEventHandler
 }
 
 // Triggers lists every CloudEvent function.
 var Triggers = []Trigger{
-	{TrAggregateAnalytics, nil, func(a *App) CloudEventHandler {
+	{TrAggregateAnalytics, nil, false, func(a *App) CloudEventHandler {
 		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.DecodePushed}
 		a.built = append(a.built, "analytics handler")
 		return h.Handle
 	}},
-	{TrInvalidateCache, nil, func(a *App) CloudEventHandler {
+	{TrInvalidateCache, nil, false, func(a *App) CloudEventHandler {
 		return a.invalidator().Handle
 	}},
-	{TrOnPartyWritten, []string{"parties/{partyId}"}, func(a *App) CloudEventHandler {
+	{TrOnPartyWritten, []string{"parties/{partyId}"}, false, func(a *App) CloudEventHandler {
 		h := &onpartywritten.Handler{Decode: decodeParty, Events: a.remoteEvents()}
 		a.built = append(a.built, "party trigger")
 		return h.Handle
 	}},
-	{TrOnDecisionWritten, []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"}, func(a *App) CloudEventHandler {
+	{TrResyncSheets, nil, true, func(a *App) CloudEventHandler {
+		return a.resync().Handle
+	}},
+	{TrOnDecisionWritten, []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"}, false, func(a *App) CloudEventHandler {
 		h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
 		a.built = append(a.built, "decision trigger")
 		return h.Handle
 	}},
+}
+
+// resync is the ResyncSheets handler: the import use case fed by the
+// guarded fetcher.
+func (a *App) resync() *resyncsheets.Handler {
+	if a.resyncer == nil {
+		a.resyncer = &resyncsheets.Handler{Conferences: a.Store, Fetch: a.sheetFetcher(), Import: a.importer(), Decode: pubsub.MessageData}
+		a.built = append(a.built, "sheet re-sync")
+	}
+	return a.resyncer
+}
+
+// SyncSheets re-syncs every conference's sheet now and then every
+// Config.SyncInterval until ctx ends: on one machine, the stand-in for the
+// Cloud Scheduler job that calls ResyncSheets. Off when the interval is 0.
+func (a *App) SyncSheets(ctx context.Context) {
+	if a.Config.SyncInterval <= 0 {
+		return
+	}
+	a.mu.Lock()
+	h := a.resync()
+	a.mu.Unlock()
+	go h.Every(ctx, a.Config.SyncInterval)
 }
 
 // decodeDecision decodes a Firestore swipe or save document event for
@@ -272,6 +304,7 @@ type App struct {
 	confUC      *command.Conferences
 	importUC    *importer.Importer
 	fetcher     *fetch.Client
+	resyncer    *resyncsheets.Handler
 	analytics   *inproc.Queue
 	relay       *inproc.Relay
 	publisher   event.Publisher

@@ -35,6 +35,8 @@ type Config struct {
 	RedisAddr         string        // the shared cache tier (host:port or redis:// URL); "" = none
 	RedisPrefix       string        // prefixes every key, so deployments can share a Redis
 	WriteBurst        int           // party writes a user may make at once before the limit (then one per 3 s)
+	SyncInterval      time.Duration // how often the local runner re-syncs conferences' sheets; 0 = never
+	SyncTopic         string        // the Pub/Sub topic Cloud Scheduler publishes sheet re-syncs to
 }
 
 // Event transports.
@@ -61,6 +63,8 @@ const (
 	EnvRedis             = "REDIS_ADDR"
 	EnvRedisPrefix       = "PARTYFINDER_REDIS_PREFIX"
 	EnvWriteBurst        = "PARTYFINDER_WRITE_BURST"
+	EnvSyncInterval      = "PARTYFINDER_SYNC_INTERVAL"
+	EnvSyncTopic         = "PARTYFINDER_SYNC_TOPIC"
 )
 
 // SharedRefresh is how often cached snapshots are checked when the check
@@ -88,6 +92,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RedisAddr:         strings.TrimSpace(getenv(EnvRedis)),
 		RedisPrefix:       or(getenv(EnvRedisPrefix), "pf:"),
 		WriteBurst:        20,
+		SyncInterval:      time.Hour,
+		SyncTopic:         or(getenv(EnvSyncTopic), "partyfinder-sheet-sync"),
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -115,6 +121,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s=%q: want a positive number of writes", EnvWriteBurst, s)
 		}
 		c.WriteBurst = n
+	}
+	if s := getenv(EnvSyncInterval); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > 0 && d < time.Minute {
+			return c, fmt.Errorf("%s=%q: want a duration of at least 1m such as 1h, or 0 for never", EnvSyncInterval, s)
+		}
+		c.SyncInterval = d
 	}
 	if s := getenv(EnvFeedRefresh); s != "" {
 		d, err := time.ParseDuration(s)

@@ -42,8 +42,8 @@ type pushSubscription struct {
 func pushSubscriptions(triggers []partyfinder.Trigger, topic string) []pushSubscription {
 	var subs []pushSubscription
 	for _, t := range triggers {
-		if len(t.Documents) > 0 {
-			continue
+		if len(t.Documents) > 0 || t.Scheduled {
+			continue // the runner calls scheduled triggers on its own timer
 		}
 		id := "partyfinder-" + kebab(t.Name)
 		if topic != defaultEventsTopic {

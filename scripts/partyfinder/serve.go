@@ -135,6 +135,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "try:\n  %[1]s/api/parties\n  %[1]s/api/parties?date=%[2]s&free=true\n  %[1]s/api/party-days\n  %[1]s/api/conferences\n  %[1]s/api/parties/trending\n  %[1]s/api/hotspots?conference=%[3]s\n  %[1]s/api/health\n  %[1]s/api/openapi.yaml\n",
 		base, firstDay(ctx, a), defaultConference(ctx, a))
 
+	// The stand-in for Cloud Scheduler: conferences that name a sheet are
+	// re-synced now and every PARTYFINDER_SYNC_INTERVAL (default 1h).
+	a.SyncSheets(ctx)
+
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()

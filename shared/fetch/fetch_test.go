@@ -2,17 +2,12 @@ package fetch_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +20,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/fetch"
+	"github.com/partyfinder/partyfinder/shared/fetch/fetchtest"
 )
 
 // resolver answers from a fixed table, like DNS for the test's names.
@@ -288,37 +284,12 @@ func newSheetServer(t *testing.T) *sheetServer {
 	mux.HandleFunc("/missing", http.NotFound)
 
 	s.Server = httptest.NewUnstartedServer(mux)
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{sheetCertificate(t)}}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{fetchtest.Certificate(t, "sheet.example", "*.sheet.example")}}
 	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-certificate case fails handshakes on purpose
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	t.Cleanup(func() { close(release) }) // runs first: stalled handlers return before Close waits for them
 	return s
-}
-
-// sheetCertificate makes a self-signed certificate for the sheet's names.
-func sheetCertificate(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sheet.example"},
-		DNSNames:              []string{"sheet.example", "*.sheet.example"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // client returns a client for the sheet server: its names resolve to

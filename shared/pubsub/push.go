@@ -45,3 +45,14 @@ func PushedData(ctx context.Context, e event.Event, messageID, subscription stri
 	d.Subscription = subscription
 	return json.Marshal(d)
 }
+
+// MessageData returns the payload of a messagePublished CloudEvent's
+// data as published: for messages no domain event is in, such as Cloud
+// Scheduler's. An Invalid error means it can never be decoded.
+func MessageData(data []byte) ([]byte, error) {
+	var msg MessagePublishedData
+	if err := json.Unmarshal(data, &msg); err != nil {
+		return nil, apperr.New(apperr.Invalid, "not a Pub/Sub message: %v", err)
+	}
+	return msg.Message.Data, nil
+}
