@@ -209,7 +209,9 @@ func serverEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none")
+	// No sheet re-sync: a conference's sheet URL would be fetched from the
+	// network, and tests talk only to loopback.
+	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none", "PARTYFINDER_SYNC_INTERVAL=0")
 }
 
 // stop ends the server as an operator would: SIGTERM, then a graceful
