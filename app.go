@@ -40,6 +40,7 @@ import (
 	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/functions/partydays"
 	"github.com/partyfinder/partyfinder/functions/swipe"
+	"github.com/partyfinder/partyfinder/functions/ugc"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/command"
@@ -82,6 +83,7 @@ const (
 	FnMe          = "me"
 	FnAnalytics   = "analytics"
 	FnAdmin       = "admin"
+	FnUGC         = "ugc"
 )
 
 // ImportMaxBody is the largest request body of the admin function, whose
@@ -105,17 +107,7 @@ var Functions = []Function{
 		// The writes' parts are built on the first write: an instance that
 		// only serves the feed builds the feed alone.
 		h := &parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Organizers: organizersOnDemand{a}, Stored: a.Store,
-			WriteAuth: a.onDemand(func() func(http.Handler) http.Handler {
-				limiter := a.rateLimiter()
-				return func(next http.Handler) http.Handler {
-					// Every attempt counts, valid or not: WriteBurst writes at
-					// once, then one every 3 s, per user (across instances
-					// with Redis). Anonymous writes never get this far.
-					burst := max(a.Config.WriteBurst, 1)
-					return a.signedIn(httpapi.RateLimitWith(limiter, httpapi.Policy{Name: "party.writes",
-						User: httpapi.Limit{Rate: rate.Every(3 * time.Second), Burst: burst}}, next))
-				}
-			})}
+			WriteAuth: a.writeAuth()}
 		return h.Routes()
 	}},
 	{FnConferences, "/api/conferences", func(a *App) http.Handler {
@@ -141,6 +133,9 @@ var Functions = []Function{
 		a.aggregator()
 		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, PublicStats: analyticsfn.CachedStats(a.Store, 5*time.Second), Events: a.reportEvents()}
 		return a.identified(h.Routes())
+	}},
+	{FnUGC, "/api/ugc", func(a *App) http.Handler {
+		return (&ugc.Handler{Feed: a.feed(), Organizers: organizersOnDemand{a}, WriteAuth: a.writeAuth()}).Routes()
 	}},
 	{FnAdmin, "/api/admin", func(a *App) http.Handler {
 		// The write parts are built on the first write.
@@ -528,6 +523,22 @@ func (a *App) rateLimiter() httpapi.Limiter {
 		a.built = append(a.built, "redis rate limits")
 	}
 	return a.limiter
+}
+
+// writeAuth is the middleware of party writes: signed in, and limited
+// per user, every attempt counting, valid or not: WriteBurst writes at
+// once, then one every 3 s (across instances with Redis; one count for
+// every write endpoint). Its parts are built on the first write, so an
+// instance that only serves the feed builds the feed alone.
+func (a *App) writeAuth() func(http.Handler) http.Handler {
+	return a.onDemand(func() func(http.Handler) http.Handler {
+		limiter := a.rateLimiter()
+		return func(next http.Handler) http.Handler {
+			burst := max(a.Config.WriteBurst, 1)
+			return a.signedIn(httpapi.RateLimitWith(limiter, httpapi.Policy{Name: "party.writes",
+				User: httpapi.Limit{Rate: rate.Every(3 * time.Second), Burst: burst}}, next))
+		}
+	})
 }
 
 // organizersOnDemand builds the organizer use cases on their first use.

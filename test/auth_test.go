@@ -41,13 +41,10 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodPut, "/api/me/saves/" + partyID, ""},
 		{http.MethodDelete, "/api/me/saves/" + partyID, ""},
 		{http.MethodGet, "/api/me/schedule", ""},
-		{http.MethodGet, "/api/me/parties", ""},
 		{http.MethodGet, "/api/me/calendar", ""},
 		{http.MethodPost, "/api/me/calendar/rotate", ""},
 		{http.MethodGet, "/api/parties/" + partyID + "/stats", ""},
 		{http.MethodGet, "/api/analytics/dashboard", ""},
-		{http.MethodGet, "/api/admin/moderation?conference=" + demoConference, ""},
-		{http.MethodPost, "/api/admin/conferences", `{"id":"matrix-con","name":"Matrix","city":"Köln","timeZone":"Europe/Berlin","firstDay":"2026-08-19","lastDay":"2026-08-23"}`},
 	}
 }
 

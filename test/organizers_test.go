@@ -2,6 +2,7 @@ package blackbox_test
 
 import (
 	"fmt"
+	"slices"
 	"net/http"
 	"strings"
 	"sync"
@@ -96,20 +97,60 @@ func TestOrganizerSubmitEditPublish(t *testing.T) {
 	}
 }
 
-// organizerEndpoints lists the organizers' and admins' operations, which
-// TestOrganizerAuthorizationMatrix tries for every kind of caller.
-func organizerEndpoints(partyID string) []endpoint {
-	return []endpoint{
-		{http.MethodPost, "/api/parties", ""},
-		{http.MethodPatch, "/api/parties/" + partyID, ""},
-		{http.MethodPost, "/api/parties/" + partyID + "/cancel", ""},
-		{http.MethodPost, "/api/parties/" + partyID + "/publish", ""},
-		{http.MethodPost, "/api/parties/" + partyID + "/reject", ""},
-		{http.MethodDelete, "/api/parties/" + partyID, ""},
+// roleRoute is one organizer or admin operation as the authorization
+// matrix tries it: {id} is a party the "owner" organizer just submitted,
+// {uniq} a string unique to the attempt; status is the answer of an
+// allowed caller.
+type roleRoute struct {
+	name, method, path, body string
+	allowed                  map[string]bool
+	status                   int
+}
+
+var (
+	organizerRoles = map[string]bool{"owner": true, "other": true, "trusted": true, "admin": true}
+	signedInRoles  = map[string]bool{"attendee": true, "owner": true, "other": true, "trusted": true, "admin": true}
+	ownerOrAdmin   = map[string]bool{"owner": true, "admin": true}
+	adminOnly      = map[string]bool{"admin": true}
+)
+
+// roleRoutes lists every organizer and admin operation;
+// TestRoleMatrixCoversContract keeps it complete.
+func roleRoutes(conf, day string) []roleRoute {
+	return []roleRoute{
+		{"submit", http.MethodPost, "/api/parties", submitBody(conf, day, "Matrix party {uniq}"), organizerRoles, http.StatusCreated},
+		{"legacy submit", http.MethodPost, "/api/ugc/events/create",
+			`{"name":"Matrix form party {uniq}","creator":"Matrix","date":"` + day + `","startTime":"21:00","venue":"Bürgerhaus Stollwerck","forceCreate":true}`,
+			organizerRoles, http.StatusCreated},
+		{"edit", http.MethodPatch, "/api/parties/{id}", `{"title":"Matrix edit","force":true}`, ownerOrAdmin, http.StatusOK},
+		{"cancel", http.MethodPost, "/api/parties/{id}/cancel", `{"reason":"matrix"}`, ownerOrAdmin, http.StatusOK},
+		{"publish", http.MethodPost, "/api/parties/{id}/publish", "", adminOnly, http.StatusOK},
+		{"reject", http.MethodPost, "/api/parties/{id}/reject", `{"reason":"matrix"}`, adminOnly, http.StatusOK},
+		{"remove", http.MethodDelete, "/api/parties/{id}", "", adminOnly, http.StatusOK},
+		{"own parties", http.MethodGet, "/api/me/parties", "", signedInRoles, http.StatusOK},
+		{"moderation", http.MethodGet, "/api/admin/moderation?conference=" + conf, "", adminOnly, http.StatusOK},
+		{"create conference", http.MethodPost, "/api/admin/conferences",
+			`{"id":"matrix-{uniq}","name":"Matrix","city":"Köln","timeZone":"Europe/Berlin","firstDay":"2026-08-19","lastDay":"2026-08-23"}`,
+			adminOnly, http.StatusCreated},
+		{"update conference", http.MethodPatch, "/api/admin/conferences/" + conf, `{"city":"Köln"}`, adminOnly, http.StatusOK},
+		{"import", http.MethodPost, "/api/admin/imports?dryRun=true&conference=" + conf,
+			"Event Name,Date,Start Time\nMatrix import,", adminOnly, http.StatusOK},
+		{"audit", http.MethodGet, "/api/admin/audit?limit=1", "", adminOnly, http.StatusOK},
 	}
 }
 
-// Who may do what: every write route for every kind of caller.
+// organizerEndpoints lists the same operations for the sign-in checks of
+// TestAuthMatrixCoversContract.
+func organizerEndpoints(partyID string) []endpoint {
+	var out []endpoint
+	for _, rt := range roleRoutes(demoConference, "2026-08-20") {
+		out = append(out, endpoint{rt.method, strings.ReplaceAll(rt.path, "{id}", partyID), ""})
+	}
+	return out
+}
+
+// Who may do what: every organizer and admin operation for every kind of
+// caller.
 func TestOrganizerAuthorizationMatrix(t *testing.T) {
 	s := shared
 	day := partiesOf(t, s).published[0]
@@ -122,44 +163,59 @@ func TestOrganizerAuthorizationMatrix(t *testing.T) {
 		"trusted":   ptr(devSignIn(t, s, `{"uid":"org-trusted","roles":["organizer","trusted"]}`)),
 		"admin":     ptr(devSignIn(t, s, `{"uid":"admin-matrix","roles":["admin"]}`)),
 	}
-	routes := []struct {
-		name, method, path, body string
-		allowed                  map[string]bool
-	}{
-		{"submit", http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Matrix party"),
-			map[string]bool{"owner": true, "other": true, "trusted": true, "admin": true}},
-		{"edit", http.MethodPatch, "/api/parties/{id}", `{"title":"Matrix edit","force":true}`, map[string]bool{"owner": true, "admin": true}},
-		{"cancel", http.MethodPost, "/api/parties/{id}/cancel", `{"reason":"matrix"}`, map[string]bool{"owner": true, "admin": true}},
-		{"publish", http.MethodPost, "/api/parties/{id}/publish", "", map[string]bool{"admin": true}},
-		{"reject", http.MethodPost, "/api/parties/{id}/reject", `{"reason":"matrix"}`, map[string]bool{"admin": true}},
-		{"remove", http.MethodDelete, "/api/parties/{id}", "", map[string]bool{"admin": true}},
-	}
-	for _, rt := range routes {
+	for _, rt := range roleRoutes(day.ConferenceID, day.Date) {
 		for name, who := range callers {
 			t.Run(rt.name+"/"+name, func(t *testing.T) {
-				r := s.as(t, owner, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Owned "+rt.name+" "+name))
-				wantStatus(t, r, http.StatusCreated, "the owner's submission")
-				p := decode[envelope[writtenJSON]](t, r).Data
-				path := strings.ReplaceAll(rt.path, "{id}", p.ID)
+				uniq := strings.ReplaceAll(strings.ToLower(rt.name+"-"+name), " ", "-")
+				path, body := strings.ReplaceAll(rt.path, "{uniq}", uniq), strings.ReplaceAll(rt.body, "{uniq}", uniq)
+				if strings.Contains(path, "{id}") {
+					r := s.as(t, owner, http.MethodPost, "/api/parties", submitBody(day.ConferenceID, day.Date, "Owned "+rt.name+" "+name))
+					wantStatus(t, r, http.StatusCreated, "the owner's submission")
+					path = strings.ReplaceAll(path, "{id}", decode[envelope[writtenJSON]](t, r).Data.ID)
+				}
+				contentType := "application/json"
+				if strings.Contains(path, "/imports") {
+					contentType = "text/csv"
+				}
 				var got *result
 				if who == nil {
-					got = s.send(t, rt.method, path, []byte(rt.body), "Content-Type", "application/json", "If-Match", `"v1"`)
+					got = s.send(t, rt.method, path, []byte(body), "Content-Type", contentType, "If-Match", `"v1"`)
 				} else {
-					got = s.as(t, *who, rt.method, path, rt.body, "If-Match", `"v1"`)
+					got = s.asRaw(t, *who, rt.method, path, []byte(body), "Content-Type", contentType, "If-Match", `"v1"`)
 				}
 				want := http.StatusForbidden
 				switch {
 				case who == nil:
 					want = http.StatusUnauthorized
-				case rt.allowed[name] && rt.name == "submit":
-					want = http.StatusCreated
 				case rt.allowed[name]:
-					want = http.StatusOK
+					want = rt.status
 				}
 				if got.Status != want {
 					t.Errorf("%s %s as %s: %d, want %d: %.300s", rt.method, rt.path, name, got.Status, want, got.Body)
 				}
 			})
+		}
+	}
+}
+
+// The matrix above tries every operation of the organizers and admins in
+// the contract: one it does not know fails here.
+func TestRoleMatrixCoversContract(t *testing.T) {
+	tried := map[string]bool{}
+	for _, rt := range roleRoutes(demoConference, "2026-08-20") {
+		req, _ := http.NewRequest(rt.method, "http://localhost"+strings.ReplaceAll(rt.path, "{id}", "p1"), nil)
+		route, _, err := api.router.FindRoute(req)
+		if err != nil {
+			t.Errorf("%s %s is not an operation of the contract: %v", rt.method, rt.path, err)
+			continue
+		}
+		tried[route.Operation.OperationID] = true
+	}
+	for _, path := range api.doc.Paths.InMatchingOrder() {
+		for method, op := range api.doc.Paths.Value(path).Operations() {
+			if (slices.Contains(op.Tags, "organizers") || slices.Contains(op.Tags, "admin")) && !tried[op.OperationID] {
+				t.Errorf("%s %s (%s) is an organizer or admin operation the authorization matrix does not try", method, path, op.OperationID)
+			}
 		}
 	}
 }
@@ -384,5 +440,77 @@ func TestAdminRemovesPartyLeavingATombstone(t *testing.T) {
 	wantStatus(t, saves, http.StatusOK, "the fan's saves")
 	if !strings.Contains(string(saves.Body), p.ID) || !strings.Contains(string(saves.Body), `"cancelled"`) {
 		t.Errorf("the removed party is not in the saves as cancelled: %.400s", saves.Body)
+	}
+}
+
+// legacyEventJSON is a party in the older client's shape.
+type legacyEventJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Creator   string `json:"creator"`
+	Date      string `json:"date"`
+	StartTime string `json:"startTime"`
+	Venue     string `json:"venue"`
+	Status    string `json:"status"`
+}
+
+// The older client's form still submits: into the default conference,
+// through moderation and the duplicate check; its list shows the
+// community's public submissions.
+func TestLegacyFormSubmits(t *testing.T) {
+	s := start(t, t.TempDir()+"/legacy.db")
+	day := partiesOf(t, s).published[0]
+	org := devSignIn(t, s, `{"uid":"legacy-org","roles":["organizer"]}`)
+	admin := devSignIn(t, s, `{"uid":"legacy-admin","roles":["admin"]}`)
+	form := func(name, venue, clock string, force bool) string {
+		return fmt.Sprintf(`{"name":%q,"creator":"Indie Arena","date":%q,"startTime":%q,"venue":%q,"category":"Mixer","description":"Bring your demo","forceCreate":%t}`,
+			name, day.Date, clock, venue, force)
+	}
+
+	r := s.as(t, org, http.MethodPost, "/api/ugc/events/create", form("Köln Indie Meetup", "Gloria Theater", "19:00", false))
+	wantStatus(t, r, http.StatusCreated, "the old form")
+	ev := decode[envelope[legacyEventJSON]](t, r).Data
+	if ev.Status != "pending" || ev.Name != "Köln Indie Meetup" || ev.Creator != "Indie Arena" || ev.Date != day.Date || ev.StartTime != "19:00" {
+		t.Fatalf("submitted: %+v", ev)
+	}
+	list := func() []legacyEventJSON {
+		t.Helper()
+		r := s.get(t, "/api/ugc/events")
+		wantStatus(t, r, http.StatusOK, "GET /api/ugc/events")
+		return decode[envelope[[]legacyEventJSON]](t, r).Data
+	}
+	if got := list(); len(got) != 0 {
+		t.Errorf("a pending submission is listed: %+v", got)
+	}
+
+	// The same party again, spelt differently: a likely duplicate.
+	r = s.as(t, org, http.MethodPost, "/api/ugc/events/create", form("Koeln indie meet-up", "Gloria-Theater", "19:30", false))
+	wantStatus(t, r, http.StatusConflict, "a likely duplicate")
+	if !strings.Contains(string(r.Body), ev.ID) {
+		t.Errorf("the 409 does not name the candidate %s: %s", ev.ID, r.Body)
+	}
+	r = s.as(t, org, http.MethodPost, "/api/ugc/events/create", form("Koeln indie meet-up", "Gloria-Theater", "19:30", true))
+	wantStatus(t, r, http.StatusCreated, "forceCreate")
+
+	r = s.as(t, admin, http.MethodPost, "/api/parties/"+ev.ID+"/publish", "")
+	wantStatus(t, r, http.StatusOK, "publish")
+	got := list()
+	if len(got) != 1 || got[0].ID != ev.ID || got[0].Status != "published" || got[0].Venue != "Gloria Theater" {
+		t.Errorf("after publishing: %+v, want only %s", got, ev.ID)
+	}
+
+	for _, tc := range []struct {
+		name, body, field string
+	}{
+		{"a day outside the conference", strings.Replace(form("Too early", "Gloria", "19:00", true), day.Date, "2001-01-01", 1), "date"},
+		{"no name", `{"creator":"x","date":"` + day.Date + `","startTime":"19:00","venue":"Gloria"}`, "name"},
+		{"a bad time", strings.Replace(form("Bad time", "Gloria", "19:00", true), `"19:00"`, `"7pm"`, 1), "startTime"},
+		{"an unknown field", strings.Replace(form("Unknown", "Gloria", "19:00", true), `"forceCreate"`, `"conferenceId":"x","forceCreate"`, 1), "conferenceId"},
+	} {
+		r := s.asRaw(t, org, http.MethodPost, "/api/ugc/events/create", []byte(tc.body), "Content-Type", "application/json")
+		wantStatus(t, r, http.StatusBadRequest, tc.name)
+		if !strings.Contains(string(r.Body), `"field":"`+tc.field+`"`) {
+			t.Errorf("%s: the 400 does not name %s: %s", tc.name, tc.field, r.Body)
+		}
 	}
 }

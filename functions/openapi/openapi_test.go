@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/partyfinder/partyfinder/functions/openapi"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
@@ -115,5 +116,18 @@ func TestWrongMethodAndPath(t *testing.T) {
 				t.Errorf("Allow = %q, want GET listed", rec.Header().Get("Allow"))
 			}
 		})
+	}
+}
+
+// The served document is a valid OpenAPI document: a typo in the YAML
+// or a broken reference fails here, not only in the black-box suite.
+func TestSpecIsValid(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openapi.Spec)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("validate: %v", err)
 	}
 }

@@ -2,10 +2,8 @@ package parties
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -355,18 +353,6 @@ func fieldNotFound(err error, field string) error {
 	return err
 }
 
-// candidateJSON is an existing party a submission likely repeats.
-type candidateJSON struct {
-	ID         string   `json:"id"`
-	Title      string   `json:"title"`
-	Venue      string   `json:"venue"`
-	Date       string   `json:"date"`
-	Time       string   `json:"time"`
-	Status     string   `json:"status"`
-	Similarity float64  `json:"similarity"`
-	Reasons    []string `json:"reasons"`
-}
-
 // writeError answers a write's error: a likely duplicate is a 409 problem
 // listing the candidates and their similarity, the rest as usual.
 func writeError(w http.ResponseWriter, r *http.Request, err error, c conference.Conference) {
@@ -375,20 +361,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, c conference.
 		httpapi.Error(w, r, err)
 		return
 	}
-	out := struct {
-		httpapi.Problem
-		Candidates []candidateJSON `json:"candidates"`
-	}{Problem: httpapi.ProblemFor(r, err)}
-	loc := c.Location()
-	for _, m := range dup.Matches {
-		start := m.Party.Start.In(loc)
-		out.Candidates = append(out.Candidates, candidateJSON{ID: m.Party.ID, Title: m.Party.Title, Venue: m.Party.Venue,
-			Date: start.Format(conference.DateLayout), Time: start.Format("15:04"), Status: string(m.Party.Status),
-			Similarity: math.Round(m.Similarity*100) / 100, Reasons: m.Reasons})
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(out.Status)
-	_ = json.NewEncoder(w).Encode(out)
+	httpapi.ErrorWith(w, r, err, func(p httpapi.Problem) any {
+		return struct {
+			httpapi.Problem
+			Candidates []feed.CandidateJSON `json:"candidates"`
+		}{p, feed.NewCandidatesJSON(dup.Matches, c.Location())}
+	})
 }

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"time"
 
@@ -140,4 +141,29 @@ type OwnedPartyJSON struct {
 // NewOwnedPartyJSON returns p as its organizer sees it.
 func NewOwnedPartyJSON(p party.Party, loc *time.Location) OwnedPartyJSON {
 	return OwnedPartyJSON{PartyJSON: NewPartyJSON(p, loc), Version: p.Version, Owner: p.Owner, Note: p.Note}
+}
+
+// CandidateJSON is an existing party a submission likely repeats.
+type CandidateJSON struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Venue      string   `json:"venue"`
+	Date       string   `json:"date"`
+	Time       string   `json:"time"`
+	Status     string   `json:"status"`
+	Similarity float64  `json:"similarity"`
+	Reasons    []string `json:"reasons"`
+}
+
+// NewCandidatesJSON converts likely duplicates for the API, with local
+// dates and times and the similarity to two decimals.
+func NewCandidatesJSON(ms []party.Match, loc *time.Location) []CandidateJSON {
+	out := make([]CandidateJSON, 0, len(ms))
+	for _, m := range ms {
+		start := m.Party.Start.In(loc)
+		out = append(out, CandidateJSON{ID: m.Party.ID, Title: m.Party.Title, Venue: m.Party.Venue,
+			Date: start.Format(conference.DateLayout), Time: start.Format("15:04"), Status: string(m.Party.Status),
+			Similarity: math.Round(m.Similarity*100) / 100, Reasons: m.Reasons})
+	}
+	return out
 }

@@ -63,9 +63,24 @@ func Validate(v any) error {
 	}
 	fs := make([]apperr.FieldError, 0, len(ves))
 	for _, fe := range ves {
-		fs = append(fs, apperr.FieldError{Field: fe.Field(), Code: fe.Tag(), Message: describe(fe)})
+		fs = append(fs, apperr.FieldError{Field: fe.Field(), Code: codeOf(fe.Tag()), Message: describe(fe)})
 	}
 	return apperr.Fields("invalid request body", fs)
+}
+
+// codeOf maps a validator tag to the contract's field error codes.
+func codeOf(tag string) string {
+	switch tag {
+	case "datetime", "url", "http_url", "email", "uuid":
+		return "format"
+	case "gt", "gte", "lt", "lte":
+		return "range"
+	case "len":
+		return "length"
+	case "required_with", "required_without":
+		return "requires"
+	}
+	return tag // required, max, min, oneof: the contract's own words
 }
 
 func describe(fe validator.FieldError) string {
@@ -73,9 +88,24 @@ func describe(fe validator.FieldError) string {
 	case "required":
 		return "is required"
 	case "max":
+		if fe.Kind() == reflect.Slice {
+			return "must hold at most " + fe.Param() + " items"
+		}
 		return "must be at most " + fe.Param() + " characters"
+	case "min":
+		return "must be at least " + fe.Param() + " characters"
 	case "oneof":
 		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "datetime":
+		switch fe.Param() {
+		case "2006-01-02":
+			return "must be a date YYYY-MM-DD"
+		case "15:04":
+			return "must be a time HH:MM"
+		}
+		return "must be a time as " + fe.Param()
+	case "url", "http_url":
+		return "must be a URL"
 	}
 	return "fails the " + fe.Tag() + " rule"
 }

@@ -79,6 +79,17 @@ func ProblemFor(r *http.Request, err error) Problem {
 
 // Error writes err as an application/problem+json response and logs server-side failures.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, err, ProblemFor(r, err))
+}
+
+// ErrorWith writes err like Error, with members of the problem type's own
+// (RFC 9457 extensions): body is a struct that embeds the Problem that
+// ProblemFor(r, err) gives and adds them.
+func ErrorWith(w http.ResponseWriter, r *http.Request, err error, body func(Problem) any) {
+	writeProblem(w, r, err, body(ProblemFor(r, err)))
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, err error, body any) {
 	p := ProblemFor(r, err)
 	if p.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "path", r.URL.Path, "status", p.Status)
@@ -91,7 +102,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set("Retry-After", "5")
 	}
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // JSON writes v as a JSON response that must not be cached.
