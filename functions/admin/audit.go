@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -25,6 +26,28 @@ type auditEntryJSON struct {
 	After        map[string]string `json:"after"`
 	Forced       bool              `json:"forced"`
 	Note         string            `json:"note,omitempty"`
+}
+
+// The times an entry id can carry: Unix nanoseconds from 1970 to 2262.
+var (
+	firstIDTime = time.Unix(0, 0)
+	lastIDTime  = time.Unix(0, math.MaxInt64)
+)
+
+// withinIDs brings a from or to bound into the range of entry ids, so a
+// bound far in the past or future stays one (ids are compared as text, and
+// a time past 2262 would wrap around to a negative one): before 1970 is
+// before every entry, after 2262 after every entry.
+func withinIDs(t time.Time) time.Time {
+	switch {
+	case t.IsZero():
+		return t
+	case t.Before(firstIDTime):
+		return firstIDTime
+	case t.After(lastIDTime):
+		return lastIDTime
+	}
+	return t
 }
 
 type auditMeta struct {
@@ -83,6 +106,7 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ identity.Ident
 		httpapi.Error(w, r, err)
 		return
 	}
+	q.From, q.To = withinIDs(q.From), withinIDs(q.To)
 	entries, more, err := h.Audit.AuditEntries(r.Context(), q)
 	if err != nil {
 		httpapi.Error(w, r, err)

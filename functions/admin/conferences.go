@@ -15,20 +15,22 @@ type conferenceRequest struct {
 	Name       string   `json:"name" validate:"required,max=200"`
 	City       string   `json:"city" validate:"required,max=200"`
 	TimeZone   string   `json:"timeZone" validate:"required,max=64"`
-	FirstDay   string   `json:"firstDay" validate:"required,datetime=2006-01-02"`
-	LastDay    string   `json:"lastDay" validate:"required,datetime=2006-01-02"`
+	FirstDay   string   `json:"firstDay" validate:"required"`
+	LastDay    string   `json:"lastDay" validate:"required"`
 	Categories []string `json:"categories" validate:"max=50,dive,max=60"`
 	SyncURL    string   `json:"syncUrl" validate:"max=2000"`
 }
 
 // conferencePatch holds the fields a PATCH changes; absent ones stay. An
-// empty categories list or syncUrl clears it.
+// empty categories list or syncUrl clears it. The days are checked by
+// conference.Validate, which names a malformed one with the contract's
+// "format" code.
 type conferencePatch struct {
 	Name       *string   `json:"name" validate:"omitempty,min=1,max=200"`
 	City       *string   `json:"city" validate:"omitempty,min=1,max=200"`
 	TimeZone   *string   `json:"timeZone" validate:"omitempty,min=1,max=64"`
-	FirstDay   *string   `json:"firstDay" validate:"omitempty,datetime=2006-01-02"`
-	LastDay    *string   `json:"lastDay" validate:"omitempty,datetime=2006-01-02"`
+	FirstDay   *string   `json:"firstDay"`
+	LastDay    *string   `json:"lastDay"`
 	Categories *[]string `json:"categories" validate:"omitempty,max=50,dive,max=60"`
 	SyncURL    *string   `json:"syncUrl" validate:"omitempty,max=2000"`
 }
@@ -56,16 +58,26 @@ func (h *Handler) createConference(w http.ResponseWriter, r *http.Request, who i
 		httpapi.Error(w, r, err)
 		return
 	}
-	c, err := conference.New(req.ID, req.Name, req.City, req.TimeZone, req.FirstDay, req.LastDay)
-	c.Categories, c.SyncURL = trimAll(req.Categories), strings.TrimSpace(req.SyncURL)
-	if err == nil {
-		err = c.Validate()
+	// One validation of the whole conference, so a request with several
+	// problems hears of all of them at once.
+	c := conference.Conference{
+		ID:       strings.TrimSpace(req.ID),
+		Name:     strings.TrimSpace(req.Name),
+		City:     strings.TrimSpace(req.City),
+		TimeZone: strings.TrimSpace(req.TimeZone),
+		FirstDay: strings.TrimSpace(req.FirstDay),
+		LastDay:  strings.TrimSpace(req.LastDay),
+		SyncURL:  strings.TrimSpace(req.SyncURL),
 	}
-	if err != nil {
+	if len(req.Categories) > 0 {
+		c.Categories = trimAll(req.Categories)
+	}
+	if err := c.Validate(); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if c, err = h.Conferences.Create(r.Context(), who, c); err != nil {
+	c, err := h.Conferences.Create(r.Context(), who, c)
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -16,10 +17,14 @@ import (
 	"github.com/partyfinder/partyfinder/shared/importer"
 )
 
+// maxSource bounds ?source=, part of every derived party id.
+const maxSource = 64
+
 // urlRequest is the body that names a sheet to fetch instead of sending
-// the file: {"url": "https://…"}.
+// the file: {"url": "https://…"}. The fetcher decides whether the URL may
+// be fetched, and says why not.
 type urlRequest struct {
-	URL string `json:"url" validate:"required,url,max=2000"`
+	URL string `json:"url" validate:"required,max=2000"`
 }
 
 // importParties runs the import engine of the command line on a CSV or
@@ -50,6 +55,10 @@ func (h *Handler) importParties(w http.ResponseWriter, r *http.Request, who iden
 	if conf == "" {
 		fs = append(fs, apperr.FieldError{Field: "conference", Code: "required", Message: "is required"})
 	}
+	source := strings.TrimSpace(q.Get("source"))
+	if len(source) > maxSource {
+		fs = append(fs, apperr.FieldError{Field: "source", Code: "max", Message: fmt.Sprintf("must be at most %d bytes", maxSource)})
+	}
 	if err := apperr.Fields("invalid import request", fs); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -71,7 +80,7 @@ func (h *Handler) importParties(w http.ResponseWriter, r *http.Request, who iden
 	rep, err := h.Import.Run(r.Context(), importer.Request{
 		ConferenceID: snap.Conference.ID,
 		Input:        in,
-		Options:      importer.Options{Source: strings.TrimSpace(q.Get("source")), Prune: prune},
+		Options:      importer.Options{Source: source, Prune: prune},
 		DryRun:       dryRun,
 		Actor:        who.UID,
 	})
@@ -177,14 +186,15 @@ func urlOf(body []byte) (string, bool, error) {
 }
 
 // fieldOf names the field an Invalid error is about, keeping its message;
-// other errors pass unchanged.
+// other errors pass unchanged. The code is "format", one the contract's
+// field errors have: the document or URL is not one that can be imported.
 func fieldOf(field string, err error) error {
 	var ae *apperr.Error
 	if errors.As(err, &ae) && ae.Kind == apperr.Invalid && len(ae.Fields) == 0 {
-		return apperr.Field(field, "invalid", ae.Message)
+		return apperr.Field(field, "format", ae.Message)
 	}
 	if !errors.As(err, &ae) {
-		return apperr.Field(field, "invalid", err.Error())
+		return apperr.Field(field, "format", err.Error())
 	}
 	return err
 }
