@@ -131,7 +131,8 @@ var Functions = []Function{
 	}},
 	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
 		a.aggregator()
-		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, PublicStats: analyticsfn.CachedStats(a.Store, 5*time.Second), Events: a.reportEvents()}
+		h := &analyticsfn.Handler{Feed: a.feed(), Stats: a.Store, PublicStats: analyticsfn.CachedStats(a.Store, 5*time.Second), Events: a.reportEvents(),
+			Limit: a.limitClients("analytics.events", analyticsfn.DefaultUserLimit, analyticsfn.DefaultClientLimit)}
 		return a.identified(h.Routes())
 	}},
 	{FnUGC, "/api/ugc", func(a *App) http.Handler {
@@ -539,6 +540,26 @@ func (a *App) writeAuth() func(http.Handler) http.Handler {
 				User: httpapi.Limit{Rate: rate.Every(3 * time.Second), Burst: burst}}, next))
 		}
 	})
+}
+
+// LimitClients limits requests per client, the sign-in-free POSTs' way:
+// l for each client address (ForwardedFor with Config.ProxyHops, so
+// every instance sees the caller, not the platform's proxy) and for each
+// signed-in user, counted across instances with Redis.
+func (a *App) LimitClients(name string, l httpapi.Limit, next http.Handler) http.Handler {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.limitClients(name, l, l)(next)
+}
+
+// limitClients is LimitClients with a limit for signed-in users and one
+// for each client address; the caller holds a.mu.
+func (a *App) limitClients(name string, user, client httpapi.Limit) func(http.Handler) http.Handler {
+	limiter := a.rateLimiter()
+	return func(next http.Handler) http.Handler {
+		return httpapi.RateLimitWith(limiter, httpapi.Policy{Name: name, User: user, Anonymous: client,
+			ClientAddr: httpapi.ForwardedFor(a.Config.ProxyHops)}, next)
+	}
 }
 
 // organizersOnDemand builds the organizer use cases on their first use.

@@ -37,6 +37,11 @@ type Config struct {
 	WriteBurst        int           // party writes a user may make at once before the limit (then one per 3 s)
 	SyncInterval      time.Duration // how often the local runner re-syncs conferences' sheets; 0 = never
 	SyncTopic         string        // the Pub/Sub topic Cloud Scheduler publishes sheet re-syncs to
+	// ProxyHops is how many proxies in front of the server append to
+	// X-Forwarded-For, so the client's address is that many entries from
+	// the right: 0 uses the peer's address (local runs), 1 on Cloud Run.
+	ProxyHops   int
+	SignInBurst int // dev sign-ins a client may make at once (then one a second)
 }
 
 // Event transports.
@@ -65,6 +70,8 @@ const (
 	EnvWriteBurst        = "PARTYFINDER_WRITE_BURST"
 	EnvSyncInterval      = "PARTYFINDER_SYNC_INTERVAL"
 	EnvSyncTopic         = "PARTYFINDER_SYNC_TOPIC"
+	EnvProxyHops         = "PARTYFINDER_PROXY_HOPS"
+	EnvSignInBurst       = "PARTYFINDER_SIGNIN_BURST"
 )
 
 // SharedRefresh is how often cached snapshots are checked when the check
@@ -93,6 +100,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RedisPrefix:       or(getenv(EnvRedisPrefix), "pf:"),
 		WriteBurst:        20,
 		SyncInterval:      time.Hour,
+		SignInBurst:       30,
 		SyncTopic:         or(getenv(EnvSyncTopic), "partyfinder-sheet-sync"),
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
@@ -115,12 +123,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.RedisAddr != "" {
 		c.FeedRefresh = SharedRefresh
 	}
-	if s := getenv(EnvWriteBurst); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("%s=%q: want a positive number of writes", EnvWriteBurst, s)
+	if getenv("K_SERVICE") != "" {
+		c.ProxyHops = 1 // Cloud Run's front end appends the caller's address
+	}
+	for _, n := range []struct {
+		env  string
+		dst  *int
+		min  int
+		what string
+	}{
+		{EnvWriteBurst, &c.WriteBurst, 1, "a positive number of writes"},
+		{EnvProxyHops, &c.ProxyHops, 0, "a number of proxies, 0 or more"},
+		{EnvSignInBurst, &c.SignInBurst, 1, "a positive number of sign-ins"},
+	} {
+		if s := getenv(n.env); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil || v < n.min {
+				return c, fmt.Errorf("%s=%q: want %s", n.env, s, n.what)
+			}
+			*n.dst = v
 		}
-		c.WriteBurst = n
 	}
 	if s := getenv(EnvSyncInterval); s != "" {
 		d, err := time.ParseDuration(s)

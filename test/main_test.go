@@ -210,8 +210,10 @@ func serverEnv() []string {
 		env = append(env, kv)
 	}
 	// No sheet re-sync: a conference's sheet URL would be fetched from the
-	// network, and tests talk only to loopback.
-	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none", "PARTYFINDER_SYNC_INTERVAL=0")
+	// network, and tests talk only to loopback. Every test signs in from
+	// 127.0.0.1: the sign-in limit is for TestSignInIsLimitedPerClient.
+	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none", "PARTYFINDER_SYNC_INTERVAL=0",
+		"PARTYFINDER_SIGNIN_BURST=1000000")
 }
 
 // stop ends the server as an operator would: SIGTERM, then a graceful

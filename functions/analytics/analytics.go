@@ -43,16 +43,23 @@ type Handler struct {
 	PublicStats Stats
 	Events      event.Publisher // where client interactions go to be counted
 	Now         func() time.Time
-	// Limits on reports: per signed-in user, and for all anonymous
-	// clients of an instance together. Zero values take the defaults.
+	// Limit wraps the report route in the limits of the deployment: per
+	// signed-in user and per client address, across instances with Redis
+	// (App.LimitClients). Nil: UserLimit per user and AnonymousLimit for
+	// all anonymous clients of this process together.
+	Limit func(http.Handler) http.Handler
+	// Limits on reports without Limit. Zero values take the defaults.
 	UserLimit, AnonymousLimit httpapi.Limit
 }
 
 // Default report limits: a phone reports a few times a minute; a burst
 // covers a backlog sent when it comes back online.
+// A client address may be a venue's Wi-Fi with hundreds of phones behind
+// it, so its budget is generous; it stops a script, not a crowd.
 var (
 	DefaultUserLimit      = httpapi.Limit{Rate: 2, Burst: 20}
 	DefaultAnonymousLimit = httpapi.Limit{Rate: 200, Burst: 400}
+	DefaultClientLimit    = httpapi.Limit{Rate: 20, Burst: 200}
 )
 
 // Routes returns the function's router.
@@ -66,6 +73,9 @@ func (h *Handler) Routes() http.Handler {
 		anon = DefaultAnonymousLimit
 	}
 	report := httpapi.RateLimit(user, anon, http.HandlerFunc(h.report))
+	if h.Limit != nil {
+		report = h.Limit(http.HandlerFunc(h.report))
+	}
 	rt.Handle(http.MethodPost, "/api/analytics/events", report.ServeHTTP)
 	rt.Handle(http.MethodGet, "/api/analytics/dashboard", h.dashboard)
 	rt.Handle(http.MethodGet, "/api/hotspots", h.hotspots)

@@ -77,7 +77,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mux := http.NewServeMux()
 	if devAuth != nil {
-		mux.Handle("/api/dev/signin", a.Chain("devSignIn", devAuth.SignInHandler()))
+		// Sign-in needs no token, so each client is limited: a burst,
+		// then one a second.
+		signIn := a.LimitClients("dev.signin", httpapi.Limit{Rate: 1, Burst: cfg.SignInBurst}, devAuth.SignInHandler())
+		mux.Handle("/api/dev/signin", a.Chain("devSignIn", signIn))
 	}
 	if cfg.Events == partyfinder.EventsPubSub {
 		mux.Handle(triggersPath, a.Chain("triggers", pushHandler(a)))
