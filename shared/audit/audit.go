@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -165,7 +166,15 @@ func ParseCursor(c string) (string, error) {
 
 // IDBound returns the smallest id of an entry at t or later, so a time
 // range is an id range: stores filter and order by the id alone.
+// Times outside the nanosecond clock's range (1970 to 2262) are clamped to
+// it: no entry lies beyond.
 func IDBound(t time.Time) string {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		t = time.Unix(0, 0)
+	case t.After(time.Unix(0, math.MaxInt64)):
+		t = time.Unix(0, math.MaxInt64)
+	}
 	return fmt.Sprintf("%016x", t.UTC().UnixNano())
 }
 

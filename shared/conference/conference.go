@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // the zone database must be there even on minimal images
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/fold"
 )
 
 // DateLayout is the layout of conference-local calendar days.
@@ -53,6 +54,38 @@ func New(id, name, city, timeZone, firstDay, lastDay string) (Conference, error)
 		LastDay:  strings.TrimSpace(lastDay),
 	}
 	return c, c.Validate()
+}
+
+// CategoryKey returns the normalized key of a category label: folded
+// (case, accents), letters and digits kept, every run of anything else one
+// dash. "Exec Social", "exec-social" and "EXEC  SOCIAL" share a key.
+func CategoryKey(label string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range fold.String(label) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// OffersCategory reports whether the category with the key is one of the
+// conference's; any is, when it names none.
+func (c Conference) OffersCategory(key string) bool {
+	if len(c.Categories) == 0 {
+		return true
+	}
+	for _, label := range c.Categories {
+		if CategoryKey(label) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Limits on a conference's lists.
@@ -99,7 +132,7 @@ func (c Conference) Validate() error {
 	seen := map[string]bool{}
 	for i, label := range c.Categories {
 		field := fmt.Sprintf("categories[%d]", i)
-		key := strings.ToLower(label)
+		key := CategoryKey(label)
 		switch {
 		case label == "" || label != strings.TrimSpace(label):
 			add(field, "format", "must be a label without surrounding spaces")
@@ -108,7 +141,7 @@ func (c Conference) Validate() error {
 		case strings.IndexFunc(label, unicode.IsControl) >= 0:
 			add(field, "format", "must not hold control characters")
 		case seen[key]:
-			add(field, "unique", "names a category twice")
+			add(field, "conflict", "names a category twice (spelling, case and punctuation aside)")
 		}
 		seen[key] = true
 	}

@@ -37,6 +37,13 @@ func (plan *Plan) diff(r *rowResult, mine map[string]party.Party, now time.Time)
 // what it cannot say.
 func (r *rowResult) keepAbsent(old party.Party) party.Party {
 	p := r.p
+	// No file says who submitted a party: an organizer's party imported
+	// back (from a feed export) stays theirs. Its moderation note stays
+	// while its status does.
+	p.Owner = old.Owner
+	if p.Status == old.Status {
+		p.Note = old.Note
+	}
 	if !r.has(fDescription) {
 		p.Description = old.Description
 	}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"strings"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -121,6 +122,11 @@ func (pl *planner) details(r *rowResult, p *party.Party) {
 	category, w := cleanText("category", row.Category)
 	r.warn(w...)
 	p.Category = party.Category{Label: category}
+	if category != "" && !pl.conf.OffersCategory(party.CategoryKey(category)) {
+		// The sheet is the organizers'; its party is kept, and the admin
+		// told which label to add to the conference or fix in the sheet.
+		r.warn(issuef("category", "category", "%q is not one of the conference's categories (%s); kept as given", category, strings.Join(pl.conf.Categories, ", ")))
+	}
 	p.Hosts = pl.list(r, "hosts", row.Hosts, row.HostList, splitHosts, party.MaxHosts)
 	p.Price = pl.text(r, "price", row.Price, party.MaxText)
 	link, w := cleanLink(row.Link)

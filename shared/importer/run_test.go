@@ -477,3 +477,27 @@ func TestDryRunFailsWhereTheImportFails(t *testing.T) {
 		t.Errorf("conference written despite the error: %+v", cs)
 	}
 }
+
+func TestImportWarnsOfCategoriesTheConferenceDoesNotOffer(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	c, err := conference.New("gamescom2025", "Gamescom 2025", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Categories = []string{"Mixer", "Exec Social"}
+	if _, err := store.CreateConference(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	csv := "Event Name,Date,Start Time,Category\nA,2025-08-21,18:00,exec social\nB,2025-08-21,19:00,Rooftop\n"
+	rep, err := (&importer.Importer{Store: store}).Run(ctx, importer.Request{ConferenceID: "gamescom2025", Input: parse(t, []byte(csv))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 2 || rep.WarningKinds["category"] != 1 {
+		t.Fatalf("created %d, category warnings %d; want both kept, one warned: %+v", rep.Created, rep.WarningKinds["category"], rep.Rows)
+	}
+	if w := rep.Rows[1].Warnings; len(w) != 1 || !strings.Contains(w[0], "Rooftop") {
+		t.Errorf("row 2 warnings %q, want one naming Rooftop", w)
+	}
+}

@@ -1,11 +1,7 @@
 package party
 
 import (
-	"strings"
-	"unicode"
-
 	"github.com/partyfinder/partyfinder/shared/conference"
-	"github.com/partyfinder/partyfinder/shared/fold"
 )
 
 // Category is a party's kind: a normalized key for filtering and the label
@@ -33,26 +29,9 @@ func (c Category) OfferedBy(conf conference.Conference) bool {
 	if len(conf.Categories) == 0 {
 		return true
 	}
-	for _, label := range conf.Categories {
-		if CategoryKey(label) == c.Key {
-			return true
-		}
-	}
-	return false
+	return conf.OffersCategory(c.Key)
 }
 
-// CategoryKey returns the normalized key for a category label or key.
-func CategoryKey(label string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range fold.String(label) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	return strings.TrimSuffix(b.String(), "-")
-}
+// CategoryKey returns the normalized key for a category label or key:
+// conference.CategoryKey, the one rule for both.
+func CategoryKey(label string) string { return conference.CategoryKey(label) }
