@@ -604,8 +604,8 @@ func (o conferencesOnDemand) uc() *command.Conferences {
 	return o.a.conferences()
 }
 
-func (o conferencesOnDemand) Create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error) {
-	return o.uc().Create(ctx, who, c)
+func (o conferencesOnDemand) Create(ctx context.Context, who identity.Identity, c conference.Conference, retry bool) (conference.Conference, bool, error) {
+	return o.uc().Create(ctx, who, c, retry)
 }
 
 func (o conferencesOnDemand) Update(ctx context.Context, who identity.Identity, id string, fn func(*conference.Conference) error) (conference.Conference, error) {

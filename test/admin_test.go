@@ -952,3 +952,25 @@ func idsOf(es []auditEntry) []string {
 	}
 	return out
 }
+
+// A conference create retried with an Idempotency-Key finds the first
+// one; the key with other details is refused, and without a key an
+// existing id is a conflict.
+func TestAdminCreateConferenceRetries(t *testing.T) {
+	s := adminServer(t)
+	admin := devSignIn(t, s, `{"uid":"retry-admin","roles":["admin"]}`)
+	body := `{"id":"retrycon2026","name":"Retry Con","city":"Köln","timeZone":"Europe/Berlin","firstDay":"2026-08-19","lastDay":"2026-08-23","categories":["Mixer"]}`
+	first := s.as(t, admin, http.MethodPost, "/api/admin/conferences", body, "Idempotency-Key", "k-1")
+	wantStatus(t, first, http.StatusCreated, "the first create")
+	again := s.as(t, admin, http.MethodPost, "/api/admin/conferences", body, "Idempotency-Key", "k-1")
+	wantStatus(t, again, http.StatusOK, "the retry")
+	if a, b := decode[envelope[adminConference]](t, first).Data, decode[envelope[adminConference]](t, again).Data; a.ID != b.ID || a.Name != b.Name {
+		t.Errorf("the retry answered %+v, want the first %+v", b, a)
+	}
+	other := strings.Replace(body, "Retry Con", "Another Con", 1)
+	wantStatus(t, s.as(t, admin, http.MethodPost, "/api/admin/conferences", other, "Idempotency-Key", "k-1"), http.StatusUnprocessableEntity, "the key with other details")
+	wantStatus(t, s.as(t, admin, http.MethodPost, "/api/admin/conferences", body), http.StatusConflict, "the same create without a key")
+	if n := len(s.trail(t, admin, "user=retry-admin").Data); n != 1 {
+		t.Errorf("%d audit entries, want 1: retries write nothing", n)
+	}
+}

@@ -31,7 +31,7 @@ type Feed interface {
 
 // Conferences are the conference use cases (command.Conferences).
 type Conferences interface {
-	Create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error)
+	Create(ctx context.Context, who identity.Identity, c conference.Conference, retry bool) (conference.Conference, bool, error)
 	Update(ctx context.Context, who identity.Identity, id string, fn func(*conference.Conference) error) (conference.Conference, error)
 }
 

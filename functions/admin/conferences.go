@@ -76,12 +76,18 @@ func (h *Handler) createConference(w http.ResponseWriter, r *http.Request, who i
 		httpapi.Error(w, r, err)
 		return
 	}
-	c, err := h.Conferences.Create(r.Context(), who, c)
+	// The id names the conference: a retry with an Idempotency-Key finds
+	// the first one instead of a conflict.
+	c, created, err := h.Conferences.Create(r.Context(), who, c, r.Header.Get("Idempotency-Key") != "")
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	h.answerConference(w, r, c, http.StatusCreated)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	h.answerConference(w, r, c, status)
 }
 
 // updateConference changes the details sent; the answer is the

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -14,6 +15,7 @@ import (
 
 // ConferenceStore is what the conference use cases read and write.
 type ConferenceStore interface {
+	Conference(ctx context.Context, id string) (conference.Conference, error)
 	CreateConference(ctx context.Context, c conference.Conference) (conference.Conference, error)
 	UpdateConference(ctx context.Context, id string, fn func(*conference.Conference) error) (conference.Conference, error)
 }
@@ -33,8 +35,27 @@ func (uc *Conferences) now() time.Time {
 	return time.Now()
 }
 
-// Create stores a new conference (admins).
-func (uc *Conferences) Create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error) {
+// Create stores a new conference (admins) and reports whether it did. A
+// retry (the request carried an Idempotency-Key) that finds the same
+// conference stored is answered with it (created false); one that finds
+// another conference under the id is KeyReused. Without retry an existing
+// id is Conflict.
+func (uc *Conferences) Create(ctx context.Context, who identity.Identity, c conference.Conference, retry bool) (conference.Conference, bool, error) {
+	created, err := uc.create(ctx, who, c)
+	if err == nil || !retry || !apperr.Is(err, apperr.Conflict) {
+		return created, err == nil, err
+	}
+	first, gerr := uc.Store.Conference(ctx, c.ID)
+	if gerr != nil {
+		return conference.Conference{}, false, gerr
+	}
+	if !first.Equal(c) {
+		return conference.Conference{}, false, apperr.New(apperr.KeyReused, "conference %q exists with other details: this Idempotency-Key was used for another conference", c.ID)
+	}
+	return first, false, nil
+}
+
+func (uc *Conferences) create(ctx context.Context, who identity.Identity, c conference.Conference) (conference.Conference, error) {
 	if err := party.MayModerate(who); err != nil {
 		return conference.Conference{}, err
 	}
