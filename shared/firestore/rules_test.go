@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/audit"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -84,7 +85,7 @@ func TestRules(t *testing.T) {
 func checkUntouched(t *testing.T, r *rulesClient) {
 	for _, p := range []string{
 		"parties/new-party", "conferences/newconf", "users/user-1/notes/n1",
-		"secrets/new", "parties/pub/notes/n1",
+		"secrets/new", "parties/pub/notes/n1", "auditLog/0000000000000003aaaaaaaaaaaaaaaa",
 	} {
 		if status, body := r.do(t, "owner", http.MethodGet, p, nil); status != http.StatusNotFound {
 			t.Errorf("%s exists after denied client writes: status %d, body %s", p, status, body)
@@ -112,7 +113,7 @@ func checkUntouched(t *testing.T, r *rulesClient) {
 			t.Errorf("parties/%s version %q after denied client writes, want 1", id, got)
 		}
 	}
-	for _, p := range []string{"conferences/gamescom2025", "users/user-1", "secrets/s1"} {
+	for _, p := range []string{"conferences/gamescom2025", "users/user-1", "secrets/s1", "auditLog/" + rulesAuditID["gamescom2025"]} {
 		if status, body := r.do(t, "owner", http.MethodGet, p, nil); status != http.StatusOK {
 			t.Errorf("%s gone after denied client writes: status %d, body %s", p, status, body)
 		}
@@ -230,6 +231,13 @@ func rulesCases(docs string) []rulesCase {
 		{"update conference", patch, "conferences/gamescom2025", conferenceFields, denied, anyCount},
 		{"delete conference", del, "conferences/gamescom2025", nil, denied, anyCount},
 
+		// The audit trail is for admins, through the API only.
+		{"get audit entry", get, "auditLog/" + rulesAuditID[gamescom], nil, denied, anyCount},
+		{"list audit entries", get, "auditLog", nil, denied, anyCount},
+		{"query audit entries", post, ":runQuery", query("auditLog", false, restEq("actor", restString("admin-1"))), denied, anyCount},
+		{"create audit entry", post, "auditLog?documentId=0000000000000003aaaaaaaaaaaaaaaa", conferenceFields, denied, anyCount},
+		{"delete audit entry", del, "auditLog/" + rulesAuditID[gamescom], nil, denied, anyCount},
+
 		// Every other collection is closed, at any depth.
 		{"get users doc", get, "users/user-1", nil, denied, anyCount},
 		{"list users", get, "users", nil, denied, anyCount},
@@ -281,6 +289,12 @@ func rulesEmulatorHost(t *testing.T) string {
 	return host
 }
 
+// rulesAuditID are the ids of the seeded audit entries.
+var rulesAuditID = map[string]string{
+	"gamescom2025": "0000000000000001aaaaaaaaaaaaaaaa",
+	"devcom2025":   "0000000000000002aaaaaaaaaaaaaaaa",
+}
+
 // seedRulesProject writes the documents the cases read through the real
 // store, as admin (the Go client on the emulator bypasses the rules), so the
 // rules see exactly the fields production documents have.
@@ -302,7 +316,13 @@ func seedRulesProject(t *testing.T, project string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.CreateConference(ctx, conf); err != nil {
+		// Each with its audit entry, which no client may read.
+		entry := audit.New(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), "admin-1", audit.ConferenceCreated, c[0], "")
+		entry.ID = rulesAuditID[c[0]]
+		entry.After = audit.OfConference(conf)
+		actx, pending := audit.WithPending(ctx)
+		pending.Set(entry)
+		if _, err := store.CreateConference(actx, conf); err != nil {
 			t.Fatalf("seed conference %s: %v", c[0], err)
 		}
 	}
