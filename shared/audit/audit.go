@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/event"
 )
 
 // Actions recorded.
@@ -93,39 +94,16 @@ func (s State) Clip() State {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// Pending holds the entries of a change while it is stored. The use case
-// sets them inside its update closure (a retried transaction sets them
-// again); the store writes them in the change's transaction.
-type Pending struct{ entries []Entry }
-
-type pendingKey struct{}
+// Pending holds the entries of a change while it is stored: the use case
+// sets them inside its update closure, the store writes them in the
+// change's transaction.
+type Pending = event.Stash[Entry]
 
 // WithPending returns a context carrying a new, empty Pending.
-func WithPending(ctx context.Context) (context.Context, *Pending) {
-	p := &Pending{}
-	return context.WithValue(ctx, pendingKey{}, p), p
-}
+func WithPending(ctx context.Context) (context.Context, *Pending) { return event.WithStash[Entry](ctx) }
 
 // PendingFrom returns the Pending of ctx, or nil.
-func PendingFrom(ctx context.Context) *Pending {
-	p, _ := ctx.Value(pendingKey{}).(*Pending)
-	return p
-}
-
-// Set replaces the pending entries.
-func (p *Pending) Set(entries ...Entry) {
-	if p != nil {
-		p.entries = append(p.entries[:0], entries...)
-	}
-}
-
-// Entries returns the pending entries.
-func (p *Pending) Entries() []Entry {
-	if p == nil {
-		return nil
-	}
-	return p.entries
-}
+func PendingFrom(ctx context.Context) *Pending { return event.StashFrom[Entry](ctx) }
 
 // Query selects entries: every filter is optional; From is inclusive, To
 // exclusive. Entries come newest first, Limit at a time, after the entry

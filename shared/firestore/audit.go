@@ -39,7 +39,7 @@ type auditDoc struct {
 // writeAudit adds the audit entries pending in ctx to the transaction of
 // the change they record.
 func (s *Store) writeAudit(ctx context.Context, tx *gfs.Transaction) error {
-	for _, e := range audit.PendingFrom(ctx).Entries() {
+	for _, e := range audit.PendingFrom(ctx).Items() {
 		d := auditDoc{Key: e.ID, At: storedTime(e.At), Actor: e.Actor, Action: e.Action, Conference: e.Conference,
 			Party: e.Party, Before: e.Before, After: e.After, Forced: e.Forced, Note: e.Note}
 		if err := tx.Create(s.coll(auditCollection).Doc(e.ID), d); err != nil {

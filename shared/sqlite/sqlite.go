@@ -377,11 +377,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	// The events of the change go into the outbox with it, or not at all;
 	// so does its audit entry.
-	if err := appendOutbox(ctx, tx, event.PendingFrom(ctx).Events(), s.nowUTC()); err != nil {
+	if err := appendOutbox(ctx, tx, event.PendingFrom(ctx).Items(), s.nowUTC()); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if err := appendAudit(ctx, tx, audit.PendingFrom(ctx).Entries()); err != nil {
+	if err := appendAudit(ctx, tx, audit.PendingFrom(ctx).Items()); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("audit: %w", err)
 	}
