@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/audit"
@@ -26,13 +25,6 @@ type Conferences struct {
 	Store  ConferenceStore
 	Events event.Publisher // nil: events are returned, not sent
 	Stamp  event.Stamper
-}
-
-func (uc *Conferences) now() time.Time {
-	if uc.Stamp.Now != nil {
-		return uc.Stamp.Now()
-	}
-	return time.Now()
 }
 
 // Create stores a new conference (admins) and reports whether it did. A
@@ -66,7 +58,7 @@ func (uc *Conferences) create(ctx context.Context, who identity.Identity, c conf
 	ctx, pending := event.WithPending(ctx)
 	pending.Set(events...)
 	ctx, trail := audit.WithPending(ctx)
-	entry := audit.New(uc.now(), who.UID, audit.ConferenceCreated, c.ID, "")
+	entry := audit.New(uc.Stamp.Time(), who.UID, audit.ConferenceCreated, c.ID, "")
 	entry.After = audit.OfConference(c)
 	trail.Set(entry)
 	created, err := uc.Store.CreateConference(ctx, c)
@@ -99,7 +91,7 @@ func (uc *Conferences) Update(ctx context.Context, who identity.Identity, id str
 			Changed: changed,
 		}}
 		pending.Set(events...)
-		entry := audit.New(uc.now(), who.UID, audit.ConferenceUpdated, id, "")
+		entry := audit.New(uc.Stamp.Time(), who.UID, audit.ConferenceUpdated, id, "")
 		entry.Before, entry.After, entry.Note = audit.OfConference(before), audit.OfConference(*c), strings.Join(changed, ", ")
 		trail.Set(entry)
 		return nil

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/audit"
@@ -72,13 +71,6 @@ type Organizers struct {
 	Stamp  event.Stamper
 }
 
-func (uc *Organizers) now() time.Time {
-	if uc.Stamp.Now != nil {
-		return uc.Stamp.Now()
-	}
-	return time.Now()
-}
-
 // Submit stores a new party for who: owned by them, pending moderation
 // unless they are an admin or trusted. With an idempotency key, the
 // party's id derives from who and the key, so a retried submission finds
@@ -111,7 +103,7 @@ func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party
 	events := party.Events(nil, p, uc.meta(who, p.ConferenceID))
 	pending.Set(events...)
 	ctx, trail := audit.WithPending(ctx)
-	entry := audit.New(uc.now(), who.UID, audit.PartySubmitted, p.ConferenceID, p.ID)
+	entry := audit.New(uc.Stamp.Time(), who.UID, audit.PartySubmitted, p.ConferenceID, p.ID)
 	entry.After, entry.Forced, entry.Note = audit.OfParty(p), override != "", override
 	trail.Set(entry)
 	created, err := uc.Store.CreateParty(ctx, p)
@@ -211,7 +203,7 @@ func (uc *Organizers) changeWith(ctx context.Context, who identity.Identity, id 
 		if version != 0 && p.Version != version {
 			return apperr.New(apperr.Stale, "the party changed since version %d (it is at version %d): load it again", version, p.Version)
 		}
-		entry := audit.New(uc.now(), who.UID, action, p.ConferenceID, p.ID)
+		entry := audit.New(uc.Stamp.Time(), who.UID, action, p.ConferenceID, p.ID)
 		if err := fn(p, &entry); err != nil {
 			return err
 		}

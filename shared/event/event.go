@@ -54,14 +54,19 @@ type Stamper struct {
 // Meta returns the metadata of an event of type typ and schema version v
 // happening now.
 func (s Stamper) Meta(typ string, v int, actor, conference string) Meta {
-	id, now := NewID, time.Now
+	id := NewID
 	if s.NewID != nil {
 		id = s.NewID
 	}
+	return Meta{ID: id(), Type: typ, Version: v, At: s.Time().UTC(), Actor: actor, Conference: conference}
+}
+
+// Time returns the stamper's current time: its Now, else the clock's.
+func (s Stamper) Time() time.Time {
 	if s.Now != nil {
-		now = s.Now
+		return s.Now()
 	}
-	return Meta{ID: id(), Type: typ, Version: v, At: now().UTC(), Actor: actor, Conference: conference}
+	return time.Now()
 }
 
 // NewID returns a random 128-bit event id in hex.
