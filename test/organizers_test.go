@@ -245,6 +245,7 @@ func TestOrganizerValidation(t *testing.T) {
 		{"an unknown conference", submitBody("no-such-con", day.Date, "Nowhere"), http.StatusBadRequest, "conferenceId"},
 		{"a ftp link", strings.Replace(submitBody(day.ConferenceID, day.Date, "Link"), `"hosts"`, `"link":"ftp://x.example/a","hosts"`, 1), http.StatusBadRequest, "link"},
 		{"missing required fields", `{"conferenceId":"` + day.ConferenceID + `"}`, http.StatusBadRequest, "title"},
+		{"an escape sequence in the title", strings.Replace(submitBody(day.ConferenceID, day.Date, "Indie ESC Night"), "ESC", `\u001b[31m`, 1), http.StatusBadRequest, "title"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

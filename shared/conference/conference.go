@@ -145,6 +145,11 @@ func (c Conference) Validate() error {
 		}
 		seen[key] = true
 	}
+	for _, t := range []struct{ field, v string }{{"name", c.Name}, {"city", c.City}} {
+		if strings.IndexFunc(t.v, unicode.IsControl) >= 0 {
+			add(t.field, "format", "must not hold control characters")
+		}
+	}
 	if c.SyncURL != "" {
 		if u, err := url.Parse(c.SyncURL); err != nil || u.Scheme != "https" || u.Host == "" || len(c.SyncURL) > MaxSyncURL {
 			add("syncUrl", "format", "must be an https URL of at most 2000 bytes")

@@ -8,8 +8,10 @@ package party
 import (
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -206,6 +208,25 @@ func (p Party) Validate() error {
 	}
 	if utf8.RuneCountInString(p.Note) > MaxText {
 		add("note", "too_long", "must be at most 500 characters")
+	}
+	// Control characters (escape sequences, bells, NULs) have no place in
+	// a party and would reach terminals and calendar apps raw; a
+	// description keeps its line breaks and tabs.
+	texts := []struct{ field, v string }{{"title", p.Title}, {"venue", p.Venue}, {"address", p.Address},
+		{"price", p.Price}, {"focus", p.Focus}, {"link", p.Link}, {"note", p.Note}, {"category", p.Category.Label}}
+	for i, h := range p.Hosts {
+		texts = append(texts, struct{ field, v string }{"hosts[" + strconv.Itoa(i) + "]", h})
+	}
+	for i, tag := range p.Tags {
+		texts = append(texts, struct{ field, v string }{"tags[" + strconv.Itoa(i) + "]", tag})
+	}
+	for _, t := range texts {
+		if strings.IndexFunc(t.v, unicode.IsControl) >= 0 {
+			add(t.field, "format", "must not hold control characters")
+		}
+	}
+	if strings.IndexFunc(p.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0 {
+		add("description", "format", "must not hold control characters but line breaks and tabs")
 	}
 	return apperr.Fields("invalid party", fs)
 }

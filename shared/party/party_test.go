@@ -201,3 +201,36 @@ func TestEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestControlCharactersAreRefused(t *testing.T) {
+	base := func() Party {
+		return Party{ID: "p1", ConferenceID: "gamescom2025", Title: "Indie Night", Start: time.Date(2025, 8, 20, 19, 0, 0, 0, time.UTC), Status: Published}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*Party)
+		field string
+	}{
+		{"escape in the title", func(p *Party) { p.Title = "Indie \x1b[31mNight" }, "title"},
+		{"bell in the venue", func(p *Party) { p.Venue = "Gloria\a" }, "venue"},
+		{"NUL in a host", func(p *Party) { p.Hosts = []string{"ok", "bad\x00"} }, "hosts[1]"},
+		{"OSC in the description", func(p *Party) { p.Description = "see \x1b]8;;http://x\x07link" }, "description"},
+		{"C1 control in the link", func(p *Party) { p.Link = "https://example.com/\u0085" }, "link"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := base()
+			tc.edit(&p)
+			err := p.Validate()
+			e, ok := apperr.As(err)
+			if !ok || e.Kind != apperr.Invalid || !slices.ContainsFunc(e.Fields, func(f apperr.FieldError) bool { return f.Field == tc.field }) {
+				t.Errorf("Validate = %v, want Invalid naming %s", err, tc.field)
+			}
+		})
+	}
+	p := base()
+	p.Description = "Line one\r\nLine two\n\tindented"
+	if err := p.Validate(); err != nil {
+		t.Errorf("line breaks and tabs in a description: %v", err)
+	}
+}
