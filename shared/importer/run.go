@@ -129,8 +129,11 @@ func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 		ctx, trail := audit.WithPending(ctx)
 		entry := audit.New(now(), req.Actor, audit.ImportApplied, id, "")
 		rep := plan.Report
-		entry.Note = fmt.Sprintf("source %q: %d created, %d updated, %d cancelled, %d unchanged, %d rejected",
-			req.Options.Source, rep.Created, rep.Updated, rep.Cancelled, rep.Unchanged, rep.Rejected)
+		entry.Note = fmt.Sprintf("%d created, %d updated, %d cancelled, %d unchanged, %d rejected",
+			rep.Created, rep.Updated, rep.Cancelled, rep.Unchanged, rep.Rejected)
+		if req.Options.Source != "" {
+			entry.Note = fmt.Sprintf("source %q: %s", req.Options.Source, entry.Note)
+		}
 		trail.Set(entry)
 		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
