@@ -8,13 +8,17 @@
 //   - Guard refuses to start it in a cloud runtime (K_SERVICE,
 //     FUNCTION_TARGET… set) or on a listen address other machines can reach;
 //   - the sign-in handler answers only loopback clients that were not
-//     forwarded by a proxy or tunnel;
+//     forwarded by a proxy or tunnel, and only requests addressed to
+//     localhost or a loopback address from pages served there (Host and
+//     Origin), so that a page whose name an attacker points at 127.0.0.1
+//     (DNS rebinding) gets no token;
 //   - the Cloud Run entry point (the root package) does not import this
 //     package, which a test checks.
 //
 // Verify has no request to look at: it is used through
 // httpapi.Authenticate like the Firebase verifier, and relies on the two
-// checks above. Its tokens are worthless elsewhere, since the key never
+// checks above (why the Host and Origin rules are not needed there: see
+// refusal in signin.go). Its tokens are worthless elsewhere, since the key never
 // leaves the machine and the Firebase verifier rejects them (issuer,
 // audience, algorithm).
 package devauth

@@ -43,12 +43,39 @@ func Guard(listenAddr string, getenv func(string) string) error {
 
 // loopbackHost reports whether host names only this machine: "localhost"
 // or a loopback IP literal. Other names are refused, since what they
-// resolve to can change.
+// resolve to can change. Names under localhost ("app.localhost") are
+// refused too: Chrome and Firefox resolve them to loopback themselves, but
+// other browsers and resolvers ask DNS, where a hostile resolver (a café's
+// Wi-Fi) can answer for them and rebind them; the local runner needs none.
 func loopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	return loopbackIP(host)
+}
+
+// loopbackAuthority reports whether hostport, a Host header or the host of
+// an origin, names this machine (see loopbackHost), with or without a port:
+// "localhost:8080", "127.0.0.1", "[::1]:5173".
+func loopbackAuthority(hostport string) bool {
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if len(port) > 5 || strings.ContainsFunc(port, func(r rune) bool { return r < '0' || r > '9' }) {
+			return false
+		}
+		if strings.Contains(h, ":") != strings.HasPrefix(hostport, "[") {
+			return false // an IPv6 address must be bracketed, and only one
+		}
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+		if !strings.Contains(host, ":") {
+			return false
+		}
+	} else if strings.Contains(host, ":") {
+		return false // an unbracketed IPv6 address, or worse
+	}
+	return loopbackHost(host)
 }
 
 // loopbackIP reports whether s is a loopback IP address (IPv4 127/8, ::1,

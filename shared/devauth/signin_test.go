@@ -23,7 +23,14 @@ func signIn(t *testing.T, h http.Handler, method, remote, body string, header ht
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.RemoteAddr = remote
+	// As a browser or curl on this machine addresses the local runner;
+	// httptest's default would be example.com. A "Host" entry replaces it.
+	req.Host = "127.0.0.1:8080"
 	for k, vs := range header {
+		if k == "Host" {
+			req.Host = vs[0]
+			continue
+		}
 		req.Header[k] = vs
 	}
 	rec := httptest.NewRecorder()
@@ -109,6 +116,13 @@ func TestSignInOnlyFromThisMachine(t *testing.T) {
 		{"proxy: Forwarded", "127.0.0.1:40000", http.Header{"Forwarded": {`for="[2001:db8::1]:4711";proto=https`}}, 403},
 		{"proxy: Forwarded, obfuscated", "127.0.0.1:40000", http.Header{"Forwarded": {"for=_hidden"}}, 403},
 		{"proxy: Forwarded for a local client", "127.0.0.1:40000", http.Header{"Forwarded": {"proto=http;for=127.0.0.1"}}, 200},
+		{"proxy: X-Client-IP", "127.0.0.1:40000", http.Header{"X-Client-Ip": {"203.0.113.9"}}, 403},
+		{"proxy: X-Client-IP for a local client", "127.0.0.1:40000", http.Header{"X-Client-Ip": {"127.0.0.1"}}, 200},
+		{"ingress: X-Original-Forwarded-For", "127.0.0.1:40000", http.Header{"X-Original-Forwarded-For": {"203.0.113.9, 10.0.0.1"}}, 403},
+		{"proxy: Via", "127.0.0.1:40000", http.Header{"Via": {"1.1 tunnel.example"}}, 403},
+		// Via names the proxy, never its client: a local one proves nothing.
+		{"proxy: Via a local proxy", "127.0.0.1:40000", http.Header{"Via": {"1.1 127.0.0.1:3000"}}, 403},
+		{"proxy: Via with a local X-Forwarded-For", "127.0.0.1:40000", http.Header{"Via": {"1.1 caddy"}, "X-Forwarded-For": {"127.0.0.1"}}, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +173,71 @@ func TestSignInBadRequests(t *testing.T) {
 				if len(p.Errors) != 1 || p.Errors[0].Field != tt.field {
 					t.Errorf("field errors %+v, want one on %s: %s", p.Errors, tt.field, rec.Body)
 				}
+			}
+		})
+	}
+}
+
+// DNS rebinding: a page from evil.example, whose name the attacker then
+// points at 127.0.0.1, reaches the local runner from a loopback address as
+// its own origin, so the browser would let it read the token. Only requests
+// addressed to this machine by a name no one else can answer for, and only
+// pages served from this machine, may sign in.
+func TestSignInOnlyForLocalPages(t *testing.T) {
+	h := newAuth(t).SignInHandler()
+	tests := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"curl to 127.0.0.1", http.Header{"Host": {"127.0.0.1:8080"}}, 200},
+		{"curl to localhost", http.Header{"Host": {"localhost:8080"}}, 200},
+		{"localhost in capitals", http.Header{"Host": {"LOCALHOST:8080"}}, 200},
+		{"localhost without a port", http.Header{"Host": {"localhost"}}, 200},
+		{"IPv6 loopback", http.Header{"Host": {"[::1]:8080"}}, 200},
+		{"IPv6 loopback without a port", http.Header{"Host": {"[::1]"}}, 200},
+		{"other IPv4 loopback address", http.Header{"Host": {"127.0.0.2:8080"}}, 200},
+		{"frontend dev server on localhost", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://localhost:5173"}}, 200},
+		{"frontend over https on localhost", http.Header{"Host": {"localhost:8080"}, "Origin": {"https://localhost:5173"}}, 200},
+		{"page served by this server", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://127.0.0.1:8080"}}, 200},
+		{"page on IPv6 loopback", http.Header{"Host": {"[::1]:8080"}, "Origin": {"http://[::1]:3000"}}, 200},
+		{"page on localhost without a port", http.Header{"Host": {"localhost:8080"}, "Origin": {"http://localhost"}}, 200},
+		{"local proxy naming a local host", http.Header{"Host": {"127.0.0.1:8080"}, "X-Forwarded-Host": {"localhost:5173"}}, 200},
+		{"two local proxies naming local hosts", http.Header{"Host": {"127.0.0.1:8080"}, "X-Forwarded-Host": {"localhost:5173, 127.0.0.1:3000"}}, 200},
+
+		{"rebinding: Host and Origin", http.Header{"Host": {"evil.example:8080"}, "Origin": {"http://evil.example:8080"}}, 403},
+		{"rebinding: Host only", http.Header{"Host": {"evil.example:8080"}}, 403},
+		{"rebinding: Host without a port", http.Header{"Host": {"evil.example"}}, 403},
+		{"rebinding: localhost look-alike", http.Header{"Host": {"localhost.evil.example:8080"}}, 403},
+		{"rebinding: subdomain of localhost", http.Header{"Host": {"app.localhost:8080"}}, 403},
+		{"rebinding: name embedding a loopback address", http.Header{"Host": {"127.0.0.1.nip.io:8080"}}, 403},
+		{"LAN address", http.Header{"Host": {"192.168.1.20:8080"}}, 403},
+		{"unspecified address", http.Header{"Host": {"0.0.0.0:8080"}}, 403},
+		{"no Host", http.Header{"Host": {""}}, 403},
+		{"port that is not a number", http.Header{"Host": {"localhost:http"}}, 403},
+		{"IPv6 loopback with a zone", http.Header{"Host": {"[::1%25lo]:8080"}}, 403},
+		{"rebinding through a local proxy: X-Forwarded-Host", http.Header{"Host": {"127.0.0.1:8080"}, "X-Forwarded-Host": {"evil.example:5173"}}, 403},
+		{"rebinding through two local proxies", http.Header{"Host": {"127.0.0.1:8080"}, "X-Forwarded-Host": {"localhost:3000, evil.example:5173"}}, 403},
+
+		{"cross-site page", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"https://evil.example"}}, 403},
+		{"rebinding through a local proxy: Origin", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://evil.example:5173"}}, 403},
+		{"origin null (sandboxed frame, data: URL)", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"null"}}, 403},
+		{"origin look-alike", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://localhost.evil.example:8080"}}, 403},
+		{"origin subdomain of localhost", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://app.localhost:5173"}}, 403},
+		{"origin of another scheme", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"chrome-extension://abcdef"}}, 403},
+		{"origin with a path", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://localhost:5173/app"}}, 403},
+		{"origin with user info", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://evil@localhost:5173"}}, 403},
+		{"empty origin", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {""}}, 403},
+		{"one local and one foreign origin", http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://localhost:5173", "https://evil.example"}}, 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := signIn(t, h, "POST", "127.0.0.1:40000", `{"uid":"admin-1","roles":["admin"]}`, tt.header)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if tt.want == 403 && (strings.Contains(rec.Body.String(), "idToken") || rec.Header().Get("Content-Type") != "application/problem+json") {
+				t.Errorf("refusal is not a plain problem: %s", rec.Body)
 			}
 		})
 	}
