@@ -46,6 +46,7 @@ type Cache struct {
 	shared      Shared // nil: no shared tier
 	defaultConf string // conference of requests that name none; "" = the latest
 	snaps       *otter.Cache[string, *Snapshot]
+	missing     *otter.Cache[string, struct{}] // ids of conferences the store does not have
 	confs       *otter.Cache[string, []conference.Conference]
 	owners      *otter.Cache[string, string] // party id -> conference id ("" = no such visible party)
 	responses   *otter.Cache[string, *rendered.Response]
@@ -79,6 +80,14 @@ func NewCache(store Store, o Options) *Cache {
 	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
 		MaximumSize:       1000,
 		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
+	})
+	// Unknown conference ids are remembered to spare the store a read per
+	// request, bounded by bytes (well-formed ids are at most 63 bytes) and
+	// for one refresh interval, so a conference created elsewhere appears.
+	c.missing = otter.Must(&otter.Options[string, struct{}]{
+		MaximumWeight:    maxMissingBytes,
+		Weigher:          func(id string, _ struct{}) uint32 { return uint32(len(id)) + 64 },
+		ExpiryCalculator: otter.ExpiryWriting[string, struct{}](o.Refresh),
 	})
 	c.confs = otter.Must(&otter.Options[string, []conference.Conference]{
 		MaximumSize:       1,
@@ -262,16 +271,33 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, &apperr.Error{Kind: apperr.Unavailable, Message: "the party store is unavailable: " + err.Error()})
 }
 
-// Snapshot returns the current snapshot of a conference, or NotFound.
+// maxMissingBytes bounds the memory of remembered unknown conference ids.
+const maxMissingBytes = 256 << 10
+
+// Snapshot returns the current snapshot of a conference, or NotFound. An
+// id that cannot name a conference is NotFound without any lookup, and an
+// unknown one is remembered apart from the snapshots, by bytes.
 func (c *Cache) Snapshot(ctx context.Context, conferenceID string) (*Snapshot, error) {
+	if !conference.ValidID(conferenceID) {
+		return nil, apperr.New(apperr.NotFound, "no such conference: an id is 2-63 lowercase letters, digits or dashes")
+	}
+	if _, ok := c.missing.GetIfPresent(conferenceID); ok {
+		return nil, notFoundConference(conferenceID)
+	}
 	s, err := c.snaps.Get(ctx, conferenceID, c.snapLoader)
 	if err != nil {
 		return nil, storeErr("snapshot", err)
 	}
 	if s.Missing {
-		return nil, apperr.New(apperr.NotFound, "no conference %q", conferenceID)
+		c.missing.Set(conferenceID, struct{}{})
+		c.snaps.Invalidate(conferenceID)
+		return nil, notFoundConference(conferenceID)
 	}
 	return s, nil
+}
+
+func notFoundConference(id string) error {
+	return apperr.New(apperr.NotFound, "no conference %q", id)
 }
 
 // Conferences returns every conference, by first day.
@@ -351,6 +377,7 @@ func (c *Cache) PartySnapshot(ctx context.Context, id string) (*Snapshot, *Entry
 // this process, so the writer reads its own write.
 func (c *Cache) Invalidate(conferenceID string) {
 	c.snaps.Invalidate(conferenceID)
+	c.missing.Invalidate(conferenceID)
 	c.confs.InvalidateAll()
 	c.owners.InvalidateAll()
 }

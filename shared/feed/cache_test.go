@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,6 +140,27 @@ func TestCacheUnknownConference(t *testing.T) {
 	c.Invalidate("nocon")
 	if s, err := c.Snapshot(ctx, "nocon"); err != nil || len(s.Entries) != 0 {
 		t.Errorf("after create + Invalidate: %v, %v", s, err)
+	}
+}
+
+// Ids that cannot name a conference cost no store read and are not
+// remembered; the answer does not echo them.
+func TestCacheMalformedConferenceIDs(t *testing.T) {
+	ctx := context.Background()
+	store := newStore(t)
+	c := feed.NewCache(store, feed.Options{})
+	huge := strings.Repeat("a", 900<<10)
+	for _, id := range []string{huge, "UPPER", "x", "has space", "dots.in.it", strings.Repeat("b", 64)} {
+		_, err := c.Snapshot(ctx, id)
+		if !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("%.20q: err = %v, want NotFound", id, err)
+		}
+		if len(err.Error()) > 200 {
+			t.Errorf("%.20q: a %d-byte error echoes the id", id, len(err.Error()))
+		}
+	}
+	if n := store.conference.Load(); n != 0 {
+		t.Errorf("the store was asked %d times about ids no conference can have", n)
 	}
 }
 

@@ -30,8 +30,28 @@ type queryParser struct {
 	fs []apperr.FieldError
 }
 
+// maxErrors bounds the errors one query is told of: a query of 300,000
+// bad values gets a short answer, not one error each.
+const maxErrors = 20
+
 func (p *queryParser) bad(field, code, msg string) {
-	p.fs = append(p.fs, apperr.FieldError{Field: field, Code: code, Message: msg})
+	if len(p.fs) < maxErrors {
+		p.fs = append(p.fs, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
+}
+
+// echo quotes a value a client sent for an error message, shortened: an
+// error never grows with what it complains about.
+func echo(s string) string {
+	const max = 40
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // unknown rejects parameters ParseQuery does not know, in name order so the
@@ -47,25 +67,27 @@ func (p *queryParser) unknown() {
 // datesAndCategories reads the local days and category keys. Both lists are
 // checked against maxValues as given, before duplicates are dropped.
 func (p *queryParser) datesAndCategories() {
-	for _, d := range splitList(p.v["date"]) {
+	dates, ok := splitList(p.v["date"], maxValues)
+	if !ok {
+		p.bad("date", "too_many", "at most 31 dates")
+	}
+	for _, d := range dates {
 		if _, err := time.Parse(conference.DateLayout, d); err != nil {
-			p.bad("date", "format", fmt.Sprintf("%q is not a date YYYY-MM-DD", d))
+			p.bad("date", "format", echo(d)+" is not a date YYYY-MM-DD")
 			continue
 		}
 		p.q.Dates = append(p.q.Dates, d)
 	}
-	for _, c := range splitList(p.v["category"]) {
+	categories, ok := splitList(p.v["category"], maxValues)
+	if !ok {
+		p.bad("category", "too_many", "at most 31 categories")
+	}
+	for _, c := range categories {
 		if k := party.CategoryKey(c); k != "" {
 			p.q.Categories = append(p.q.Categories, k)
 		} else {
-			p.bad("category", "format", fmt.Sprintf("%q names no category", c))
+			p.bad("category", "format", echo(c)+" names no category")
 		}
-	}
-	if len(p.q.Dates) > maxValues {
-		p.bad("date", "too_many", "at most 31 dates")
-	}
-	if len(p.q.Categories) > maxValues {
-		p.bad("category", "too_many", "at most 31 categories")
 	}
 	p.q.Dates, p.q.Categories = sortUnique(p.q.Dates), sortUnique(p.q.Categories)
 }
@@ -139,7 +161,11 @@ func (p *queryParser) window(loc *time.Location) {
 
 // include reads which hidden parties to show; only cancelled ones can be.
 func (p *queryParser) include() {
-	for _, inc := range splitList(p.v["include"]) {
+	values, ok := splitList(p.v["include"], 8)
+	if !ok {
+		p.bad("include", "too_many", "only include=cancelled is supported")
+	}
+	for _, inc := range values {
 		if inc != "cancelled" {
 			p.bad("include", "enum", "only include=cancelled is supported")
 		}
@@ -190,19 +216,25 @@ func parseInstant(s string, loc *time.Location) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or local YYYY-MM-DDTHH:MM)", s)
+	return time.Time{}, fmt.Errorf("%s is not a time (RFC 3339 or local YYYY-MM-DDTHH:MM)", echo(s))
 }
 
-func splitList(vals []string) []string {
-	var out []string
+// splitList reads a repeatable, comma-separated parameter: at most max
+// values (ok false when there are more, and only the first max are read,
+// so a flood of values costs no more than max).
+func splitList(vals []string, max int) (out []string, ok bool) {
 	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
 			}
+			if len(out) == max {
+				return out, false
+			}
+			out = append(out, s)
 		}
 	}
-	return out
+	return out, true
 }
 
 func sortUnique(s []string) []string {

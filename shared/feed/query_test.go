@@ -327,3 +327,33 @@ func TestParseQueryUnknownOrder(t *testing.T) {
 		}
 	}
 }
+
+// A query cannot make its error grow with it: however many bad values it
+// sends, and however long each, the error stays small.
+func TestQueryErrorsAreBounded(t *testing.T) {
+	tests := []struct {
+		name string
+		v    url.Values
+	}{
+		{"300,000 bad dates in one value", url.Values{"date": {strings.Repeat("x,", 300_000)}}},
+		{"300,000 date parameters", url.Values{"date": slices.Repeat([]string{"x"}, 300_000)}},
+		{"one very long bad date", url.Values{"date": {strings.Repeat("9", 100_000)}}},
+		{"bad everything", url.Values{"date": {strings.Repeat("x,", 1000)}, "category": {strings.Repeat("-,", 1000)},
+			"from": {strings.Repeat("y", 50_000)}, "include": {strings.Repeat("all,", 1000)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := feed.ParseQuery(tc.v, "democon", time.UTC)
+			e, ok := apperr.As(err)
+			if !ok || e.Kind != apperr.Invalid {
+				t.Fatalf("err = %v, want Invalid", err)
+			}
+			if len(e.Fields) > 20 {
+				t.Errorf("%d field errors, want at most 20", len(e.Fields))
+			}
+			if n := len(err.Error()); n > 4000 {
+				t.Errorf("the error is %d bytes long", n)
+			}
+		})
+	}
+}

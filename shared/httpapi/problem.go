@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/rendered"
@@ -52,6 +53,39 @@ type Problem struct {
 // ProblemType returns the type URI of problems of a kind.
 func ProblemType(kind apperr.Kind) string { return "urn:partyfinder:problem:" + string(kind) }
 
+// Bounds of a problem body: however a request was made, its error
+// answer stays a few kilobytes.
+const (
+	maxDetail      = 1000
+	maxFieldErrors = 20
+	maxFieldText   = 300
+)
+
+// boundedFields returns at most maxFieldErrors field errors, each with
+// its name and message clipped.
+func boundedFields(fs []apperr.FieldError) []apperr.FieldError {
+	if len(fs) == 0 {
+		return fs
+	}
+	out := make([]apperr.FieldError, 0, min(len(fs), maxFieldErrors))
+	for _, f := range fs[:min(len(fs), maxFieldErrors)] {
+		out = append(out, apperr.FieldError{Field: clip(f.Field, maxFieldText), Code: clip(f.Code, 40), Message: clip(f.Message, maxFieldText)})
+	}
+	return out
+}
+
+// clip shortens s to at most n bytes on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // ProblemFor builds the problem body for err. Internal errors never leak
 // their message: clients see a generic detail, the log keeps the cause.
 func ProblemFor(r *http.Request, err error) Problem {
@@ -68,8 +102,8 @@ func ProblemFor(r *http.Request, err error) Problem {
 		Code:     kind,
 	}
 	if e, ok := apperr.As(err); ok && kind != apperr.Internal {
-		p.Detail = e.Message
-		p.Errors = e.Fields
+		p.Detail = clip(e.Message, maxDetail)
+		p.Errors = boundedFields(e.Fields)
 	} else {
 		p.Detail = "Something went wrong on our side. Please try again later."
 	}

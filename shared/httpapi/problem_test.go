@@ -151,3 +151,28 @@ func TestJSON(t *testing.T) {
 		t.Errorf("body = %s (%v)", rec.Body, err)
 	}
 }
+
+// However big the error, its answer is small: a bounded number of field
+// errors, each clipped, and a clipped detail.
+func TestProblemIsBounded(t *testing.T) {
+	var fs []apperr.FieldError
+	for i := range 10_000 {
+		fs = append(fs, apperr.FieldError{Field: strings.Repeat("f", 5000), Code: "format", Message: fmt.Sprintf("value %d %s", i, strings.Repeat("m", 5000))})
+	}
+	err := &apperr.Error{Kind: apperr.Invalid, Message: strings.Repeat("d", 1<<20), Fields: fs}
+	rec := httptest.NewRecorder()
+	httpapi.Error(rec, httptest.NewRequest(http.MethodGet, "/api/parties", nil), err)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if n := rec.Body.Len(); n > 32<<10 {
+		t.Errorf("the problem body is %d bytes", n)
+	}
+	var p httpapi.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Errors) != 20 || !strings.HasSuffix(p.Detail, "…") || !strings.HasPrefix(p.Errors[0].Message, "value 0 ") {
+		t.Errorf("%d errors, detail %.20q…; want the first 20, clipped", len(p.Errors), p.Detail)
+	}
+}
