@@ -206,7 +206,7 @@ func scanStats(rows *sql.Rows) ([]analytics.PartyStats, error) {
 func (s *Store) Stats(ctx context.Context, partyID string) (analytics.PartyStats, error) {
 	st, err := getStats(ctx, s.read, partyID)
 	if err != nil {
-		return st, fmt.Errorf("stats of %s: %w", partyID, err)
+		return st, fmt.Errorf("stats of %s: %w", partyID, busy(ctx, err))
 	}
 	return st, nil
 }
@@ -216,11 +216,11 @@ func (s *Store) Stats(ctx context.Context, partyID string) (analytics.PartyStats
 func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analytics.PartyStats, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+statsColumns+` FROM party_stats WHERE conference_id = ? ORDER BY party_id`, conference)
 	if err != nil {
-		return nil, fmt.Errorf("stats of %s: %w", conference, err)
+		return nil, fmt.Errorf("stats of %s: %w", conference, busy(ctx, err))
 	}
 	out, err := scanStats(rows)
 	if err != nil {
-		return nil, fmt.Errorf("stats of %s: %w", conference, err)
+		return nil, fmt.Errorf("stats of %s: %w", conference, busy(ctx, err))
 	}
 	return out, nil
 }
@@ -234,7 +234,7 @@ func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string)
 	rows, err := s.read.QueryContext(ctx, `SELECT day, views, likes, passes, saves, calendar_adds, shares
 		FROM conference_days WHERE conference_id = ? AND day >= ? AND day <= ? ORDER BY day`, conference, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("days of %s: %w", conference, err)
+		return nil, fmt.Errorf("days of %s: %w", conference, busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []analytics.Day
@@ -242,9 +242,12 @@ func (s *Store) ConferenceDays(ctx context.Context, conference, from, to string)
 		var d analytics.Day
 		c := &d.Counters
 		if err := rows.Scan(&d.Date, &c.Views, &c.Likes, &c.Passes, &c.Saves, &c.CalendarAdds, &c.Shares); err != nil {
-			return nil, fmt.Errorf("days of %s: %w", conference, err)
+			return nil, fmt.Errorf("days of %s: %w", conference, busy(ctx, err))
 		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("days of %s: %w", conference, busy(ctx, err))
+	}
+	return out, nil
 }

@@ -22,7 +22,7 @@ const profileColumns = `uid, display_name, company, job_title, persona, visibili
 func (s *Store) Profile(ctx context.Context, uid string) (attendee.Profile, error) {
 	p, err := getProfile(ctx, s.read, uid)
 	if err != nil {
-		return attendee.Profile{}, fmt.Errorf("profile: %w", err)
+		return attendee.Profile{}, fmt.Errorf("profile: %w", busy(ctx, err))
 	}
 	return p, nil
 }
@@ -170,7 +170,7 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 	rows, err := s.read.QueryContext(ctx, `SELECT party_id, action, at FROM swipes
 		WHERE uid = ? ORDER BY at, party_id`, uid)
 	if err != nil {
-		return nil, fmt.Errorf("swipes of %s: %w", uid, err)
+		return nil, fmt.Errorf("swipes of %s: %w", uid, busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []attendee.Swipe
@@ -179,13 +179,13 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 		var action string
 		var at sql.NullInt64
 		if err := rows.Scan(&sw.PartyID, &action, &at); err != nil {
-			return nil, fmt.Errorf("swipes of %s: %w", uid, err)
+			return nil, fmt.Errorf("swipes of %s: %w", uid, busy(ctx, err))
 		}
 		sw.Action, sw.At = attendee.Action(action), fromNanos(at)
 		out = append(out, sw)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("swipes of %s: %w", uid, err)
+		return nil, fmt.Errorf("swipes of %s: %w", uid, busy(ctx, err))
 	}
 	return out, nil
 }
@@ -195,7 +195,7 @@ func (s *Store) Swipes(ctx context.Context, uid string) ([]attendee.Swipe, error
 func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT party_id, at FROM saves WHERE uid = ? ORDER BY at, party_id`, uid)
 	if err != nil {
-		return nil, fmt.Errorf("saves of %s: %w", uid, err)
+		return nil, fmt.Errorf("saves of %s: %w", uid, busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []attendee.Save
@@ -203,13 +203,13 @@ func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) 
 		sv := attendee.Save{UID: uid}
 		var at sql.NullInt64
 		if err := rows.Scan(&sv.PartyID, &at); err != nil {
-			return nil, fmt.Errorf("saves of %s: %w", uid, err)
+			return nil, fmt.Errorf("saves of %s: %w", uid, busy(ctx, err))
 		}
 		sv.At = fromNanos(at)
 		out = append(out, sv)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("saves of %s: %w", uid, err)
+		return nil, fmt.Errorf("saves of %s: %w", uid, busy(ctx, err))
 	}
 	return out, nil
 }
@@ -219,7 +219,7 @@ func (s *Store) Saves(ctx context.Context, uid string) ([]attendee.Save, error) 
 func (s *Store) CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error) {
 	l, err := getLink(ctx, s.read, uid)
 	if err != nil {
-		return l, fmt.Errorf("calendar link of %s: %w", uid, err)
+		return l, fmt.Errorf("calendar link of %s: %w", uid, busy(ctx, err))
 	}
 	return l, nil
 }
@@ -280,7 +280,7 @@ func (s *Store) UserByCalendarToken(ctx context.Context, tokenHash string) (stri
 		return "", fmt.Errorf("user by calendar token: %w", apperr.New(apperr.NotFound, "no calendar with this token"))
 	}
 	if err != nil {
-		return "", fmt.Errorf("user by calendar token: %w", err)
+		return "", fmt.Errorf("user by calendar token: %w", busy(ctx, err))
 	}
 	return uid, nil
 }
@@ -333,7 +333,7 @@ func (s *Store) ErasedAt(ctx context.Context, uid string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("erased at %s: %w", uid, err)
+		return time.Time{}, fmt.Errorf("erased at %s: %w", uid, busy(ctx, err))
 	}
 	return time.Unix(0, at).UTC(), nil
 }

@@ -66,7 +66,7 @@ func (s *Store) AuditEntries(ctx context.Context, q audit.Query) ([]audit.Entry,
 	}
 	rows, err := s.read.QueryContext(ctx, query+" ORDER BY id DESC LIMIT ?", append(args, limit+1)...)
 	if err != nil {
-		return nil, false, fmt.Errorf("audit entries: %w", err)
+		return nil, false, fmt.Errorf("audit entries: %w", busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []audit.Entry
@@ -75,7 +75,7 @@ func (s *Store) AuditEntries(ctx context.Context, q audit.Query) ([]audit.Entry,
 		var at sql.NullInt64
 		var before, after sql.NullString
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Conference, &e.Party, &before, &after, &e.Forced, &e.Note); err != nil {
-			return nil, false, fmt.Errorf("audit entries: %w", err)
+			return nil, false, fmt.Errorf("audit entries: %w", busy(ctx, err))
 		}
 		e.At = fromNanos(at)
 		for _, st := range []struct {
@@ -91,7 +91,7 @@ func (s *Store) AuditEntries(ctx context.Context, q audit.Query) ([]audit.Entry,
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("audit entries: %w", err)
+		return nil, false, fmt.Errorf("audit entries: %w", busy(ctx, err))
 	}
 	more := len(out) > limit
 	if more {

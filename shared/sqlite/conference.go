@@ -21,7 +21,7 @@ func (s *Store) Conference(ctx context.Context, id string) (conference.Conferenc
 		return conference.Conference{}, fmt.Errorf("conference: %w", apperr.New(apperr.NotFound, "conference %q not found", id))
 	}
 	if err != nil {
-		return conference.Conference{}, fmt.Errorf("conference %s: %w", id, err)
+		return conference.Conference{}, fmt.Errorf("conference %s: %w", id, busy(ctx, err))
 	}
 	return c, nil
 }
@@ -30,19 +30,19 @@ func (s *Store) Conference(ctx context.Context, id string) (conference.Conferenc
 func (s *Store) Conferences(ctx context.Context) ([]conference.Conference, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+conferenceColumns+` FROM conferences ORDER BY first_day, id`)
 	if err != nil {
-		return nil, fmt.Errorf("conferences: %w", err)
+		return nil, fmt.Errorf("conferences: %w", busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []conference.Conference
 	for rows.Next() {
 		c, err := scanConference(rows)
 		if err != nil {
-			return nil, fmt.Errorf("conferences: %w", err)
+			return nil, fmt.Errorf("conferences: %w", busy(ctx, err))
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("conferences: %w", err)
+		return nil, fmt.Errorf("conferences: %w", busy(ctx, err))
 	}
 	return out, nil
 }

@@ -48,7 +48,7 @@ func (s *Store) Append(ctx context.Context, events ...event.Event) error {
 func (s *Store) Undelivered(ctx context.Context, n int) ([]event.Event, int64, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, type, data FROM outbox ORDER BY seq LIMIT ?`, n)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the outbox: %w", err)
+		return nil, 0, fmt.Errorf("read the outbox: %w", busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []event.Event
@@ -57,7 +57,7 @@ func (s *Store) Undelivered(ctx context.Context, n int) ([]event.Event, int64, e
 		var typ string
 		var data []byte
 		if err := rows.Scan(&last, &typ, &data); err != nil {
-			return nil, 0, fmt.Errorf("read the outbox: %w", err)
+			return nil, 0, fmt.Errorf("read the outbox: %w", busy(ctx, err))
 		}
 		e, err := eventwire.Unmarshal(typ, data)
 		if err != nil {
@@ -66,12 +66,19 @@ func (s *Store) Undelivered(ctx context.Context, n int) ([]event.Event, int64, e
 		}
 		out = append(out, e)
 	}
-	return out, last, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read the outbox: %w", busy(ctx, err))
+	}
+	return out, last, nil
 }
 
 // Delivered removes the outbox's events up to position seq.
 func (s *Store) Delivered(ctx context.Context, seq int64) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM outbox WHERE seq <= ?`, seq); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq <= ?`, seq)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("clear the outbox: %w", err)
 	}
 	return nil

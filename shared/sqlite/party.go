@@ -32,7 +32,7 @@ const upsertParty = `INSERT INTO parties (` + partyColumns + `)
 func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
 	p, err := getParty(ctx, s.read, id)
 	if err != nil {
-		return party.Party{}, fmt.Errorf("party: %w", err)
+		return party.Party{}, fmt.Errorf("party: %w", busy(ctx, err))
 	}
 	return p, nil
 }
@@ -49,19 +49,19 @@ func (s *Store) queryParties(ctx context.Context, column, value string) ([]party
 	rows, err := s.read.QueryContext(ctx, `SELECT `+partyColumns+` FROM parties
 		WHERE `+column+` = ? ORDER BY start_at, id`, value)
 	if err != nil {
-		return nil, fmt.Errorf("parties of %s: %w", value, err)
+		return nil, fmt.Errorf("parties of %s: %w", value, busy(ctx, err))
 	}
 	defer rows.Close()
 	var out []party.Party
 	for rows.Next() {
 		p, err := scanParty(rows)
 		if err != nil {
-			return nil, fmt.Errorf("parties of %s: %w", value, err)
+			return nil, fmt.Errorf("parties of %s: %w", value, busy(ctx, err))
 		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("parties of %s: %w", value, err)
+		return nil, fmt.Errorf("parties of %s: %w", value, busy(ctx, err))
 	}
 	return out, nil
 }
@@ -217,7 +217,7 @@ func (s *Store) Revision(ctx context.Context, conferenceID string) (string, erro
 		(SELECT coalesce(max(updated_at), 0) FROM conferences WHERE id = ?1)
 		FROM parties WHERE conference_id = ?1`, conferenceID).Scan(&n, &sum, &conf)
 	if err != nil {
-		return "", fmt.Errorf("revision of %s: %w", conferenceID, err)
+		return "", fmt.Errorf("revision of %s: %w", conferenceID, busy(ctx, err))
 	}
 	return fmt.Sprintf("%d.%d.%d", n, sum, conf), nil
 }

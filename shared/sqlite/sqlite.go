@@ -4,8 +4,13 @@
 //
 // The file is opened twice: one connection writes and every write runs in a
 // BEGIN IMMEDIATE transaction, so concurrent writers queue on the write lock
-// (within busy_timeout) instead of failing with SQLITE_BUSY; a pool of
-// read-only connections serves reads concurrently thanks to WAL mode.
+// (for at most lockWait, then Unavailable) instead of failing at once with
+// SQLITE_BUSY; a pool of read-only connections serves reads concurrently
+// thanks to WAL mode.
+//
+// The file, its -wal and -shm companions and the folders Open creates for
+// it are the owner's alone (0600 and 0700): they hold every user's profile
+// and decisions.
 package sqlite
 
 import (
@@ -29,11 +34,6 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 )
 
-// busyTimeout is how long a connection waits for a lock held by another
-// connection or process (an importer running next to the server) before
-// giving up with SQLITE_BUSY.
-const busyTimeout = 10 * time.Second
-
 // Store keeps conferences and parties in a SQLite file. It implements
 // conference.Repository, party.Repository and party.Revisioner, and is safe
 // for concurrent use.
@@ -52,13 +52,11 @@ func Open(path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: open %q: need a plain file path", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("sqlite: open: %w", err)
-		}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	common := url.Values{}
-	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", lockWait.Milliseconds()))
 	common.Add("_pragma", "foreign_keys(1)")
 
 	w := cloneValues(common)
@@ -97,6 +95,22 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file, empty, readable and writable by
+// its owner only, and the folders above it that are missing, likewise
+// (0700). SQLite gives the -wal and -shm files it creates the permissions
+// of the database file, so they are private too. An existing file is left
+// as it is.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -362,30 +376,32 @@ func migrate(ctx context.Context, db *sql.DB) error {
 var errUnchanged = errors.New("nothing changed")
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, see Open) and
-// commits when it returns nil.
+// commits when it returns nil. Unavailable when the write lock stays taken
+// for lockWait (see begin).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	conn, tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		if errors.Is(err, errUnchanged) {
 			return nil
 		}
-		return err
+		return busy(ctx, err)
 	}
 	// The events of the change go into the outbox with it, or not at all;
 	// so does its audit entry.
 	if err := appendOutbox(ctx, tx, event.PendingFrom(ctx).Items(), s.nowUTC()); err != nil {
 		tx.Rollback()
-		return fmt.Errorf("outbox: %w", err)
+		return fmt.Errorf("outbox: %w", busy(ctx, err))
 	}
 	if err := appendAudit(ctx, tx, audit.PendingFrom(ctx).Items()); err != nil {
 		tx.Rollback()
-		return fmt.Errorf("audit: %w", err)
+		return fmt.Errorf("audit: %w", busy(ctx, err))
 	}
-	return tx.Commit()
+	return busy(ctx, tx.Commit())
 }
 
 // nowUTC returns the current time in UTC without a monotonic reading, so it
