@@ -388,3 +388,26 @@ func TestOversizedBody(t *testing.T) {
 	r := shared.send(t, http.MethodGet, "/api/parties", bytes.Repeat([]byte("x"), 2<<20), "Content-Type", "text/plain")
 	checkProblem(t, r, http.StatusRequestEntityTooLarge, "payload_too_large", "2 MiB body")
 }
+
+// A query that does not parse is refused, not read in part; and the
+// conference is chosen from the decoded query on every route alike.
+func TestQueriesThatDoNotParse(t *testing.T) {
+	s := shared
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/api/parties?limit=1;x", http.StatusBadRequest},
+		{"/api/parties?a=%zz", http.StatusBadRequest},
+		{"/api/parties?" + strings.Repeat("junk=1&", 10_000) + "include=cancelled", http.StatusBadRequest},
+		{"/api/party-days?conference=democon;x", http.StatusBadRequest},
+		{"/api/parties?%63onference=no-such-con", http.StatusNotFound},
+		{"/api/party-days?%63onference=no-such-con", http.StatusNotFound},
+		{"/api/parties?%63onference=" + demoConference, http.StatusOK},
+	} {
+		r := s.do(t, http.MethodGet, tc.path, http.Header{}, nil, false)
+		if r.Status != tc.status {
+			t.Errorf("GET %.80s: %d, want %d: %.200s", tc.path, r.Status, tc.status, r.Body)
+		}
+	}
+}

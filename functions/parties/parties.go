@@ -59,7 +59,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.RawQuery
 	var v url.Values
 	requested := ""
-	if strings.Contains(raw, "conference") {
+	// The conference decides the snapshot: decode the query whenever it
+	// may name one, escaped names ("%63onference") included.
+	if strings.Contains(raw, "conference") || strings.IndexByte(raw, '%') >= 0 {
 		v = r.URL.Query()
 		requested = orDefault(v.Get("conference"), v.Get("conferenceId"))
 	}

@@ -330,3 +330,40 @@ func TestChainWithTracing(t *testing.T) {
 	}
 	checkSecurityHeaders(t, rec.Header(), false)
 }
+
+// A query string that does not parse is a 400 naming the query, never a
+// silently shortened query.
+func TestChainRefusesQueriesThatDoNotParse(t *testing.T) {
+	h := httpapi.Chain(testApp(), httpapi.Options{Name: "test"})
+	tests := []struct {
+		name, query string
+		status      int
+		code        string
+	}{
+		{"plain", "a=1&b=two%20words&c=x+y", http.StatusOK, ""},
+		{"escaped name", "%63onference=democon", http.StatusOK, ""},
+		{"semicolon separator", "limit=1;x", http.StatusBadRequest, "format"},
+		{"broken escape", "a=%zz", http.StatusBadRequest, "format"},
+		{"escape cut short", "a=%2", http.StatusBadRequest, "format"},
+		{"lone percent at the end", "a=%", http.StatusBadRequest, "format"},
+		{"too many parameters", strings.Repeat("junk=1&", 10_000) + "include=cancelled", http.StatusBadRequest, "too_many"},
+		{"as many as allowed", strings.TrimSuffix(strings.Repeat("a=1&", 256), "&"), http.StatusOK, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/ok?"+tc.query, nil))
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.code != "" {
+				if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("Content-Type %q", ct)
+				}
+				if !strings.Contains(rec.Body.String(), `"field":"query","code":"`+tc.code+`"`) {
+					t.Errorf("the problem does not name the query with %s: %s", tc.code, rec.Body)
+				}
+			}
+		})
+	}
+}
