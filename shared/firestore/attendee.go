@@ -96,7 +96,7 @@ func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee
 		}
 		p.CreatedAt, p.UpdatedAt = storedTime(p.CreatedAt), storedTime(p.UpdatedAt)
 		out = p
-		return tx.Set(ref, marshalProfile(p), profileMerge)
+		return tx.Set(ref, marshalProfile(p), profileMerge())
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
 		return attendee.Profile{}, fmt.Errorf("update profile %s: %w", uid, translate(err))
@@ -318,7 +318,7 @@ func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*att
 		if err := tx.Set(token, tokenDoc{UID: uid}); err != nil {
 			return err
 		}
-		return tx.Set(user, calendarDoc{Generation: l.Generation, TokenHash: l.TokenHash}, calendarMerge)
+		return tx.Set(user, calendarDoc{Generation: l.Generation, TokenHash: l.TokenHash}, calendarMerge())
 	}, gfs.MaxAttempts(txAttempts))
 	if err != nil {
 		return attendee.CalendarLink{}, fmt.Errorf("update calendar link of %s: %w", uid, translate(err))

@@ -83,11 +83,12 @@ type tokenDoc struct {
 	UID string `firestore:"uid"`
 }
 
-// Set options that write only one part of users/{uid}.
-var (
-	profileMerge  = mergeFieldsOf[profileDoc]()
-	calendarMerge = mergeFieldsOf[calendarDoc]()
-)
+// Set options that write only one part of users/{uid}. Each write gets
+// an option of its own: the client sorts an option's field paths in place
+// when it uses it, so one option shared by concurrent writes is a data
+// race.
+func profileMerge() gfs.SetOption  { return mergeFieldsOf[profileDoc]() }
+func calendarMerge() gfs.SetOption { return mergeFieldsOf[calendarDoc]() }
 
 // mergeFieldsOf returns a Set option that writes exactly the fields of the
 // document type T and leaves the document's other fields as they are.
