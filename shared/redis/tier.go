@@ -88,7 +88,12 @@ func newClient(addr string) (*goredis.Client, error) {
 	} else if addr == "" {
 		return nil, apperr.New(apperr.Invalid, "redis: no address")
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	// Waiting for a free connection is not Redis being slow: a burst of
+	// calls (an import's invalidations) queues for the pool behind calls
+	// that each take a fraction of a millisecond. A dead Redis still fails
+	// within the dial timeout.
+	opt.PoolTimeout = 5 * timeout
 	// One attempt per call: the breaker decides when to try again. (In
 	// go-redis 0 means the default of 3 retries; -1 means none.) A retry
 	// could also apply an INCR, or count a request, twice.
