@@ -135,13 +135,28 @@ var header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"
 
 // claims is the payload of a dev token. Field names follow JWT and Firebase
 // where they mean the same.
+//
+// IssuedAtNsec is the nanoseconds of the issue time past iat (0 to
+// 999,999,999); iat stays whole seconds, as JWT readers expect. The erasure
+// gate needs them: a user who erases their data and signs in again within
+// the same second must get a token that counts as issued after the
+// erasure, while the one they erased with, maybe from that second too,
+// must not. Whole seconds cannot tell the two apart. A token without them
+// (signed before they existed) counts from its whole second, which the
+// gate reads as "maybe before".
 type claims struct {
-	Issuer    string          `json:"iss"`
-	Subject   string          `json:"sub"`
-	IssuedAt  int64           `json:"iat"`
-	Expires   int64           `json:"exp"`
-	Anonymous bool            `json:"anonymous,omitempty"`
-	Roles     []identity.Role `json:"roles,omitempty"`
+	Issuer       string          `json:"iss"`
+	Subject      string          `json:"sub"`
+	IssuedAt     int64           `json:"iat"`
+	IssuedAtNsec int64           `json:"iat_nsec,omitempty"`
+	Expires      int64           `json:"exp"`
+	Anonymous    bool            `json:"anonymous,omitempty"`
+	Roles        []identity.Role `json:"roles,omitempty"`
+}
+
+// issuedAt returns when the token was issued, as precisely as it says.
+func (c claims) issuedAt() time.Time {
+	return time.Unix(c.IssuedAt, c.IssuedAtNsec).UTC()
 }
 
 // Issue returns a signed token for uid with the given roles, valid for ttl.
@@ -165,8 +180,8 @@ func (a *Auth) issue(uid string, anonymous bool, roles []identity.Role, ttl time
 		return "", apperr.Field("ttl", "min", "must be positive")
 	}
 	now := a.Now()
-	c := claims{Issuer: Issuer, Subject: uid, IssuedAt: now.Unix(), Expires: now.Add(ttl).Unix(),
-		Anonymous: anonymous, Roles: dedupe(roles)}
+	c := claims{Issuer: Issuer, Subject: uid, IssuedAt: now.Unix(), IssuedAtNsec: int64(now.Nanosecond()),
+		Expires: now.Add(ttl).Unix(), Anonymous: anonymous, Roles: dedupe(roles)}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("issue dev token: %w", err)
@@ -193,7 +208,7 @@ func (a *Auth) Verify(_ context.Context, token string) (identity.Identity, error
 	if err != nil {
 		return identity.Identity{}, fmt.Errorf("verify dev token: %w: %w", errInvalid, err)
 	}
-	id := identity.Identity{UID: c.Subject, Anonymous: c.Anonymous, IssuedAt: time.Unix(c.IssuedAt, 0).UTC()}
+	id := identity.Identity{UID: c.Subject, Anonymous: c.Anonymous, IssuedAt: c.issuedAt()}
 	for _, r := range c.Roles {
 		if known(r) && !slices.Contains(id.Roles, r) {
 			id.Roles = append(id.Roles, r)
@@ -235,6 +250,8 @@ func (a *Auth) verify(token string) (claims, error) {
 		return c, fmt.Errorf("expired at %s", time.Unix(c.Expires, 0).UTC().Format(time.RFC3339))
 	case c.IssuedAt > now+60:
 		return c, fmt.Errorf("issued in the future at %d", c.IssuedAt)
+	case c.IssuedAtNsec < 0 || c.IssuedAtNsec >= int64(time.Second):
+		return c, fmt.Errorf("iat_nsec %d is not within a second", c.IssuedAtNsec)
 	}
 	return c, nil
 }

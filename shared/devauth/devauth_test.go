@@ -2,7 +2,11 @@ package devauth_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,5 +270,93 @@ func TestGuard(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("Guard(%q, %v) = %v, want ok=%t", tt.addr, tt.env, err, tt.ok)
 		}
+	}
+}
+
+// A dev token tells when it was issued to the nanosecond, so that a token
+// issued right after the user's erasure, in the same second, is told apart
+// from one issued right before it. Its iat stays whole seconds, as JWT
+// readers expect.
+func TestIssuedAtToTheNanosecond(t *testing.T) {
+	a := newAuth(t)
+	at := t0.Add(123456789 * time.Nanosecond)
+	a.Now = func() time.Time { return at }
+	tok, err := a.Issue("alice", nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !id.IssuedAt.Equal(at) {
+		t.Errorf("IssuedAt = %s, want %s", id.IssuedAt.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
+	}
+	var c struct {
+		IssuedAt any `json:"iat"`
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err := json.Unmarshal(payload, &c); err != nil || c.IssuedAt != float64(t0.Unix()) {
+		t.Errorf("iat = %v (%v), want whole seconds %d", c.IssuedAt, err, t0.Unix())
+	}
+}
+
+// Tokens signed before dev tokens told the nanosecond (the key outlives
+// restarts, and tokens live a day) still verify, issued at their whole
+// second. The nanoseconds refine iat, so a token re-signed with another
+// iat (as a developer may, with the local key) keeps its meaning; a
+// nanosecond count beyond a second is refused.
+func TestVerifyIssueTimes(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), devauth.KeyFileName)
+	a, err := devauth.New(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Now = func() time.Time { return t0.Add(time.Minute) }
+	raw, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := a.Issue("alice", nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(payload string) string {
+		s := strings.Split(real, ".")[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return s + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	iat, exp := t0.Unix(), t0.Add(time.Hour).Unix()
+	tests := []struct {
+		name    string
+		payload string
+		ok      bool
+		issued  time.Time
+	}{
+		{"whole seconds only", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"exp":%d}`, iat, exp), true, t0},
+		{"to the nanosecond", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"iat_nsec":5,"exp":%d}`, iat, exp), true, t0.Add(5)},
+		{"last nanosecond of the second", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"iat_nsec":999999999,"exp":%d}`, iat, exp), true, t0.Add(time.Second - 1)},
+		{"re-signed an hour earlier", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"iat_nsec":5,"exp":%d}`, iat-3600, exp), true, t0.Add(-time.Hour + 5)},
+		{"a whole second of nanoseconds", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"iat_nsec":1000000000,"exp":%d}`, iat, exp), false, time.Time{}},
+		{"negative nanoseconds", fmt.Sprintf(`{"iss":"partyfinder-dev","sub":"alice","iat":%d,"iat_nsec":-1,"exp":%d}`, iat, exp), false, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := a.Verify(context.Background(), sign(tt.payload))
+			if (err == nil) != tt.ok {
+				t.Fatalf("Verify = %+v, %v; want ok=%t", id, err, tt.ok)
+			}
+			if err != nil && !apperr.Is(err, apperr.Unauthorized) {
+				t.Errorf("err = %v, want Unauthorized", err)
+			}
+			if tt.ok && !id.IssuedAt.Equal(tt.issued) {
+				t.Errorf("IssuedAt = %s, want %s", id.IssuedAt.Format(time.RFC3339Nano), tt.issued.Format(time.RFC3339Nano))
+			}
+		})
 	}
 }

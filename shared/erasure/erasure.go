@@ -27,8 +27,10 @@ type Store interface {
 	ErasedAt(ctx context.Context, uid string) (time.Time, error)
 }
 
-// Gate lets through the requests of tokens newer than their user's last
-// erasure.
+// Gate lets through the requests of tokens issued after their user's last
+// erasure. A token that says its issue time only in whole seconds (a
+// Firebase ID token) counts as issued before an erasure in its second;
+// see issuedAfter.
 type Gate struct {
 	store Store
 	known *otter.Cache[string, time.Time]
@@ -42,7 +44,7 @@ func NewGate(store Store) *Gate {
 	})}
 }
 
-// Wrap lets through requests whose identity's token is newer than the
+// Wrap lets through requests whose identity's token was issued after the
 // user's last erasure; others get 401, as if the token had expired.
 func (e *Gate) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,13 +62,37 @@ func (e *Gate) Wrap(next http.Handler) http.Handler {
 			}
 			e.known.Set(id.UID, at)
 		}
-		if !at.IsZero() && !id.IssuedAt.After(at) {
+		if !at.IsZero() && !issuedAfter(id.IssuedAt, at) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="partyfinder", error="invalid_token"`)
 			httpapi.Error(w, r, apperr.New(apperr.Unauthorized, "invalid or expired token"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// issuedAfter reports whether a token issued at issued was surely issued
+// after an erasure recorded at erased. Both times may be cut short, never
+// rounded up, so each is at most the true instant:
+//   - a token's issue time is to the nanosecond for dev tokens, but whole
+//     seconds for Firebase ID tokens (iat, auth_time) and older dev tokens;
+//   - a store keeps the erasure time to the nanosecond (SQLite) or the
+//     microsecond (Firestore), so the erasure happened before the end of
+//     the microsecond it was recorded in.
+//
+// So a token counts as issued after the erasure only from the end of that
+// microsecond on. A Firebase token from the erasure's own second counts as
+// issued before it, since it may be: the one the user erased with often
+// is, freshly refreshed (or re-authenticated, as deleting an account asks)
+// just before. The cost is on the user who signs in again within that
+// same second: their new token is refused like an expired one, and the
+// token the Firebase client refreshes after a 401 (getIdToken(true)) is
+// from a later second and works. Firebase tokens carry nothing that tells
+// when within its second a token was minted; letting that second through
+// instead, as Firebase's own revocation check does, would let the token
+// used for the erasure recreate what it erased.
+func issuedAfter(issued, erased time.Time) bool {
+	return !issued.Before(erased.Truncate(time.Microsecond).Add(time.Microsecond))
 }
 
 // Apply drops what is known about a user who erased their data through
