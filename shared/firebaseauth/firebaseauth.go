@@ -186,6 +186,13 @@ var knownRoles = identity.Roles
 
 // identityOf turns a verified token into an identity. Claims that do not
 // have the expected type are ignored, as are roles the server does not know.
+//
+// IssuedAt is the token's iat: whole seconds, rounded down by Firebase, so
+// it is never later than the token really was minted. The erasure gate
+// relies on that, and so counts a token from the second of an erasure as
+// issued before it (see erasure.Gate). Nothing in a Firebase token says
+// more precisely when it was minted: auth_time is whole seconds too, and
+// never later than iat.
 func identityOf(tok *auth.Token) identity.Identity {
 	id := identity.Identity{
 		UID:       tok.UID,
