@@ -964,9 +964,11 @@ func (l *Lazy) build(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Setup(ctx, c); err != nil {
+	shutdown, err := Setup(ctx, c)
+	if err != nil {
 		return nil, err
 	}
+	flushOnTerm(shutdown)
 	// The store outlives the request that opened it.
 	store, err := OpenStore(context.WithoutCancel(ctx), c)
 	if err != nil {

@@ -50,9 +50,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := partyfinder.Setup(ctx, cfg); err != nil {
+	shutdownTracing, err := partyfinder.Setup(ctx, cfg)
+	if err != nil {
 		return err
 	}
+	defer func() {
+		// Spans still buffered reach the exporter before the process ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(ctx); err != nil {
+			slog.Error("flush spans at shutdown", "error", err)
+		}
+	}()
 	store, err := partyfinder.OpenStore(ctx, cfg)
 	if err != nil {
 		return err

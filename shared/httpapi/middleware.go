@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/telemetry"
@@ -45,9 +47,15 @@ func Chain(h http.Handler, o Options) http.Handler {
 	h = withSecurityHeaders(h, o.HSTS)
 	h = withLogging(h)
 	if o.Tracing {
+		// Named by method alone until the router knows the route: a path
+		// may hold a secret (a personal calendar token), a route template
+		// never does.
 		h = otelhttp.NewHandler(h, o.Name,
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-				return r.Method + " " + r.URL.Path
+				if r.Pattern != "" {
+					return r.Pattern // "GET /api/calendar/u/{file}", set by the router's ServeMux
+				}
+				return r.Method
 			}))
 	}
 	h = withRequestContext(h, o.Timeout)
@@ -81,6 +89,7 @@ func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 		}
 		w.Header()["X-Request-Id"] = []string{id}
 		ctx, cancel := context.WithTimeout(telemetry.WithRequestID(r.Context(), id), timeout)
+		ctx = context.WithValue(ctx, routeKey{}, &route{})
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -145,7 +154,7 @@ func withLogging(next http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			if rec.status >= 500 {
-				slog.ErrorContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
+				slog.ErrorContext(ctx, "request", "method", r.Method, "path", RoutePath(r), "status", rec.status)
 			}
 			return
 		}
@@ -159,7 +168,7 @@ func withLogging(next http.Handler) http.Handler {
 		slog.Log(ctx, level, "request",
 			slog.Group("httpRequest",
 				"requestMethod", r.Method,
-				"requestUrl", r.URL.RequestURI(),
+				"requestUrl", requestURL(r),
 				"status", rec.status,
 				"responseSize", rec.bytes,
 				"userAgent", r.UserAgent(),
@@ -261,4 +270,45 @@ func checkQuery(raw string) error {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// route is where the router records the route a request matched, for the
+// middleware around it: logs and spans name the route template, never the
+// path, which may hold a secret (a personal calendar token).
+type route struct{ template string }
+
+type routeKey struct{}
+
+// matched records the route template of r, and names the request's span
+// after it.
+func matched(r *http.Request, method, template string) {
+	if rt, ok := r.Context().Value(routeKey{}).(*route); ok {
+		rt.template = template
+	}
+	span := trace.SpanFromContext(r.Context())
+	if span.IsRecording() {
+		span.SetName(method + " " + template)
+		span.SetAttributes(attribute.String("http.route", template), attribute.String("url.path", template))
+	}
+}
+
+// maxLoggedPath bounds a path that matched no route where it is logged.
+const maxLoggedPath = 200
+
+// RoutePath returns what logs and spans may say of r's path: the template
+// of the route it matched ("/api/calendar/u/{file}"), or the path clipped
+// when it matched none.
+func RoutePath(r *http.Request) string {
+	if rt, ok := r.Context().Value(routeKey{}).(*route); ok && rt.template != "" {
+		return rt.template
+	}
+	return clip(r.URL.Path, maxLoggedPath)
+}
+
+// requestURL is the access log's URL: the route template and the query.
+func requestURL(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return RoutePath(r)
+	}
+	return RoutePath(r) + "?" + clip(r.URL.RawQuery, 1000)
 }

@@ -12,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 	"github.com/partyfinder/partyfinder/shared/telemetry"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 var securityHeaders = map[string]string{
@@ -365,5 +369,47 @@ func TestChainRefusesQueriesThatDoNotParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A secret in a path (a personal calendar token) reaches neither the
+// span's name and attributes nor the logs: they name the route template.
+func TestSecretsInPathsStayOutOfTracesAndLogs(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	old := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(old) })
+	logs := captureLogs(t, slog.LevelDebug)
+
+	const secret = "k3Q9zSecretToken"
+	rt := httpapi.NewRouter()
+	rt.Handle("GET", "/api/calendar/u/{file}", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Error(w, r, errors.New("the store broke"))
+	})
+	h := httpapi.Chain(rt, httpapi.Options{Name: "calendar", Tracing: true})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/calendar/u/"+secret+".ics", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d", rec.Code)
+	}
+	ended := spans.Ended()
+	if len(ended) != 1 {
+		t.Fatalf("%d spans, want 1", len(ended))
+	}
+	s := ended[0]
+	if s.Name() != "GET /api/calendar/u/{file}" {
+		t.Errorf("span name %q, want the route template", s.Name())
+	}
+	for _, a := range s.Attributes() {
+		if strings.Contains(a.Value.Emit(), secret) {
+			t.Errorf("span attribute %s = %q holds the secret", a.Key, a.Value.Emit())
+		}
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("the logs hold the secret: %s", logs)
+	}
+	if !strings.Contains(logs.String(), "/api/calendar/u/{file}") {
+		t.Errorf("the logs do not name the route: %s", logs)
 	}
 }

@@ -126,7 +126,7 @@ func ErrorWith(w http.ResponseWriter, r *http.Request, err error, body func(Prob
 func writeProblem(w http.ResponseWriter, r *http.Request, err error, body any) {
 	p := ProblemFor(r, err)
 	if p.Status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "path", r.URL.Path, "status", p.Status)
+		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "path", RoutePath(r), "status", p.Status)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
@@ -165,5 +165,5 @@ func OK(w http.ResponseWriter, status int, v any) {
 
 // LogError logs a failure that is not turned into an error response.
 func LogError(r *http.Request, msg string, err error, args ...any) {
-	slog.ErrorContext(r.Context(), msg, append([]any{"error", err.Error(), "path", r.URL.Path}, args...)...)
+	slog.ErrorContext(r.Context(), msg, append([]any{"error", err.Error(), "path", RoutePath(r)}, args...)...)
 }

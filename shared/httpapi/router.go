@@ -46,11 +46,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		method = http.MethodGet
 	}
 	if h, ok := rt.static[method+" "+r.URL.Path]; ok {
+		matched(r, r.Method, r.URL.Path)
 		h(w, r)
 		return
 	}
 	if r.Method != http.MethodOptions {
 		if _, pattern := rt.mux.Handler(r); pattern != "" {
+			_, template, _ := strings.Cut(pattern, " ")
+			matched(r, r.Method, template)
 			rt.mux.ServeHTTP(w, r) // sets the path values that Handler does not
 			return
 		}
