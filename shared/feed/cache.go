@@ -268,7 +268,9 @@ func storeErr(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &apperr.Error{Kind: apperr.Unavailable, Message: "the party store did not answer in time"}
 	}
-	return fmt.Errorf("%s: %w", op, &apperr.Error{Kind: apperr.Unavailable, Message: "the party store is unavailable: " + err.Error()})
+	// The cause stays in the error's text, for the log; the message a
+	// client sees says nothing of the store's insides.
+	return fmt.Errorf("%s: %v: %w", op, err, &apperr.Error{Kind: apperr.Unavailable, Message: "the party store is unavailable; try again shortly"})
 }
 
 // maxMissingBytes bounds the memory of remembered unknown conference ids.

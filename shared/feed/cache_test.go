@@ -308,6 +308,14 @@ func TestCacheStoreDown(t *testing.T) {
 	if httpapi.StatusOf(err) != 503 {
 		t.Errorf("status = %d, want 503", httpapi.StatusOf(err))
 	}
+	// The client hears that the store is away, not what the driver said;
+	// the log keeps the cause.
+	if e, _ := apperr.As(err); e == nil || strings.Contains(e.Message, "closed") || strings.Contains(e.Message, "sql") {
+		t.Errorf("the message a client sees: %v", e)
+	}
+	if !strings.Contains(err.Error(), "closed") {
+		t.Errorf("the cause is gone from the error: %v", err)
+	}
 	if _, _, err := c.PartySnapshot(ctx, "opening"); !apperr.Is(err, apperr.Unavailable) {
 		t.Errorf("PartySnapshot on a closed store: %v, want Unavailable", err)
 	}
