@@ -36,16 +36,16 @@ func (h *Handler) issueLink(w http.ResponseWriter, r *http.Request, id identity.
 	ok(w, linkJSON{URL: webcal, HTTPS: https, Generation: link.Generation})
 }
 
-// baseURL is the public site: configured, or as the request reached us
-// (Firebase Hosting passes the site's host in X-Forwarded-Host).
+// baseURL is the public site: configured (PARTYFINDER_PUBLIC_URL, which a
+// deployment behind Firebase Hosting must set), else the host the request
+// reached, as on one machine. Never X-Forwarded-Host: any client can send
+// it, and the link carries the user's secret calendar token to whatever
+// host it names.
 func (h *Handler) baseURL(r *http.Request) string {
 	if h.PublicURL != "" {
 		return h.PublicURL
 	}
-	host := r.Header.Get("X-Forwarded-Host")
-	if host == "" {
-		host = r.Host
-	}
+	host := r.Host
 	scheme := "https"
 	if r.TLS == nil && (strings.HasPrefix(host, "localhost") || strings.HasPrefix(host, "127.0.0.1") || strings.HasPrefix(host, "[::1]")) {
 		scheme = "http"

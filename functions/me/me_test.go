@@ -689,7 +689,9 @@ func TestCalendarLinkBase(t *testing.T) {
 		wantBase  string
 	}{
 		{"request host", "", nil, "https://example.com"},
-		{"forwarded host", "", []string{"X-Forwarded-Host", "parties.example.org"}, "https://parties.example.org"},
+		// Any client can send X-Forwarded-Host: the link, with its secret
+		// token, must not point wherever it says.
+		{"forwarded host is not trusted", "", []string{"X-Forwarded-Host", "evil.example"}, "https://example.com"},
 		{"local runner", "", []string{"Host", "localhost:8080"}, "http://localhost:8080"},
 		{"configured", "https://pf.example.net", []string{"X-Forwarded-Host", "parties.example.org"}, "https://pf.example.net"},
 	}
