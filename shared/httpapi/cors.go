@@ -52,11 +52,12 @@ func (c *CORS) Allowed(origin string) bool {
 }
 
 var (
-	hVaryOrigin   = "Origin"
-	hAllowMethods = headerList("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-	hAllowHeaders = headerList("Authorization", "Content-Type", "If-None-Match", "X-Request-Id")
-	hExpose       = headerList("ETag", "X-Request-Id", "Retry-After")
-	hMaxAge       = []string{"600"}
+	hVaryOrigin     = "Origin"
+	hVaryOriginOnly = []string{hVaryOrigin} // shared: an append copies it (len == cap)
+	hAllowMethods   = headerList("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+	hAllowHeaders   = headerList("Authorization", "Content-Type", "If-None-Match", "X-Request-Id")
+	hExpose         = headerList("ETag", "X-Request-Id", "Retry-After")
+	hMaxAge         = []string{"600"}
 )
 
 // wrap marks responses readable by allowed origins and adds the preflight
@@ -66,8 +67,15 @@ func (c *CORS) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		h := w.Header()
-		if origin != "" {
-			h["Vary"] = append(h["Vary"], hVaryOrigin)
+		// Every answer says it varies by Origin, also one to a request
+		// without: a shared cache that stored it for no Origin must not
+		// hand it to a browser page that needs Access-Control-Allow-Origin.
+		if c != nil {
+			if v := h["Vary"]; v == nil {
+				h["Vary"] = hVaryOriginOnly
+			} else {
+				h["Vary"] = append(v, hVaryOrigin)
+			}
 		}
 		allowed := c.Allowed(origin)
 		if allowed {

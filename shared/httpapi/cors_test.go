@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/partyfinder/partyfinder/shared/httpapi"
@@ -156,6 +157,36 @@ func TestCORSWithCachedResponse(t *testing.T) {
 		}
 		if rec.Header().Get("Access-Control-Allow-Origin") != "https://partyfinder.web.app" {
 			t.Errorf("status %d: no Access-Control-Allow-Origin", rec.Code)
+		}
+	}
+}
+
+// Every answer of a CORS-enabled function says it varies by Origin, with
+// an Origin or without, so a shared cache keeps the variants apart.
+func TestCORSVaryAlways(t *testing.T) {
+	big := rendered.New("application/json", "public, max-age=60, s-maxage=300", jsonBody(4000))
+	small := rendered.New("application/json", "public, max-age=60, s-maxage=300", []byte(`{"success":true}`))
+	rt := httpapi.NewRouter()
+	rt.Handle("GET", "/big", big.Serve)
+	rt.Handle("GET", "/small", small.Serve)
+	h := httpapi.Chain(rt, httpapi.Options{Name: "test", CORS: httpapi.NewCORS([]string{"https://app.example"})})
+	for _, tc := range []struct {
+		path, origin string
+		want         []string
+	}{
+		{"/small", "", []string{"Origin"}},
+		{"/small", "https://app.example", []string{"Origin"}},
+		{"/big", "", []string{"Origin", "Accept-Encoding"}},
+		{"/big", "https://other.example", []string{"Origin", "Accept-Encoding"}},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := headerTokens(rec.Header().Values("Vary")); !slices.Equal(got, tc.want) {
+			t.Errorf("GET %s (Origin %q): Vary %q, want %q", tc.path, tc.origin, got, tc.want)
 		}
 	}
 }
