@@ -130,6 +130,7 @@ type SwipeResult struct {
 	Saved       bool   // the party is saved after the swipe
 	SaveAdded   bool   // the swipe put the party on the list
 	SaveRemoved bool   // the swipe took it off
+	Unchanged   bool   // the decision was this one already: nothing changed, the swipe keeps its time
 }
 
 // Changed reports whether the swipe replaced a different decision.
@@ -153,10 +154,16 @@ type Decisions interface {
 	Swipes(ctx context.Context, uid string) ([]Swipe, error)
 	// Saves returns the user's saved parties, oldest first, likewise.
 	Saves(ctx context.Context, uid string) ([]Save, error)
+	// Decision returns the user's current decision about the party, read
+	// outside any transaction (no swipe and no save when there is none),
+	// so a use case can see without writing that a request changes
+	// nothing. Invalid if the uid or party id is malformed.
+	Decision(ctx context.Context, uid, partyID string) (Decision, error)
 	// UpdateDecision loads the user's decision about the party, applies fn
-	// and stores the swipe and save it leaves, in one transaction. Errors
-	// from fn are returned unchanged and nothing is written. Invalid if
-	// the uid or party id is malformed or the result breaks an invariant.
+	// and stores the swipe and save it leaves, in one transaction; when fn
+	// leaves them as they were, nothing is written. Errors from fn are
+	// returned unchanged and nothing is written. Invalid if the uid or
+	// party id is malformed or the result breaks an invariant.
 	UpdateDecision(ctx context.Context, uid, partyID string, fn func(*Decision) error) (Decision, error)
 }
 

@@ -18,8 +18,12 @@ func (d *Decision) Saved() bool { return d.Save != nil }
 
 // Record replaces the attendee's decision with action at the given time.
 // Like and interested put the party on the list (a party saved already
-// keeps its save time); pass takes it off.
+// keeps its save time); pass takes it off. A decision repeated (Repeats)
+// changes nothing, not even the swipe's time: the result is Unchanged.
 func (d *Decision) Record(action Action, at time.Time) SwipeResult {
+	if d.Repeats(action) {
+		return SwipeResult{Swipe: *d.Swipe, Previous: action, Saved: d.Saved(), Unchanged: true}
+	}
 	res := SwipeResult{Swipe: Swipe{UID: d.UID, PartyID: d.PartyID, Action: action, At: at.UTC()}}
 	if d.Swipe != nil {
 		res.Previous = d.Swipe.Action
@@ -33,6 +37,14 @@ func (d *Decision) Record(action Action, at time.Time) SwipeResult {
 	}
 	res.Saved = d.Saved()
 	return res
+}
+
+// Repeats reports whether recording action would leave the decision as it
+// is: the same action as the current swipe, and the party on the list
+// exactly when that action saves it (a like whose save was removed since
+// is not repeated by another like: that one saves the party again).
+func (d Decision) Repeats(action Action) bool {
+	return d.Swipe != nil && d.Swipe.Action == action && d.Saved() == action.Saves()
 }
 
 // AddSave puts the party on the list; it reports false when it was there

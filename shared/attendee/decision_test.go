@@ -21,13 +21,16 @@ func TestDecisionRecord(t *testing.T) {
 		wantSaved         bool
 		wantAdd, wantDrop bool
 		wantSaveAt        time.Time
+		wantUnchanged     bool // the decision stays as it was, its swipe time too
 	}{
-		{"first like saves", "", false, Like, "", true, true, false, t1},
-		{"first pass saves nothing", "", false, Pass, "", false, false, false, time.Time{}},
-		{"repeated like keeps the first save time", Like, true, Like, Like, true, false, false, t0},
-		{"like turned pass unsaves", Like, true, Pass, Like, false, false, true, time.Time{}},
-		{"pass turned interested saves", Pass, false, Interested, Pass, true, true, false, t1},
-		{"like of a party saved by hand keeps that save", "", true, Like, "", true, false, false, t0},
+		{"first like saves", "", false, Like, "", true, true, false, t1, false},
+		{"first pass saves nothing", "", false, Pass, "", false, false, false, time.Time{}, false},
+		{"repeated like changes nothing, not even the times", Like, true, Like, Like, true, false, false, t0, true},
+		{"repeated pass changes nothing", Pass, false, Pass, Pass, false, false, false, time.Time{}, true},
+		{"like again after its save was removed saves again", Like, false, Like, Like, true, true, false, t1, false},
+		{"like turned pass unsaves", Like, true, Pass, Like, false, false, true, time.Time{}, false},
+		{"pass turned interested saves", Pass, false, Interested, Pass, true, true, false, t1, false},
+		{"like of a party saved by hand keeps that save", "", true, Like, "", true, false, false, t0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,12 +41,22 @@ func TestDecisionRecord(t *testing.T) {
 			if tt.saved {
 				d.Save = &Save{UID: "u", PartyID: "p", At: t0}
 			}
-			res := d.Record(tt.action, t1)
-			if res.Previous != tt.wantPrev || res.Saved != tt.wantSaved || res.SaveAdded != tt.wantAdd || res.SaveRemoved != tt.wantDrop {
-				t.Errorf("result = %+v, want previous %q saved %v added %v removed %v", res, tt.wantPrev, tt.wantSaved, tt.wantAdd, tt.wantDrop)
+			if got := d.Repeats(tt.action); got != tt.wantUnchanged {
+				t.Errorf("Repeats(%s) = %v, want %v", tt.action, got, tt.wantUnchanged)
 			}
-			if d.Swipe == nil || d.Swipe.Action != tt.action || !d.Swipe.At.Equal(t1) {
-				t.Errorf("swipe = %+v, want %s at %v", d.Swipe, tt.action, t1)
+			res := d.Record(tt.action, t1)
+			if res.Previous != tt.wantPrev || res.Saved != tt.wantSaved || res.SaveAdded != tt.wantAdd || res.SaveRemoved != tt.wantDrop || res.Unchanged != tt.wantUnchanged {
+				t.Errorf("result = %+v, want previous %q saved %v added %v removed %v unchanged %v", res, tt.wantPrev, tt.wantSaved, tt.wantAdd, tt.wantDrop, tt.wantUnchanged)
+			}
+			wantAt := t1
+			if tt.wantUnchanged {
+				wantAt = t0
+			}
+			if d.Swipe == nil || d.Swipe.Action != tt.action || !d.Swipe.At.Equal(wantAt) {
+				t.Errorf("swipe = %+v, want %s at %v", d.Swipe, tt.action, wantAt)
+			}
+			if res.Swipe != *d.Swipe {
+				t.Errorf("result swipe %+v, want the decision's %+v", res.Swipe, *d.Swipe)
 			}
 			if got := d.Save != nil; got != tt.wantSaved {
 				t.Fatalf("saved = %v, want %v", got, tt.wantSaved)

@@ -43,23 +43,38 @@ func (a *Attendees) saveEvent(uid string, p party.Party, added, removed bool) []
 }
 
 // RecordSwipe records the attendee's decision about an open party: like
-// and interested save it, pass unsaves it. NotFound for a party that is
-// not public, Conflict for a cancelled one; nothing is written then.
+// and interested save it, pass unsaves it. A decision repeated (a double
+// tap, a client's retry) changes nothing and publishes no event. NotFound
+// for a party that is not public, Conflict for a cancelled one; nothing is
+// written then.
 func (a *Attendees) RecordSwipe(ctx context.Context, uid, partyID string, action attendee.Action) (attendee.SwipeResult, []event.Event, error) {
 	p, err := openParty(ctx, a.Parties, partyID)
 	if err != nil {
 		return attendee.SwipeResult{}, nil, err
 	}
 	now := a.now()
+	// A repeated decision is answered from a plain read, without a write
+	// transaction: one user tapping the same card again and again must not
+	// queue transactions on their own decision's documents.
+	cur, err := a.Store.Decision(ctx, uid, p.ID)
+	if err != nil {
+		return attendee.SwipeResult{}, nil, err
+	}
+	if res := cur.Record(action, now); res.Unchanged {
+		return res, nil, nil
+	}
 	var res attendee.SwipeResult
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
 		res = d.Record(action, now)
-		events = append([]event.Event{attendee.SwipeRecorded{
-			Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
-			UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
-		}}, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
+		events = nil
+		if !res.Unchanged { // repeated since the read: as above
+			events = append([]event.Event{attendee.SwipeRecorded{
+				Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
+				UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
+			}}, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
+		}
 		pending.Set(events...)
 		return nil
 	}); err != nil {
@@ -70,11 +85,17 @@ func (a *Attendees) RecordSwipe(ctx context.Context, uid, partyID string, action
 }
 
 // AddSave puts an open party on the attendee's list; it reports false when
-// it was there already. NotFound and Conflict as for RecordSwipe.
+// it was there already (answered from a plain read, as a repeated swipe
+// is). NotFound and Conflict as for RecordSwipe.
 func (a *Attendees) AddSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error) {
 	p, err := openParty(ctx, a.Parties, partyID)
 	if err != nil {
 		return false, nil, err
+	}
+	if cur, err := a.Store.Decision(ctx, uid, p.ID); err != nil {
+		return false, nil, err
+	} else if cur.Saved() {
+		return false, nil, nil
 	}
 	now := a.now()
 	var added bool
@@ -93,11 +114,17 @@ func (a *Attendees) AddSave(ctx context.Context, uid, partyID string) (bool, []e
 }
 
 // RemoveSave takes a party off the attendee's list, also one that was
-// cancelled or withdrawn since; it reports false when it was not there.
-// NotFound for a malformed party id.
+// cancelled or withdrawn since; it reports false when it was not there
+// (answered from a plain read, as a repeated swipe is). NotFound for a
+// malformed party id.
 func (a *Attendees) RemoveSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error) {
 	if !party.ValidID(partyID) {
 		return false, nil, apperr.New(apperr.NotFound, "no party %q", partyID)
+	}
+	if cur, err := a.Store.Decision(ctx, uid, partyID); err != nil {
+		return false, nil, err
+	} else if !cur.Saved() {
+		return false, nil, nil
 	}
 	// The party's conference names the event; a party deleted since has none.
 	p, err := a.Parties.Party(ctx, partyID)

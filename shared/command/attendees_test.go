@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,7 @@ var now = time.Date(2025, 8, 20, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	uc      *command.Attendees
 	store   *sqlite.Store
+	path    string // the store's file
 	heard   []event.Event
 	open    party.Party // a published party
 	conf    string
@@ -38,7 +40,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "pf.db"))
+	path := filepath.Join(t.TempDir(), "pf.db")
+	store, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := store.SaveParties(ctx, ps); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: store, open: ps[0], private: ps[1], gone: ps[2], conf: conf.ID}
+	f := &fixture{store: store, path: path, open: ps[0], private: ps[1], gone: ps[2], conf: conf.ID}
 	var bus inproc.Bus
 	bus.Subscribe(func(_ context.Context, e event.Event) { f.heard = append(f.heard, e) })
 	f.uc = &command.Attendees{
@@ -82,7 +85,7 @@ func TestRecordSwipe(t *testing.T) {
 		wantSaved bool
 	}{
 		{attendee.Like, []string{attendee.TypeSwipeRecorded, attendee.TypeSaveAdded}, "", true},
-		{attendee.Like, []string{attendee.TypeSwipeRecorded}, attendee.Like, true},
+		{attendee.Like, nil, attendee.Like, true}, // repeated: nothing changes, nothing is published
 		{attendee.Pass, []string{attendee.TypeSwipeRecorded, attendee.TypeSaveRemoved}, attendee.Like, false},
 		{attendee.Interested, []string{attendee.TypeSwipeRecorded, attendee.TypeSaveAdded}, attendee.Pass, true},
 	}
@@ -98,8 +101,12 @@ func TestRecordSwipe(t *testing.T) {
 		if !slices.Equal(types(f.heard), types(events)) {
 			t.Errorf("step %d: published %v, returned %v", i, types(f.heard), types(events))
 		}
-		if res.Previous != st.wantPrev || res.Saved != st.wantSaved {
-			t.Errorf("step %d: previous %q saved %v, want %q %v", i, res.Previous, res.Saved, st.wantPrev, st.wantSaved)
+		if res.Previous != st.wantPrev || res.Saved != st.wantSaved || res.Unchanged != (st.wantTypes == nil) {
+			t.Errorf("step %d: previous %q saved %v unchanged %v, want %q %v %v", i, res.Previous, res.Saved, res.Unchanged,
+				st.wantPrev, st.wantSaved, st.wantTypes == nil)
+		}
+		if len(events) == 0 {
+			continue
 		}
 		sw := events[0].(attendee.SwipeRecorded)
 		if sw.Previous != st.wantPrev || sw.Action != st.action || sw.PartyID != f.open.ID {
@@ -113,6 +120,87 @@ func TestRecordSwipe(t *testing.T) {
 	if len(saves) != 1 || saves[0].PartyID != f.open.ID {
 		t.Errorf("saves after the steps: %v", saves)
 	}
+}
+
+// A repeated decision (the same swipe again, a save of a party saved
+// already, an unsave of one that is not) is answered from a plain read:
+// it needs no write transaction, so it is answered even while another
+// process holds the store's write lock, where a change is refused as
+// Unavailable. It answers what the transaction would, publishes nothing
+// and leaves the stored decision as it was, its time too.
+func TestRepeatedDecisionsNeedNoWrite(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	first, _, err := f.uc.RecordSwipe(ctx, "ada", f.open.ID, attendee.Like)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.uc.RecordSwipe(ctx, "ada", f.other(t).ID, attendee.Pass); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(time.Hour)
+	f.uc.Stamp.Now = func() time.Time { return later }
+
+	f.lockStore(t)
+	f.heard = nil
+	res, events, err := f.uc.RecordSwipe(ctx, "ada", f.open.ID, attendee.Like)
+	if err != nil || !res.Unchanged || res.Previous != attendee.Like || !res.Saved || res.Changed() || res.Swipe != first.Swipe || len(events) != 0 {
+		t.Errorf("repeated like while the store is locked: %+v, events %v, %v; want the stored like, unchanged, no events", res, types(events), err)
+	}
+	if res, events, err := f.uc.RecordSwipe(ctx, "ada", f.other(t).ID, attendee.Pass); err != nil || !res.Unchanged || res.Saved || len(events) != 0 {
+		t.Errorf("repeated pass while the store is locked: %+v, events %v, %v; want unchanged, no events", res, types(events), err)
+	}
+	if added, events, err := f.uc.AddSave(ctx, "ada", f.open.ID); err != nil || added || len(events) != 0 {
+		t.Errorf("save of a saved party while the store is locked: %v, %v, %v; want false, no events", added, types(events), err)
+	}
+	if removed, events, err := f.uc.RemoveSave(ctx, "ada", f.other(t).ID); err != nil || removed || len(events) != 0 {
+		t.Errorf("unsave of a party not saved while the store is locked: %v, %v, %v; want false, no events", removed, types(events), err)
+	}
+	if _, events, err := f.uc.RecordSwipe(ctx, "ada", f.open.ID, attendee.Pass); !apperr.Is(err, apperr.Unavailable) || len(events) != 0 {
+		t.Errorf("a changed decision while the store is locked: %v, %v; want Unavailable and no events", types(events), err)
+	}
+	if len(f.heard) != 0 {
+		t.Errorf("published %v", types(f.heard))
+	}
+	swipes, err := f.store.Swipes(ctx, "ada")
+	if err != nil || len(swipes) != 2 || !swipes[0].At.Equal(now) || !swipes[1].At.Equal(now) {
+		t.Errorf("swipes after the repeats: %+v, %v; want both still at %v", swipes, err, now)
+	}
+}
+
+// other returns a published party other than f.open.
+func (f *fixture) other(t *testing.T) party.Party {
+	t.Helper()
+	_, ps := demo.Data(now)
+	for _, p := range ps[3:] {
+		if p.Status == party.Published && p.ID != f.open.ID {
+			return p
+		}
+	}
+	t.Fatal("the demo data has no second published party")
+	return party.Party{}
+}
+
+// lockStore takes the store's write lock from a connection of its own, as
+// another process writing to the file would, until the test ends.
+func (f *fixture) lockStore(t *testing.T) {
+	t.Helper()
+	db, err := sql.Open("sqlite", f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatalf("take the write lock: %v", err)
+	}
+	t.Cleanup(func() {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		db.Close()
+	})
 }
 
 // Parties attendees cannot go to are refused before anything is written.

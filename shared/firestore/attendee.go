@@ -169,6 +169,25 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 	return out, nil
 }
 
+// Decision returns the user's swipe and save of the party, read without a
+// transaction: one batch read of the two documents. Invalid if the uid is
+// empty or not a document id, or the party id malformed.
+func (s *Store) Decision(ctx context.Context, uid, partyID string) (attendee.Decision, error) {
+	if err := withStorable(attendee.ValidateKey(uid, partyID), uid, time.Time{}); err != nil {
+		return attendee.Decision{}, fmt.Errorf("decision: %w", err)
+	}
+	user := s.userRef(uid)
+	snaps, err := s.client.GetAll(ctx, []*gfs.DocumentRef{user.Collection(swipesCollection).Doc(partyID), user.Collection(savesCollection).Doc(partyID)})
+	if err != nil {
+		return attendee.Decision{}, fmt.Errorf("decision %s/%s: %w", uid, partyID, translate(err))
+	}
+	d, err := decodeDecision(uid, partyID, snaps[0], snaps[1])
+	if err != nil {
+		return attendee.Decision{}, fmt.Errorf("decision %s/%s: %w", uid, partyID, err)
+	}
+	return d, nil
+}
+
 // decodeDecision builds a decision from the swipe and save documents.
 func decodeDecision(uid, partyID string, swipe, save *gfs.DocumentSnapshot) (attendee.Decision, error) {
 	d := attendee.Decision{UID: uid, PartyID: partyID}

@@ -106,7 +106,20 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 	return out, nil
 }
 
-func getDecision(ctx context.Context, tx *sql.Tx, uid, partyID string) (attendee.Decision, error) {
+// Decision returns the user's swipe and save of the party, read without a
+// transaction. Invalid if the uid is empty or the party id malformed.
+func (s *Store) Decision(ctx context.Context, uid, partyID string) (attendee.Decision, error) {
+	if err := attendee.ValidateKey(uid, partyID); err != nil {
+		return attendee.Decision{}, fmt.Errorf("decision: %w", err)
+	}
+	d, err := getDecision(ctx, s.read, uid, partyID)
+	if err != nil {
+		return attendee.Decision{}, fmt.Errorf("decision %s/%s: %w", uid, partyID, busy(ctx, err))
+	}
+	return d, nil
+}
+
+func getDecision(ctx context.Context, tx querier, uid, partyID string) (attendee.Decision, error) {
 	d := attendee.Decision{UID: uid, PartyID: partyID}
 	var action string
 	var at sql.NullInt64

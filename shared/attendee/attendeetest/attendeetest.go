@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) attendee.Repository) {
 		{"ProfileInvalid", testProfileInvalid},
 		{"RecordSwipe", testRecordSwipe},
 		{"RecordSwipeInvalid", testSwipeInvalid},
+		{"Decision", testDecision},
 		{"SwipesOrder", testSwipesOrder},
 		{"Saves", testSaves},
 		{"UsersIsolated", testIsolation},
@@ -457,8 +458,8 @@ func testRecordSwipe(t *testing.T, s attendee.Repository) {
 		{"first like saves", sw("p1", attendee.Like, at(20, 18, 0)), "", true,
 			[]attendee.Swipe{sw("p1", attendee.Like, at(20, 18, 0))},
 			[]attendee.Save{sv("p1", at(20, 18, 0))}},
-		{"repeated like reports the like and keeps the save time", sw("p1", attendee.Like, at(20, 18, 5)), attendee.Like, true,
-			[]attendee.Swipe{sw("p1", attendee.Like, at(20, 18, 5))},
+		{"repeated like reports the like and changes nothing, not even the times", sw("p1", attendee.Like, at(20, 18, 5)), attendee.Like, true,
+			[]attendee.Swipe{sw("p1", attendee.Like, at(20, 18, 0))},
 			[]attendee.Save{sv("p1", at(20, 18, 0))}},
 		{"pass after like unsaves", sw("p1", attendee.Pass, at(20, 18, 10)), attendee.Like, false,
 			[]attendee.Swipe{sw("p1", attendee.Pass, at(20, 18, 10))},
@@ -480,10 +481,15 @@ func testRecordSwipe(t *testing.T, s attendee.Repository) {
 	}
 	for _, st := range steps {
 		res := mustSwipe(t, ctx, s, st.swipe)
-		want := st.swipe
+		// The result is the decision as stored: the swipe of this step, or
+		// the earlier one it repeated.
+		want := st.swipes[slices.IndexFunc(st.swipes, func(x attendee.Swipe) bool { return x.PartyID == st.swipe.PartyID })]
 		want.At = want.At.UTC()
 		if got := swipeText([]attendee.Swipe{res.Swipe}); got[0] != swipeText([]attendee.Swipe{want})[0] {
 			t.Errorf("%s: result swipe %v, want %v", st.name, got[0], swipeText([]attendee.Swipe{want})[0])
+		}
+		if repeated := !want.At.Equal(st.swipe.At); res.Unchanged != repeated {
+			t.Errorf("%s: Unchanged %v, want %v", st.name, res.Unchanged, repeated)
 		}
 		if res.Previous != st.previous || res.Saved != st.saved {
 			t.Errorf("%s: Previous %q, Saved %v; want %q, %v", st.name, res.Previous, res.Saved, st.previous, st.saved)
@@ -497,6 +503,57 @@ func testRecordSwipe(t *testing.T, s attendee.Repository) {
 	_, err := RecordSwipe(ctx, s, attendee.Swipe{UID: "ada", PartyID: "p4", Action: attendee.Like})
 	assertKind(t, "a swipe without a time", err, apperr.Invalid)
 	assertSaves(t, ctx, s, "ada", sv("p1", at(20, 18, 15)), sv("p3", at(20, 18, 25)))
+}
+
+// testDecision: the current decision, read without a transaction, is what
+// the updates left, and a key that cannot be stored is Invalid, as it is
+// for UpdateDecision.
+func testDecision(t *testing.T, s attendee.Repository) {
+	ctx := testContext(t)
+	get := func(what, party string) attendee.Decision {
+		t.Helper()
+		d, err := s.Decision(ctx, "ada", party)
+		if err != nil {
+			t.Fatalf("Decision %s: %v", what, err)
+		}
+		if d.UID != "ada" || d.PartyID != party {
+			t.Errorf("Decision %s names %s/%s, want ada/%s", what, d.UID, d.PartyID, party)
+		}
+		return d
+	}
+	if d := get("before any swipe", "p1"); d.Swipe != nil || d.Save != nil {
+		t.Errorf("Decision before any swipe = %+v, want neither swipe nor save", d)
+	}
+	like := attendee.Swipe{UID: "ada", PartyID: "p1", Action: attendee.Like, At: at(20, 18, 0)}
+	mustSwipe(t, ctx, s, like)
+	d := get("after a like", "p1")
+	if d.Swipe == nil || swipeText([]attendee.Swipe{*d.Swipe})[0] != swipeText(inUTC([]attendee.Swipe{like}))[0] {
+		t.Errorf("Decision after a like: swipe %+v, want %+v", d.Swipe, like)
+	}
+	if d.Save == nil || !sameInstant(like.At, d.Save.At) || d.Save.UID != "ada" || d.Save.PartyID != "p1" {
+		t.Errorf("Decision after a like: save %+v, want one at %v", d.Save, like.At)
+	}
+	if !d.Repeats(attendee.Like) || d.Repeats(attendee.Interested) || d.Repeats(attendee.Pass) {
+		t.Errorf("the decision after a like repeats like %v, interested %v, pass %v; want only like",
+			d.Repeats(attendee.Like), d.Repeats(attendee.Interested), d.Repeats(attendee.Pass))
+	}
+	if _, err := RemoveSave(ctx, s, "ada", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := get("after the save was removed", "p1"); d.Swipe == nil || d.Swipe.Action != attendee.Like || d.Save != nil || d.Repeats(attendee.Like) {
+		t.Errorf("Decision after the save was removed = %+v, want the like without a save (which another like would change)", d)
+	}
+	if d := get("of another party", "p2"); d.Swipe != nil || d.Save != nil {
+		t.Errorf("Decision of another party = %+v, want none", d)
+	}
+	for name, key := range map[string][2]string{
+		"no uid":                {"", "p1"},
+		"no party":              {"ada", ""},
+		"party id with a slash": {"ada", "p1/saves"},
+	} {
+		_, err := s.Decision(ctx, key[0], key[1])
+		assertKind(t, "Decision with "+name, err, apperr.Invalid)
+	}
 }
 
 func testSwipeInvalid(t *testing.T, s attendee.Repository) {
