@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -42,7 +46,14 @@ func DecodeJSON(r *http.Request, dst any) error {
 			return apperr.Field("Content-Type", "unsupported", "must be application/json")
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	if err := checkKeys(data, reflect.TypeOf(dst)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -117,6 +128,11 @@ func decodeError(err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return apperr.Field("body", "required", "a JSON object is required")
+	case isTimeout(err):
+		// The client sent its body slower than the server reads: that is
+		// not malformed JSON, and the answer says so (408; the connection
+		// closes after it).
+		return &apperr.Error{Kind: requestTimeout, Message: "the request body did not arrive in time"}
 	case errors.As(err, &big):
 		return &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", big.Limit)}
 	case errors.As(err, &syn):
@@ -156,4 +172,17 @@ func OnlyParams(v url.Values, allowed ...string) error {
 		}
 	}
 	return nil
+}
+
+// requestTimeout is an HTTP-only kind for a body that did not arrive in
+// time.
+const requestTimeout apperr.Kind = "request_timeout"
+
+func init() { statusOf[requestTimeout] = http.StatusRequestTimeout }
+
+// isTimeout reports whether reading failed because a deadline passed: the
+// server's read timeout or the request's.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)
 }

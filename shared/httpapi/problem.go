@@ -132,8 +132,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error, body any) {
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
+	case http.StatusRequestTimeout:
+		h.Set("Connection", "close") // the rest of the body may still be on its way
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(body)

@@ -1,0 +1,90 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/partyfinder/partyfinder/shared/apperr"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
+)
+
+type inner struct {
+	Type string `json:"type"`
+	N    int    `json:"n"`
+}
+
+type body struct {
+	PartyID string            `json:"partyId"`
+	Events  []inner           `json:"events"`
+	Extra   map[string]string `json:"extra"`
+}
+
+func decodeBody(t *testing.T, s string) error {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(s))
+	r.Header.Set("Content-Type", "application/json")
+	var b body
+	return httpapi.DecodeJSON(r, &b)
+}
+
+// Field names are exact and each may appear once: encoding/json alone
+// would take {"PARTYID"} for partyId and let the last of two copies win.
+func TestDecodeJSONKeys(t *testing.T) {
+	tests := []struct {
+		name, body string
+		field      string // "" when it must decode
+		code       string
+	}{
+		{"exact names", `{"partyId":"p1","events":[{"type":"a","n":1}],"extra":{"Any Key":"v"}}`, "", ""},
+		{"name in other case", `{"PARTYID":"p1"}`, "PARTYID", "unknown"},
+		{"nested name in other case", `{"events":[{"type":"a"},{"Type":"b"}]}`, "events[1].Type", "unknown"},
+		{"key twice", `{"partyId":"p1","partyId":"p2"}`, "partyId", "conflict"},
+		{"nested key twice", `{"events":[{"n":1,"n":2}]}`, "events[0].n", "conflict"},
+		{"map key twice", `{"extra":{"k":"a","k":"b"}}`, "extra.k", "conflict"},
+		{"unknown field", `{"partyID":"p1","owner":"me"}`, "partyID", "unknown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := decodeBody(t, tc.body)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			e, ok := apperr.As(err)
+			if !ok || e.Kind != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != tc.field || e.Fields[0].Code != tc.code {
+				t.Errorf("err = %v, want Invalid naming %s (%s)", err, tc.field, tc.code)
+			}
+		})
+	}
+}
+
+// timeoutReader fails like a connection whose read deadline passed.
+type timeoutReader struct{}
+
+func (timeoutReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
+
+// A body slower than the server's read timeout is a 408, not malformed
+// JSON, and the connection closes after it.
+func TestSlowBodyIsRequestTimeout(t *testing.T) {
+	h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b body
+		if err := httpapi.DecodeJSON(r, &b); err != nil {
+			httpapi.Error(w, r, err)
+		}
+	}), httpapi.Options{Name: "test"})
+	r := httptest.NewRequest(http.MethodPost, "/x", timeoutReader{})
+	r.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusRequestTimeout || rec.Header().Get("Connection") != "close" {
+		t.Errorf("status %d, Connection %q: %s", rec.Code, rec.Header().Get("Connection"), rec.Body)
+	}
+	if !strings.Contains(rec.Body.String(), `"code":"request_timeout"`) {
+		t.Errorf("body %s", rec.Body)
+	}
+}
