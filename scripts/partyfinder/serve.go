@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/partyfinder/partyfinder"
@@ -108,7 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle(functionsPath, bridgeHandler)
 	}
 	mux.Handle("/", handler)
-	handler = mux
+	handler = canonicalPaths(mux, a.Chain("redirect", http.HandlerFunc(redirectToClean)))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -248,4 +250,38 @@ func seedIfEmpty(ctx context.Context, store partyfinder.Store, now time.Time) (i
 // notFound answers paths that no rewrite covers.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+}
+
+// canonicalPaths sends a request whose path is not clean ("/api/./parties",
+// "//api/parties") to redirect instead of letting http.ServeMux answer it:
+// ServeMux redirects before any middleware, so its answer would carry no
+// security headers and no request id.
+func canonicalPaths(mux, redirect http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "" && p != cleanPath(p) {
+			redirect.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is p as ServeMux would have it: rooted, no "." or ".."
+// segments, no double slashes, a trailing slash kept.
+func cleanPath(p string) string {
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// redirectToClean answers with a permanent redirect to the clean path,
+// keeping the method and body (308) and the query.
+func redirectToClean(w http.ResponseWriter, r *http.Request) {
+	u := *r.URL
+	u.Path, u.RawPath = cleanPath(r.URL.Path), ""
+	w.Header().Set("Location", u.RequestURI())
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusPermanentRedirect)
 }
