@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -52,11 +54,19 @@ func Chain(h http.Handler, o Options) http.Handler {
 		// never does.
 		h = otelhttp.NewHandler(h, o.Name,
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-				if r.Pattern != "" {
-					return r.Pattern // "GET /api/calendar/u/{file}", set by the router's ServeMux
+				// otelhttp names the span again at its end when a ServeMux
+				// set r.Pattern, which may be an outer mux's ("/"): the
+				// route our router recorded is the one to name.
+				if rt, ok := r.Context().Value(routeKey{}).(*route); ok && rt.template != "" {
+					return r.Method + " " + rt.template
 				}
 				return r.Method
 			}))
+	}
+	if !o.Tracing {
+		// No spans are recorded, but a caller's trace id still reaches the
+		// logs, so Cloud Logging groups them under the caller's trace.
+		h = withTraceContext(h)
 	}
 	h = withRequestContext(h, o.Timeout)
 	return withRecovery(h)
@@ -311,4 +321,17 @@ func requestURL(r *http.Request) string {
 		return RoutePath(r)
 	}
 	return RoutePath(r) + "?" + clip(r.URL.RawQuery, 1000)
+}
+
+// withTraceContext reads an incoming traceparent into the request's
+// context without starting a span: what otelhttp does when tracing is on.
+func withTraceContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Traceparent") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -411,5 +413,59 @@ func TestSecretsInPathsStayOutOfTracesAndLogs(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "/api/calendar/u/{file}") {
 		t.Errorf("the logs do not name the route: %s", logs)
+	}
+}
+
+// With tracing off (exporter none) a caller's trace id still reaches the
+// log lines of its request.
+func TestTraceIDsReachLogsWithoutTracing(t *testing.T) {
+	old := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(old) })
+	var buf bytes.Buffer
+	oldLog := slog.Default()
+	slog.SetDefault(telemetry.NewLogger(&buf, slog.LevelInfo, "demo-party"))
+	t.Cleanup(func() { slog.SetDefault(oldLog) })
+
+	h := httpapi.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slog.InfoContext(r.Context(), "handled")
+	}), httpapi.Options{Name: "test"})
+	r := httptest.NewRequest("GET", "/ok", nil)
+	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	line := buf.String()
+	for _, want := range []string{
+		`"logging.googleapis.com/trace":"projects/demo-party/traces/4bf92f3577b34da6a3ce929d0e0e4736"`,
+		`"logging.googleapis.com/spanId":"00f067aa0ba902b7"`,
+		`"logging.googleapis.com/trace_sampled":true`,
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s: %s", want, line)
+		}
+	}
+}
+
+// Behind an outer ServeMux (the local runner's), whose catch-all pattern
+// "/" otelhttp would name the span after, the span still names the route.
+func TestSpanNamesTheRouteBehindAnOuterMux(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	old := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(old) })
+	rt := httpapi.NewRouter()
+	rt.Handle("POST", "/api/swipe", func(w http.ResponseWriter, r *http.Request) {})
+	rt.Handle("GET", "/api/parties/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	outer := http.NewServeMux()
+	outer.Handle("/", httpapi.Chain(rt, httpapi.Options{Name: "fn", Tracing: true}))
+	for _, tc := range []struct{ method, path, want string }{
+		{"POST", "/api/swipe", "POST /api/swipe"},
+		{"GET", "/api/parties/p1", "GET /api/parties/{id}"},
+	} {
+		outer.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.path, nil))
+		ended := spans.Ended()
+		if got := ended[len(ended)-1].Name(); got != tc.want {
+			t.Errorf("%s %s: span %q, want %q", tc.method, tc.path, got, tc.want)
+		}
 	}
 }
