@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/testenv"
+
 	gfs "cloud.google.com/go/firestore"
 )
 
@@ -26,10 +28,7 @@ const triggerDeadline = 60 * time.Second
 // PARTYFINDER_REQUIRE_EMULATORS=1).
 func requireEmulator(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" || os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-		t.Fatal(why + ", but CI=true or PARTYFINDER_REQUIRE_EMULATORS=1 requires it")
-	}
-	t.Skip(why)
+	testenv.Need(t, why)
 }
 
 // freePort returns a loopback port nothing listens on right now.

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/testenv"
+
 	firebase "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/auth"
 
@@ -35,10 +37,7 @@ func emulatorHost(t *testing.T) string {
 	t.Helper()
 	host := os.Getenv(firebaseauth.EnvEmulatorHost)
 	if host == "" {
-		if os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(firebaseauth.EnvEmulatorHost + " is not set but PARTYFINDER_REQUIRE_EMULATORS=1: start the Auth emulator")
-		}
-		t.Skip(firebaseauth.EnvEmulatorHost + " is not set: Auth emulator tests skipped (scripts/test starts it)")
+		testenv.Need(t, firebaseauth.EnvEmulatorHost+" is not set: start the Auth emulator (scripts/test does) to run the Auth emulator tests")
 	}
 	return host
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/testenv"
+
 	gps "cloud.google.com/go/pubsub/v2"
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -31,10 +33,7 @@ import (
 func emulatorClient(t *testing.T) *gps.Client {
 	t.Helper()
 	if os.Getenv("PUBSUB_EMULATOR_HOST") == "" {
-		if os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-			t.Fatal("PUBSUB_EMULATOR_HOST is not set but PARTYFINDER_REQUIRE_EMULATORS=1: start the Pub/Sub emulator")
-		}
-		t.Skip("PUBSUB_EMULATOR_HOST is not set: start the Pub/Sub emulator (scripts/test does) to run this test")
+		testenv.Need(t, "PUBSUB_EMULATOR_HOST is not set: start the Pub/Sub emulator (scripts/test does) to run this test")
 	}
 	c, err := gps.NewClient(t.Context(), project)
 	if err != nil {

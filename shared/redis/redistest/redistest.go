@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/testenv"
+
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -29,9 +31,7 @@ const EnvAddr = "PARTYFINDER_TEST_REDIS"
 var ErrNoServer = errors.New("redis-server is not installed (apt-get install redis-server); set " + EnvAddr + " or install it to run the Redis tests")
 
 // Required reports whether the Redis suites must run rather than skip.
-func Required() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1"
-}
+func Required() bool { return testenv.Required() }
 
 // Unavailable skips the test, visibly, or fails it where Redis is
 // required.
@@ -40,10 +40,7 @@ func Unavailable(tb testing.TB, err error) {
 	if !errors.Is(err, ErrNoServer) {
 		tb.Fatal(err)
 	}
-	if Required() {
-		tb.Fatalf("%v; CI=true or PARTYFINDER_REQUIRE_EMULATORS=1 require them", err)
-	}
-	tb.Skip(err)
+	testenv.Need(tb, err.Error())
 }
 
 // Addr returns a Redis for the test: the shared one scripts/test started
