@@ -129,7 +129,7 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 
 func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int, error) {
 	applied := 0
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		applied = 0
 		// Reads first, as Firestore transactions require: which events
 		// are new, the personas and savers they need, the shards they add to.
@@ -241,7 +241,7 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 			}
 		}
 		return nil
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	return applied, err
 }
 

@@ -82,7 +82,7 @@ func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee
 	}
 	ref := s.userRef(uid)
 	var out attendee.Profile
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		d, _, err := getUser(tx.Get(ref))
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Store) UpdateProfile(ctx context.Context, uid string, fn func(*attendee
 		p.CreatedAt, p.UpdatedAt = storedTime(p.CreatedAt), storedTime(p.UpdatedAt)
 		out = p
 		return tx.Set(ref, marshalProfile(p), profileMerge())
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return attendee.Profile{}, fmt.Errorf("update profile %s: %w", uid, translate(err))
 	}
@@ -117,7 +117,7 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 	saveRef := user.Collection(savesCollection).Doc(partyID)
 	var out attendee.Decision
 	tp := traceparent(ctx)
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		snaps, err := tx.GetAll([]*gfs.DocumentRef{swipeRef, saveRef})
 		if err != nil {
 			return err
@@ -162,7 +162,7 @@ func (s *Store) UpdateDecision(ctx context.Context, uid, partyID string, fn func
 			return tx.Set(saveRef, marshalSave(*d.Save, tp))
 		}
 		return nil
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return attendee.Decision{}, fmt.Errorf("update decision %s/%s: %w", uid, partyID, translate(err))
 	}
@@ -299,7 +299,7 @@ func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*att
 	}
 	user := s.userRef(uid)
 	var out attendee.CalendarLink
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		d, _, err := getUser(tx.Get(user))
 		if err != nil {
 			return err
@@ -338,7 +338,7 @@ func (s *Store) UpdateCalendarLink(ctx context.Context, uid string, fn func(*att
 			return err
 		}
 		return tx.Set(user, calendarDoc{Generation: l.Generation, TokenHash: l.TokenHash}, calendarMerge())
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return attendee.CalendarLink{}, fmt.Errorf("update calendar link of %s: %w", uid, translate(err))
 	}
@@ -392,7 +392,7 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 			return fmt.Errorf("delete user %s: %s: %w", uid, sub, translate(err))
 		}
 	}
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		d, exists, err := getUser(tx.Get(user))
 		if err != nil || !exists {
 			return err
@@ -416,7 +416,7 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 			}
 		}
 		return tx.Delete(user)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", uid, translate(err))
 	}
@@ -442,14 +442,14 @@ func (s *Store) deleteCollection(ctx context.Context, c *gfs.CollectionRef) erro
 		if len(refs) == 0 {
 			return nil
 		}
-		err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+		err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 			for _, ref := range refs {
 				if err := tx.Delete(ref); err != nil {
 					return err
 				}
 			}
 			return nil
-		}, gfs.MaxAttempts(txAttempts))
+		})
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,9 @@ func prefixed(c *gfs.Client) (*firestore.Store, string) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	prefix := "t" + hex.EncodeToString(b) + "_"
-	return firestore.New(c, firestore.WithCollectionPrefix(prefix)), prefix
+	s := firestore.New(c, firestore.WithCollectionPrefix(prefix))
+	firestore.SetTransactionBudget(s, emulatorTxBudget)
+	return s, prefix
 }
 
 // The documents sit where firestore.rules and other readers expect them,

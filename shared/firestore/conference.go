@@ -59,12 +59,12 @@ func (s *Store) CreateConference(ctx context.Context, c conference.Conference) (
 	}
 	now := storedTime(s.now())
 	c.CreatedAt, c.UpdatedAt = now, now
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		if err := tx.Create(s.conferences.Doc(c.ID), marshalConference(c)); err != nil {
 			return err
 		}
 		return s.writeAudit(ctx, tx)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if status.Code(err) == codes.AlreadyExists {
 		return conference.Conference{}, fmt.Errorf("create conference: %w",
 			apperr.New(apperr.Conflict, "conference %q already exists", c.ID))
@@ -84,7 +84,7 @@ func (s *Store) UpdateConference(ctx context.Context, id string, fn func(*confer
 	ref := s.conferences.Doc(id)
 	var out conference.Conference
 	var fnErr error
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		fnErr = nil
 		snap, err := tx.Get(ref)
 		if isNotFound(err) {
@@ -119,7 +119,7 @@ func (s *Store) UpdateConference(ctx context.Context, id string, fn func(*confer
 			return err
 		}
 		return s.writeAudit(ctx, tx)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if fnErr != nil && errors.Is(err, fnErr) {
 		return conference.Conference{}, fnErr
 	}

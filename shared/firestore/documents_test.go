@@ -1,6 +1,7 @@
 package firestore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -56,7 +57,9 @@ func TestTranslate(t *testing.T) {
 		{status.Error(codes.AlreadyExists, "exists"), apperr.Conflict},
 		{status.Error(codes.FailedPrecondition, "precondition failed"), apperr.Conflict},
 		{status.Error(codes.FailedPrecondition, "The query requires an index. You can create it here: ..."), apperr.Internal},
-		{status.Error(codes.Aborted, "too much contention"), apperr.Conflict},
+		{status.Error(codes.Aborted, "too much contention"), apperr.Unavailable},
+		{fmt.Errorf("sleep: %w", context.DeadlineExceeded), apperr.Unavailable},
+		{context.Canceled, apperr.Internal},
 		{status.Error(codes.Unavailable, "connection refused"), apperr.Unavailable},
 		{fmt.Errorf("wrapped: %w", status.Error(codes.DeadlineExceeded, "slow")), apperr.Unavailable},
 		{status.Error(codes.PermissionDenied, "no"), apperr.Internal},

@@ -32,10 +32,6 @@ const (
 	revisionsCollection   = "revisions" // revisions/{conferenceId}: raised by every write of its parties
 )
 
-// txAttempts is how often a contended transaction is tried before giving up.
-// The client's default (5) is too few when several writers update one party.
-const txAttempts = 15
-
 // pingTimeout bounds Ping, which health checks call.
 const pingTimeout = 2 * time.Second
 
@@ -49,6 +45,10 @@ type Store struct {
 
 	// now returns the current time; a field so tests can pin it.
 	now func() time.Time
+	// The bounds of transactions (see runTx); fields so that tests on the
+	// emulator, whose colliding transactions stall for seconds, can widen
+	// them.
+	txBudget, longTxBudget time.Duration
 }
 
 // Option configures a Store.
@@ -64,7 +64,7 @@ func WithCollectionPrefix(prefix string) Option {
 // New returns a store on the client. The caller owns the client and
 // closes it.
 func New(client *gfs.Client, opts ...Option) *Store {
-	s := &Store{client: client, now: time.Now}
+	s := &Store{client: client, now: time.Now, txBudget: txBudget, longTxBudget: longTxBudget}
 	for _, o := range opts {
 		o(s)
 	}
@@ -116,6 +116,11 @@ func translate(err error) error {
 	}
 	var kind apperr.Kind
 	var msg string
+	if isDeadline(err) {
+		// A deadline that passed while Firestore had not answered: the
+		// request's own, or a transaction's budget (see runTx).
+		return fmt.Errorf("%w: %w", apperr.New(apperr.Unavailable, "the database did not answer in time, try again"), err)
+	}
 	switch status.Code(err) {
 	case codes.NotFound:
 		kind, msg = apperr.NotFound, "not found"
@@ -129,8 +134,10 @@ func translate(err error) error {
 		}
 		kind, msg = apperr.Conflict, "the stored state changed"
 	case codes.Aborted:
-		// Transactions retried txAttempts times and still collided.
-		kind, msg = apperr.Conflict, "too many concurrent changes, try again"
+		// A transaction that still collided after its retries (runTx
+		// says so itself): contention passes, so it is worth a retry,
+		// unlike a Conflict.
+		kind, msg = apperr.Unavailable, "too many concurrent changes to the same data; try again shortly"
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
 		kind, msg = apperr.Unavailable, "the database is unavailable, try again"
 	default:

@@ -46,11 +46,19 @@ func emulatorClient(t *testing.T) *gfs.Client {
 	return c
 }
 
+// emulatorTxBudget bounds the transactions of the stores the contract
+// suites get: their concurrency tests make transactions collide, and the
+// emulator stalls each collision for about two seconds, the production
+// budget (TestContendedWritesFailFast holds the store to that one).
+const emulatorTxBudget = 60 * time.Second
+
 // isolated returns a store whose collections no other test uses.
 func isolated(t *testing.T, c *gfs.Client) *firestore.Store {
 	b := make([]byte, 6)
 	rand.Read(b)
-	return firestore.New(c, firestore.WithCollectionPrefix("t"+hex.EncodeToString(b)+"_"))
+	s := firestore.New(c, firestore.WithCollectionPrefix("t"+hex.EncodeToString(b)+"_"))
+	firestore.SetTransactionBudget(s, emulatorTxBudget)
+	return s
 }
 
 func TestContract(t *testing.T) {

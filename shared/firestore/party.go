@@ -76,7 +76,7 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	now := storedTime(s.now())
 	p = asStored(p)
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		if err := tx.Create(s.parties.Doc(p.ID), marshalParty(p)); err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 			return err
 		}
 		return s.bumpRevision(tx, p.ConferenceID)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if status.Code(err) == codes.AlreadyExists {
 		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
 	}
@@ -111,7 +111,7 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 	ref := s.parties.Doc(id)
 	var out party.Party
 	var fnErr error
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		fnErr = nil
 		snap, err := tx.Get(ref)
 		if isNotFound(err) {
@@ -144,7 +144,7 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 			return err
 		}
 		return s.bumpRevision(tx, p.ConferenceID)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if fnErr != nil && errors.Is(err, fnErr) {
 		return party.Party{}, fnErr
 	}
@@ -173,7 +173,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	for i, p := range ps {
 		refs[i] = s.parties.Doc(p.ID)
 	}
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
@@ -205,7 +205,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 			}
 		}
 		return s.writeAudit(ctx, tx)
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return fmt.Errorf("save parties: %w", translate(err))
 	}

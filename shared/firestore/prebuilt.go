@@ -100,12 +100,12 @@ func (s *Store) Bump(ctx context.Context, conferenceID string) error {
 	if !validDocID(conferenceID) {
 		return fmt.Errorf("bump: %w", apperr.New(apperr.Invalid, "conference id %q cannot name a document", conferenceID))
 	}
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
+	err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		if err := s.bumpRevision(tx, conferenceID); err != nil {
 			return err
 		}
 		return tx.Delete(s.prebuiltRef(conferenceID))
-	}, gfs.MaxAttempts(txAttempts))
+	})
 	if err != nil {
 		return fmt.Errorf("bump %s: %w", conferenceID, translate(err))
 	}
