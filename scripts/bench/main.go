@@ -11,6 +11,7 @@
 //	go run ./scripts/bench -duration 3s -rounds 4 -micro=false -write=false   # a quick look
 //	go run ./scripts/bench -shapes feed-gzip -profile /tmp/prof                # plus CPU and allocation profiles
 //	go run ./scripts/bench coldstart         # process start to first full feed on the Firestore emulator (coldstart.go)
+//	go run ./scripts/bench contention        # swipes on one hot document and on many on the Firestore emulator (contention.go)
 //
 // scripts/bench.sh does the same after installing wrk where it can. The
 // machine is shared: the benchmark waits for other work to calm down and
@@ -54,6 +55,9 @@ func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "coldstart" {
 		runner, args = runColdStart, args[1:]
+	}
+	if len(args) > 0 && args[0] == "contention" {
+		runner, args = runContention, args[1:]
 	}
 	if err := runner(ctx, args, os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
