@@ -8,6 +8,7 @@ package main
 //	go run ./scripts/bench contention                       # its own emulator and server, 50 swipes/s for 10 s per case
 //	go run ./scripts/bench contention -rate 50 -duration 10s -users 100
 //	go run ./scripts/bench contention -server /tmp/old/partyfinder   # another build of the server, to compare
+//	go run ./scripts/bench contention -store sqlite -rate 500         # the same cases on the embedded store
 //
 // It starts the Firestore emulator unless FIRESTORE_EMULATOR_HOST names one
 // on 127.0.0.1, writes a conference of its own (a fresh id per run), starts
@@ -37,6 +38,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/sqlite"
 )
 
 // contentionConfig is the contention bench's command line.
@@ -47,6 +49,7 @@ type contentionConfig struct {
 	project  string
 	server   string // a server binary to run instead of building this checkout's
 	timeout  time.Duration
+	store    string // firestore or sqlite
 }
 
 // contentionCase is one measured load.
@@ -72,6 +75,7 @@ func runContention(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&cfg.project, "project", "demo-party", "Google Cloud project id on the emulator")
 	fs.StringVar(&cfg.server, "server", "", "run this server binary instead of building ./scripts/partyfinder")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "how long the load generator waits for an answer")
+	fs.StringVar(&cfg.store, "store", "firestore", "the server's store: firestore (the emulator) or sqlite (a fresh file)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,41 +96,63 @@ func runContention(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
-	if emulator == "" {
-		step(stdout, "starting the Firestore emulator")
-		em, err := startFirestoreEmulator(tmp, cfg.project)
+	confID := "contention" + strconv.FormatInt(time.Now().Unix(), 36)
+	db := filepath.Join(tmp, "partyfinder.db")
+	env := []string{"PARTYFINDER_EVENTS=inproc", "PARTYFINDER_DEFAULT_CONFERENCE=" + confID,
+		"PARTYFINDER_TRACE_EXPORTER=none", "LOG_LEVEL=warn", "FIREBASE_AUTH_EMULATOR_HOST=", "REDIS_ADDR=",
+		"PARTYFINDER_SIGNIN_BURST=" + strconv.Itoa(cfg.users+10)}
+	var ids []string
+	switch cfg.store {
+	case "firestore":
+		emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
+		if emulator == "" {
+			step(stdout, "starting the Firestore emulator")
+			em, err := startFirestoreEmulator(tmp, cfg.project)
+			if err != nil {
+				return err
+			}
+			defer em.stop()
+			emulator = em.addr
+			if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
+				return err
+			}
+		}
+		if err := loopbackHost(emulator); err != nil {
+			return fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
+		}
+		step(stdout, "writing conference %s with %d parties into Firestore at %s", confID, cfg.users, emulator)
+		client, err := gfs.NewClient(ctx, cfg.project)
 		if err != nil {
 			return err
 		}
-		defer em.stop()
-		emulator = em.addr
-		if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
+		ids, err = seedContention(ctx, firestore.New(client), confID, cfg.users)
+		client.Close()
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		env = append(env, "FIRESTORE_EMULATOR_HOST="+emulator, "GOOGLE_CLOUD_PROJECT="+cfg.project, "PARTYFINDER_STORE=firestore")
+	case "sqlite":
+		step(stdout, "writing conference %s with %d parties into %s", confID, cfg.users, db)
+		store, err := sqlite.Open(db)
+		if err != nil {
 			return err
 		}
-	}
-	if err := loopbackHost(emulator); err != nil {
-		return fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
-	}
-
-	confID := "contention" + strconv.FormatInt(time.Now().Unix(), 36)
-	step(stdout, "writing conference %s with %d parties into Firestore at %s", confID, cfg.users, emulator)
-	ids, err := seedContention(ctx, cfg.project, confID, cfg.users)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+		ids, err = seedContention(ctx, store, confID, cfg.users)
+		store.Close()
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		env = append(env, "PARTYFINDER_STORE=sqlite")
+	default:
+		return fmt.Errorf("-store %q: want firestore or sqlite", cfg.store)
 	}
 
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	env := []string{"FIRESTORE_EMULATOR_HOST=" + emulator, "GOOGLE_CLOUD_PROJECT=" + cfg.project,
-		"PARTYFINDER_STORE=firestore", "PARTYFINDER_EVENTS=inproc", "PARTYFINDER_DEFAULT_CONFERENCE=" + confID,
-		"PARTYFINDER_TRACE_EXPORTER=none", "LOG_LEVEL=warn", "FIREBASE_AUTH_EMULATOR_HOST=", "REDIS_ADDR=",
-		"PARTYFINDER_SIGNIN_BURST=" + strconv.Itoa(cfg.users+10)}
 	step(stdout, "starting the server on %s", addr)
-	srv, err := startProcess(root, "", env, bin, "serve", "--store", "firestore", "--no-seed", "--addr", addr,
-		"--db", filepath.Join(tmp, "partyfinder.db"))
+	srv, err := startProcess(root, "", env, bin, "serve", "--store", cfg.store, "--no-seed", "--addr", addr, "--db", db)
 	if err != nil {
 		return err
 	}
@@ -180,13 +206,7 @@ func runContention(ctx context.Context, args []string, stdout io.Writer) error {
 
 // seedContention writes a conference with n published parties and returns
 // their ids.
-func seedContention(ctx context.Context, project, confID string, n int) ([]string, error) {
-	client, err := gfs.NewClient(ctx, project)
-	if err != nil {
-		return nil, err
-	}
-	defer client.Close()
-	store := firestore.New(client)
+func seedContention(ctx context.Context, store seedStore, confID string, n int) ([]string, error) {
 	first := time.Now().UTC().AddDate(0, 0, 7).Truncate(24 * time.Hour)
 	c, err := conference.New(confID, "Contention Week", "Cologne", "Europe/Berlin",
 		first.Format(conference.DateLayout), first.AddDate(0, 0, 4).Format(conference.DateLayout))
@@ -296,9 +316,13 @@ func (r contentionResult) statusText() string {
 
 func contentionMarkdown(cfg contentionConfig, rs []contentionResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Swipes on the Firestore emulator, %s, %d CPUs, %s: `go run ./scripts/bench contention -rate %d -duration %s -users %d`; "+
+	where := "on the Firestore emulator"
+	if cfg.store == "sqlite" {
+		where = "on the embedded SQLite store"
+	}
+	fmt.Fprintf(&b, "Swipes %s, %s, %d CPUs, %s: `go run ./scripts/bench contention -store %s -rate %d -duration %s -users %d`; "+
 		"vegeta at %d swipes/s for %s per case, on loopback, waiting up to %s for each answer.\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), cfg.rate, cfg.duration, cfg.users, cfg.rate, cfg.duration, cfg.timeout)
+		where, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), cfg.store, cfg.rate, cfg.duration, cfg.users, cfg.rate, cfg.duration, cfg.timeout)
 	b.WriteString("| Case | Requests | Answers | p50 | p90 | p99 | max |\n|---|--:|---|--:|--:|--:|--:|\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", r.name, r.requests, r.statusText(),
