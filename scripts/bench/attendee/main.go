@@ -214,7 +214,8 @@ func startServer(ctx context.Context, dir string) (string, func(), error) {
 		return "", nil, fmt.Errorf("build: %w", err)
 	}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "pf.db"), "--no-seed")
-	cmd.Env = append(os.Environ(), "FIREBASE_AUTH_EMULATOR_HOST=", "PARTYFINDER_DEFAULT_CONFERENCE="+conf)
+	// Every swiper signs in from this one client: past the sign-in burst.
+	cmd.Env = append(os.Environ(), "FIREBASE_AUTH_EMULATOR_HOST=", "PARTYFINDER_DEFAULT_CONFERENCE="+conf, fmt.Sprintf("PARTYFINDER_SIGNIN_BURST=%d", users+10))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
