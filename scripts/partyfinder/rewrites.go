@@ -28,6 +28,9 @@ func loadRewrites(path string) ([]rewrite, error) {
 			Rewrites []struct {
 				Source   string          `json:"source"`
 				Function json.RawMessage `json:"function"`
+				Run      *struct {
+					ServiceID string `json:"serviceId"`
+				} `json:"run"`
 			} `json:"rewrites"`
 		} `json:"hosting"`
 	}
@@ -36,6 +39,18 @@ func loadRewrites(path string) ([]rewrite, error) {
 	}
 	var out []rewrite
 	for _, r := range cfg.Hosting.Rewrites {
+		if r.Run != nil {
+			// A Cloud Run function's service is its name in lower case
+			// (scripts/deploy names them so).
+			name := r.Run.ServiceID
+			for _, fn := range partyfinder.FunctionNames() {
+				if strings.EqualFold(fn, r.Run.ServiceID) {
+					name = fn
+				}
+			}
+			out = append(out, rewrite{Source: r.Source, Function: name})
+			continue
+		}
 		if len(r.Function) == 0 {
 			continue
 		}
