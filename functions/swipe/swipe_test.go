@@ -227,11 +227,11 @@ func TestSwipeDecisions(t *testing.T) {
 		{"first like saves", `{"partyId":"` + p + `","action":"like"}`,
 			"like", "", false, true, "Saved to your parties.", []heardEvent{recorded(attendee.Like, ""), added}, []string{p}},
 		{"repeated like changes nothing", `{"partyId":"` + p + `","action":"like"}`,
-			"like", "like", false, true, "No change: you had already decided like.", []heardEvent{recorded(attendee.Like, attendee.Like)}, []string{p}},
+			"like", "like", false, true, "No change: you had already decided like.", nil, []string{p}}, // nothing happened: no event
 		{"older client's left is a pass and unsaves", `{"eventId":"` + p + `","direction":"left"}`,
 			"pass", "like", true, false, "Removed from your parties.", []heardEvent{recorded(attendee.Pass, attendee.Like), removed}, []string{}},
 		{"repeated pass changes nothing", `{"partyId":"` + p + `","action":"pass"}`,
-			"pass", "pass", false, false, "No change: you had already decided pass.", []heardEvent{recorded(attendee.Pass, attendee.Pass)}, []string{}},
+			"pass", "pass", false, false, "No change: you had already decided pass.", nil, []string{}},
 		{"older client's right is a like and saves", `{"eventId":"` + p + `","direction":"right"}`,
 			"like", "pass", true, true, "Saved to your parties.", []heardEvent{recorded(attendee.Like, attendee.Pass), added}, []string{p}},
 		{"interested after like keeps the save", `{"partyId":"` + p + `","action":"interested"}`,
