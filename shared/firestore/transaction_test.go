@@ -25,9 +25,12 @@ const contendedBound = 5 * time.Second
 // one party changed by many requests at once and one party edited by many
 // organizers at once, each end within the bound: applied, or Unavailable
 // (the HTTP edge's 503 with Retry-After), never an internal error or a
-// conflict. What is stored afterwards is what one of the applied writes
-// left. The store has its production bounds (the contract suites widen
-// them for the emulator).
+// conflict. What is stored afterwards is whole: what the applied writes
+// left, where a write that ran out of time may count as applied (its
+// commit was on its way when the bound cut the wait for the answer, as any
+// deadline can; "try again" is safe for a swipe, which then repeats). The
+// store has its production bounds (the contract suites widen them for the
+// emulator).
 func TestContendedWritesFailFast(t *testing.T) {
 	c := emulatorClient(t)
 	b := make([]byte, 6)
@@ -37,8 +40,8 @@ func TestContendedWritesFailFast(t *testing.T) {
 	const writers = 20
 
 	// check runs the writes at once and checks how each ended; it returns
-	// which of them were applied.
-	check := func(t *testing.T, write func(i int) error) []int {
+	// which of them were applied, and which may have been.
+	check := func(t *testing.T, write func(i int) error) (applied, maybe []int) {
 		t.Helper()
 		errs := make([]error, writers)
 		took := make([]time.Duration, writers)
@@ -51,20 +54,21 @@ func TestContendedWritesFailFast(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		var applied []int
 		for i, err := range errs {
 			switch {
 			case err == nil:
 				applied = append(applied, i)
-			case !apperr.Is(err, apperr.Unavailable):
+			case apperr.Is(err, apperr.Unavailable):
+				maybe = append(maybe, i)
+			default:
 				t.Errorf("write %d: %v (kind %q), want it applied or Unavailable", i, err, apperr.KindOf(err))
 			}
 			if took[i] > contendedBound {
 				t.Errorf("write %d ended after %v, want within %v", i, took[i], contendedBound)
 			}
 		}
-		t.Logf("%d of %d contending writes applied", len(applied), writers)
-		return applied
+		t.Logf("%d of %d contending writes applied, %d Unavailable", len(applied), writers, len(maybe))
+		return applied, maybe
 	}
 
 	t.Run("one decision", func(t *testing.T) {
@@ -73,23 +77,23 @@ func TestContendedWritesFailFast(t *testing.T) {
 		swipe := func(i int) attendee.Swipe {
 			return attendee.Swipe{UID: "ada", PartyID: "hot", Action: actions[i%2], At: base.Add(time.Duration(i) * time.Second)}
 		}
-		applied := check(t, func(i int) error { _, err := attendeetest.RecordSwipe(ctx, s, swipe(i)); return err })
+		applied, maybe := check(t, func(i int) error { _, err := attendeetest.RecordSwipe(ctx, s, swipe(i)); return err })
 		got, err := s.Decision(ctx, "ada", "hot")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) == 0 {
-			if got.Swipe != nil {
-				t.Errorf("no swipe was applied, yet %+v is stored", got.Swipe)
+		if got.Swipe == nil {
+			if len(applied) > 0 || got.Save != nil {
+				t.Errorf("stored: no swipe, save %+v; want the decision of one of the applied swipes %v", got.Save, applied)
 			}
 			return
 		}
 		found := false
-		for _, i := range applied {
-			found = found || got.Swipe != nil && got.Swipe.Action == swipe(i).Action && got.Swipe.At.Equal(swipe(i).At)
+		for _, i := range append(applied, maybe...) {
+			found = found || got.Swipe.Action == swipe(i).Action && got.Swipe.At.Equal(swipe(i).At)
 		}
 		if !found || got.Saved() != got.Swipe.Action.Saves() {
-			t.Errorf("stored decision %+v (saved %v) is none of the applied swipes %v", got.Swipe, got.Saved(), applied)
+			t.Errorf("stored decision %+v (saved %v) is none of the swipes made", got.Swipe, got.Saved())
 		}
 	})
 
@@ -102,7 +106,7 @@ func TestContendedWritesFailFast(t *testing.T) {
 		if _, err := s.CreateParty(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		applied := check(t, func(i int) error {
+		applied, maybe := check(t, func(i int) error {
 			_, err := s.UpdateParty(ctx, p.ID, func(p *party.Party) error {
 				p.Tags = append(p.Tags, fmt.Sprint("tag", i))
 				return nil
@@ -113,9 +117,26 @@ func TestContendedWritesFailFast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Version != int64(1+len(applied)) || len(got.Tags) != len(applied) {
-			t.Errorf("version %d and tags %v after %d applied updates; want version %d and one tag each",
-				got.Version, got.Tags, len(applied), 1+len(applied))
+		tags := map[string]bool{}
+		for _, tag := range got.Tags {
+			tags[tag] = true
+		}
+		for _, i := range applied {
+			if !tags[fmt.Sprint("tag", i)] {
+				t.Errorf("update %d was applied, but its tag is not among %v", i, got.Tags)
+			}
+		}
+		made := map[string]bool{}
+		for _, i := range append(applied, maybe...) {
+			made[fmt.Sprint("tag", i)] = true
+		}
+		for tag := range tags {
+			if !made[tag] {
+				t.Errorf("tag %s stored, but its update failed otherwise than Unavailable", tag)
+			}
+		}
+		if got.Version != int64(1+len(got.Tags)) || len(tags) != len(got.Tags) {
+			t.Errorf("version %d with tags %v: want one version per update, each update once", got.Version, got.Tags)
 		}
 	})
 }
