@@ -2,6 +2,8 @@ package blackbox_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +26,7 @@ func TestDeployCommandsParse(t *testing.T) {
 		testenv.Need(t, "gcloud is not installed")
 	}
 	out, err := exec.Command(filepath.Join(repoRoot, "scripts/deploy"), "--project", "demo-deploy", "--print",
-		"setup", "messaging", "http", "triggers", "schedule", "firebase", "canary", "promote", "rollback").Output()
+		"setup", "messaging", "http", "triggers", "schedule", "firebase", "monitoring", "canary", "promote", "rollback").Output()
 	if err != nil {
 		t.Fatalf("scripts/deploy --print: %v", err)
 	}
@@ -52,7 +54,7 @@ func TestDeployCommandsParse(t *testing.T) {
 	config := t.TempDir()
 	env := append(os.Environ(), "CLOUDSDK_CONFIG="+config, "CLOUDSDK_CORE_DISABLE_PROMPTS=1",
 		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=1", "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=1",
-		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "SUB=projects/demo-deploy/subscriptions/x", "PREV=parties-00001-abc", "PN=123")
+		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "SUB=projects/demo-deploy/subscriptions/x", "PREV=parties-00001-abc", "PN=123", "NAME=")
 	noAccount := regexp.MustCompile(`You do not currently have an active account selected|not have an active account`)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -69,4 +71,63 @@ func TestDeployCommandsParse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The alert policies scripts/deploy applies are well-formed, each has a
+// PromQL condition and names a runbook that exists, and every runbook is
+// named by one.
+func TestAlertPoliciesNameTheirRunbooks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "docs/slo/policies/*.json"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("policies: %v, %v", files, err)
+	}
+	runbook := regexp.MustCompile(`Runbook: (docs/runbooks/[a-z-]+\.md)`)
+	named := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			DisplayName string `json:"displayName"`
+			Combiner    string `json:"combiner"`
+			Conditions  []struct {
+				DisplayName string `json:"displayName"`
+				PromQL      *struct {
+					Query    string `json:"query"`
+					Duration string `json:"duration"`
+				} `json:"conditionPrometheusQueryLanguage"`
+			} `json:"conditions"`
+			Documentation struct {
+				Content string `json:"content"`
+			} `json:"documentation"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if p.DisplayName == "" || p.Combiner == "" || len(p.Conditions) == 0 {
+			t.Errorf("%s: no name, combiner or conditions", f)
+		}
+		for _, c := range p.Conditions {
+			if c.PromQL == nil || !strings.Contains(c.PromQL.Query, "googleapis_com:") || c.DisplayName == "" {
+				t.Errorf("%s: condition %q has no PromQL query on a Google Cloud metric", f, c.DisplayName)
+			}
+		}
+		m := runbook.FindStringSubmatch(p.Documentation.Content)
+		if m == nil {
+			t.Errorf("%s names no runbook", f)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(repoRoot, m[1])); err != nil {
+			t.Errorf("%s names %s: %v", f, m[1], err)
+		}
+		named[m[1]] = true
+	}
+	books, _ := filepath.Glob(filepath.Join(repoRoot, "docs/runbooks/*.md"))
+	for _, b := range books {
+		if rel, _ := filepath.Rel(repoRoot, b); !named[rel] {
+			t.Errorf("no alert names %s", rel)
+		}
+	}
 }
