@@ -22,6 +22,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/fetch"
 	"github.com/partyfinder/partyfinder/shared/importer"
 	"github.com/partyfinder/partyfinder/shared/pubsub"
+	"github.com/partyfinder/partyfinder/shared/telemetry"
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
 	"github.com/partyfinder/partyfinder/triggers/onpartywritten"
@@ -86,6 +87,13 @@ const (
 	FnUGC         = "ugc"
 )
 
+// sloOf says which service level objective a function's requests count
+// against (docs/slo).
+var sloOf = map[string]string{
+	FnParties: telemetry.FeedSLO.Name, FnConferences: telemetry.FeedSLO.Name, FnPartyDays: telemetry.FeedSLO.Name,
+	FnCalendar: telemetry.FeedSLO.Name, FnSwipe: telemetry.AttendeeSLO.Name, FnMe: telemetry.AttendeeSLO.Name,
+}
+
 // ImportMaxBody is the largest request body of the admin function, whose
 // imports send files: a Gamescom week's sheet is about 200 KB.
 const ImportMaxBody = 5 << 20
@@ -141,7 +149,8 @@ var Functions = []Function{
 	{FnAdmin, "/api/admin", func(a *App) http.Handler {
 		// The write parts are built on the first write.
 		h := &admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: conferencesOnDemand{a}, Audit: a.Store,
-			Import: importerOnDemand{a}, Fetch: a.sheetFetcher()}
+			Import: importerOnDemand{a}, Fetch: a.sheetFetcher(),
+			SLO: func() any { return a.slo.Report(time.Now()) }}
 		return a.signedIn(h.Routes())
 	}},
 }
@@ -287,6 +296,7 @@ type App struct {
 	FetchOptions fetch.Options
 
 	edge     httpapi.Options
+	slo      *telemetry.SLOTracker // this process's requests, per objective
 	mu       sync.Mutex
 	handlers map[string]http.Handler
 	triggers map[string]CloudEventHandler
@@ -351,6 +361,7 @@ func New(c Config, store Store, auth Auth) *App {
 	return &App{
 		Config: c, Store: store, Auth: auth, Events: &inproc.Bus{},
 		handlers: map[string]http.Handler{},
+		slo:      telemetry.NewSLOTracker(telemetry.FeedSLO, telemetry.AttendeeSLO),
 		edge: httpapi.Options{
 			CORS:    httpapi.NewCORS(origins),
 			Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
@@ -381,6 +392,9 @@ func (a *App) Handler(name string) http.Handler {
 func (a *App) Chain(name string, h http.Handler) http.Handler {
 	o := a.edge
 	o.Name = name
+	if slo, ok := sloOf[name]; ok {
+		o.Observe = func(status int, took time.Duration) { a.slo.Record(slo, status, took, time.Now()) }
+	}
 	if name == FnAdmin {
 		o.MaxBody = ImportMaxBody // imports send files
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -409,5 +410,38 @@ func TestQueriesThatDoNotParse(t *testing.T) {
 		if r.Status != tc.status {
 			t.Errorf("GET %.80s: %d, want %d: %.200s", tc.path, r.Status, tc.status, r.Body)
 		}
+	}
+}
+
+// An admin reads this process's error-budget burn: the feed's and the
+// attendee API's requests are counted against their objectives.
+func TestSLOReport(t *testing.T) {
+	s := start(t, filepath.Join(t.TempDir(), "slo.db"))
+	for range 3 {
+		wantStatus(t, s.get(t, "/api/parties"), http.StatusOK, "the feed")
+	}
+	wantStatus(t, s.do(t, http.MethodGet, "/api/parties?limit=0", http.Header{}, nil, false), http.StatusBadRequest, "a bad query")
+	admin := devSignIn(t, s, `{"uid":"slo-admin","roles":["admin"]}`)
+	wantStatus(t, s.as(t, admin, http.MethodGet, "/api/me", ""), http.StatusOK, "an attendee read")
+	r := s.as(t, admin, http.MethodGet, "/api/slo", "")
+	wantStatus(t, r, http.StatusOK, "GET /api/slo")
+	type window struct {
+		Window           string  `json:"window"`
+		Requests         int64   `json:"requests"`
+		AvailabilityBurn float64 `json:"availabilityBurn"`
+	}
+	reports := decode[envelope[[]struct {
+		SLO     string   `json:"slo"`
+		Windows []window `json:"windows"`
+	}]](t, r).Data
+	got := map[string]int64{}
+	for _, rep := range reports {
+		got[rep.SLO] = rep.Windows[0].Requests
+		if rep.Windows[0].AvailabilityBurn != 0 {
+			t.Errorf("%s burns %v with no 5xx", rep.SLO, rep.Windows[0].AvailabilityBurn)
+		}
+	}
+	if got["feed"] != 4 || got["attendee"] != 1 {
+		t.Errorf("requests in the last 5 minutes: %v, want feed 4 (a 400 is not the server's fault but is a request) and attendee 1", got)
 	}
 }

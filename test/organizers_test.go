@@ -136,6 +136,7 @@ func roleRoutes(conf, day string) []roleRoute {
 		{"import", http.MethodPost, "/api/admin/imports?dryRun=true&conference=" + conf,
 			"Event Name,Date,Start Time\nMatrix import,", adminOnly, http.StatusOK},
 		{"audit", http.MethodGet, "/api/admin/audit?limit=1", "", adminOnly, http.StatusOK},
+		{"slo", http.MethodGet, "/api/slo", "", adminOnly, http.StatusOK},
 	}
 }
 

@@ -5,6 +5,7 @@
 //	PATCH /api/admin/conferences/{id}           change a conference's details
 //	POST  /api/admin/imports?conference=ID      import a CSV or JSON file, or a sheet's URL
 //	GET   /api/admin/audit                      the audit trail of organizer and admin writes
+//	GET   /api/slo                              this process's error-budget burn per objective
 package admin
 
 import (
@@ -57,6 +58,8 @@ type Handler struct {
 	Audit       audit.Repository
 	Import      Importer
 	Fetch       Fetch
+	// SLO reports this process's error-budget burn per objective.
+	SLO func() any
 }
 
 // Routes returns the function's router.
@@ -67,6 +70,7 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodPatch, "/api/admin/conferences/{id}", admin(h.updateConference))
 	rt.Handle(http.MethodPost, "/api/admin/imports", admin(h.importParties))
 	rt.Handle(http.MethodGet, "/api/admin/audit", admin(h.audit))
+	rt.Handle(http.MethodGet, "/api/slo", admin(h.slo))
 	return rt
 }
 
@@ -116,4 +120,19 @@ func (h *Handler) moderation(w http.ResponseWriter, r *http.Request, _ identity.
 		out = append(out, feed.NewOwnedPartyJSON(p, snap.Location))
 	}
 	httpapi.OK(w, http.StatusOK, out)
+}
+
+// slo reports the error-budget burn of the requests this process served,
+// per objective and window: a quick look without Cloud Monitoring, and
+// the one there is on one machine.
+func (h *Handler) slo(w http.ResponseWriter, r *http.Request, _ identity.Identity) {
+	if err := httpapi.OnlyParams(r.URL.Query()); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if h.SLO == nil {
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no objectives are tracked here"))
+		return
+	}
+	httpapi.OK(w, http.StatusOK, h.SLO())
 }

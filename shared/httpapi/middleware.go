@@ -31,6 +31,9 @@ type Options struct {
 	Timeout time.Duration // per-request deadline; 0 means 15 s
 	Tracing bool          // wrap in an OpenTelemetry server span
 	HSTS    bool          // send Strict-Transport-Security
+	// Observe, if set, hears of every answered request: its status and how
+	// long it took (the SLO accounting).
+	Observe func(status int, took time.Duration)
 }
 
 // Chain wraps h with the cross-cutting concerns every function shares, in
@@ -69,7 +72,11 @@ func Chain(h http.Handler, o Options) http.Handler {
 		h = withTraceContext(h)
 	}
 	h = withRequestContext(h, o.Timeout)
-	return withRecovery(h)
+	h = withRecovery(h)
+	if o.Observe != nil {
+		h = withObserve(h, o.Observe)
+	}
+	return h
 }
 
 func withRecovery(next http.Handler) http.Handler {
@@ -333,5 +340,20 @@ func withTraceContext(next http.Handler) http.Handler {
 		}
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withObserve reports each request's status and duration, outside the
+// panic recovery so that a panic counts as the 500 it is answered with.
+func withObserve(next http.Handler, observe func(int, time.Duration)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		observe(status, time.Since(start))
 	})
 }
