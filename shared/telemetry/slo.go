@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,54 +25,57 @@ var (
 // Windows are the burn-rate windows reported, as the alerts use them.
 var Windows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour}
 
-// minute is one minute's counts of one SLO.
+// minute is one minute's counts of one SLO. Counting is lock-free, as it
+// runs on every request of the feed; only turning a bucket over to a new
+// minute takes the tracker's lock.
 type minute struct {
-	at                    int64 // unix minute
-	requests, errors, slow int64
+	at                     atomic.Int64 // unix minute
+	requests, errors, slow atomic.Int64
 }
 
 // SLOTracker counts a process's requests per SLO by the minute, for the
 // last six hours, in fixed memory: 360 buckets per SLO.
 type SLOTracker struct {
-	mu      sync.Mutex
-	slos    []SLO
-	buckets map[string]*[360]minute
+	mu        sync.Mutex
+	slos      []SLO
+	buckets   map[string]*[360]minute
+	threshold map[string]time.Duration
 }
 
 // NewSLOTracker tracks the given objectives.
 func NewSLOTracker(slos ...SLO) *SLOTracker {
-	t := &SLOTracker{slos: slos, buckets: map[string]*[360]minute{}}
+	t := &SLOTracker{slos: slos, buckets: map[string]*[360]minute{}, threshold: map[string]time.Duration{}}
 	for _, s := range slos {
 		t.buckets[s.Name] = &[360]minute{}
+		t.threshold[s.Name] = s.Threshold
 	}
 	return t
 }
 
 // Record counts one answered request of the SLO named slo.
 func (t *SLOTracker) Record(slo string, status int, took time.Duration, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b, ok := t.buckets[slo]
+	b, ok := t.buckets[slo] // the map is never written after NewSLOTracker
 	if !ok {
 		return
 	}
-	var threshold time.Duration
-	for _, s := range t.slos {
-		if s.Name == slo {
-			threshold = s.Threshold
-		}
-	}
 	m := now.Unix() / 60
 	cell := &b[m%int64(len(b))]
-	if cell.at != m {
-		*cell = minute{at: m}
+	if cell.at.Load() != m {
+		t.mu.Lock()
+		if cell.at.Load() != m { // still another minute's: start this one
+			cell.requests.Store(0)
+			cell.errors.Store(0)
+			cell.slow.Store(0)
+			cell.at.Store(m)
+		}
+		t.mu.Unlock()
 	}
-	cell.requests++
+	cell.requests.Add(1)
 	if status >= 500 {
-		cell.errors++
+		cell.errors.Add(1)
 	}
-	if took > threshold {
-		cell.slow++
+	if took > t.threshold[slo] {
+		cell.slow.Add(1)
 	}
 }
 
@@ -108,11 +112,12 @@ func (t *SLOTracker) Report(now time.Time) []SLOReport {
 		for _, w := range Windows {
 			wr := WindowReport{Window: w.String()}
 			from := cur - int64(w/time.Minute) + 1
-			for _, c := range b {
-				if c.at >= from && c.at <= cur {
-					wr.Requests += c.requests
-					wr.Errors += c.errors
-					wr.Slow += c.slow
+			for i := range b {
+				c := &b[i]
+				if at := c.at.Load(); at >= from && at <= cur {
+					wr.Requests += c.requests.Load()
+					wr.Errors += c.errors.Load()
+					wr.Slow += c.slow.Load()
 				}
 			}
 			if wr.Requests > 0 {
