@@ -150,23 +150,13 @@ func runColdStart(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	ownEmulator := os.Getenv("FIRESTORE_EMULATOR_HOST") == ""
+	stopEmulator, err := useFirestoreEmulator(stdout, tmp, cfg.project)
+	if err != nil {
+		return err
+	}
+	defer stopEmulator()
 	emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
-	ownEmulator := emulator == ""
-	if ownEmulator {
-		step(stdout, "starting the Firestore emulator")
-		em, err := startFirestoreEmulator(tmp, cfg.project)
-		if err != nil {
-			return err
-		}
-		defer em.stop()
-		emulator = em.addr
-		if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
-			return err
-		}
-	}
-	if err := loopbackHost(emulator); err != nil {
-		return fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
-	}
 	step(stdout, "starting redis-server")
 	rs, err := startRedis(tmp)
 	if err != nil {
@@ -630,4 +620,30 @@ func spread(ds []time.Duration) (med, lo, hi time.Duration) {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2], s[0], s[len(s)-1]
+}
+
+// useFirestoreEmulator points the process at the Firestore emulator of
+// FIRESTORE_EMULATOR_HOST, or starts one in tmp; the returned function
+// stops an emulator it started. The emulator must be on this machine.
+func useFirestoreEmulator(stdout io.Writer, tmp, project string) (stop func(), err error) {
+	stop = func() {}
+	emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
+	if emulator == "" {
+		step(stdout, "starting the Firestore emulator")
+		em, err := startFirestoreEmulator(tmp, project)
+		if err != nil {
+			return stop, err
+		}
+		stop = em.stop
+		emulator = em.addr
+		if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
+			em.stop()
+			return func() {}, err
+		}
+	}
+	if err := loopbackHost(emulator); err != nil {
+		stop()
+		return func() {}, fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
+	}
+	return stop, nil
 }

@@ -104,23 +104,12 @@ func runContention(ctx context.Context, args []string, stdout io.Writer) error {
 	var ids []string
 	switch cfg.store {
 	case "firestore":
-		emulator := os.Getenv("FIRESTORE_EMULATOR_HOST")
-		if emulator == "" {
-			step(stdout, "starting the Firestore emulator")
-			em, err := startFirestoreEmulator(tmp, cfg.project)
-			if err != nil {
-				return err
-			}
-			defer em.stop()
-			emulator = em.addr
-			if err := os.Setenv("FIRESTORE_EMULATOR_HOST", emulator); err != nil {
-				return err
-			}
+		stopEmulator, err := useFirestoreEmulator(stdout, tmp, cfg.project)
+		if err != nil {
+			return err
 		}
-		if err := loopbackHost(emulator); err != nil {
-			return fmt.Errorf("FIRESTORE_EMULATOR_HOST: %w", err)
-		}
-		step(stdout, "writing conference %s with %d parties into Firestore at %s", confID, cfg.users, emulator)
+		defer stopEmulator()
+		step(stdout, "writing conference %s with %d parties into Firestore at %s", confID, cfg.users, os.Getenv("FIRESTORE_EMULATOR_HOST"))
 		client, err := gfs.NewClient(ctx, cfg.project)
 		if err != nil {
 			return err
@@ -130,7 +119,7 @@ func runContention(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		env = append(env, "FIRESTORE_EMULATOR_HOST="+emulator, "GOOGLE_CLOUD_PROJECT="+cfg.project, "PARTYFINDER_STORE=firestore")
+		env = append(env, "FIRESTORE_EMULATOR_HOST="+os.Getenv("FIRESTORE_EMULATOR_HOST"), "GOOGLE_CLOUD_PROJECT="+cfg.project, "PARTYFINDER_STORE=firestore")
 	case "sqlite":
 		step(stdout, "writing conference %s with %d parties into %s", confID, cfg.users, db)
 		store, err := sqlite.Open(db)
