@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -154,18 +153,12 @@ type rateLimitedProblem struct {
 func refuse(w http.ResponseWriter, r *http.Request, d Decision, plain bool) {
 	secs := ceilSeconds(d.RetryAfter, 1)
 	err := apperr.New(apperr.RateLimited, "too many requests: try again in %d s", secs)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if plain {
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		Error(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Retry-After", strconv.Itoa(secs))
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Del("ETag")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(rateLimitedProblem{Problem: ProblemFor(r, err), RetryAfter: secs})
+	ErrorWith(w, r, err, func(p Problem) any { return rateLimitedProblem{Problem: p, RetryAfter: secs} })
 }
 
 // ceilSeconds rounds d up to whole seconds, at least least: a client told

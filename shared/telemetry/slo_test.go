@@ -43,8 +43,8 @@ func TestSLOBurn(t *testing.T) {
 		requests, errors, slow int64
 		availability, latency  float64
 	}{
-		{100, 1, 2, 10, 2},        // 1 % errors / 0.1 % budget; 2 % slow / 1 % budget
-		{100, 1, 2, 10, 2},        // the hour holds only the last minute too
+		{100, 1, 2, 10, 2},       // 1 % errors / 0.1 % budget; 2 % slow / 1 % budget
+		{100, 1, 2, 10, 2},       // the hour holds only the last minute too
 		{1100, 11, 2, 10, 0.182}, // six hours: 11/1100 = 1 %; 2/1100 slow
 	}
 	if len(feed.Windows) != len(want) {
