@@ -26,6 +26,7 @@ import (
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 	"github.com/partyfinder/partyfinder/triggers/invalidatecache"
 	"github.com/partyfinder/partyfinder/triggers/onpartywritten"
+	"go.opentelemetry.io/otel"
 	"golang.org/x/time/rate"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
@@ -257,10 +258,29 @@ func (a *App) TriggerHandler(name string) CloudEventHandler {
 	}
 	h, ok := a.triggers[name]
 	if !ok {
-		h = Triggers[i].build(a)
+		h = a.observeTrigger(name, Triggers[i].build(a))
 		a.triggers[name] = h
 	}
 	return h
+}
+
+// observeTrigger counts each event a trigger handles, how long after it
+// occurred (a Pub/Sub message's publication, else the CloudEvent's time:
+// a document's write), and whether Pub/Sub had delivered it before.
+func (a *App) observeTrigger(name string, h CloudEventHandler) CloudEventHandler {
+	return func(ctx context.Context, e cloudevent.Event) error {
+		err := h(ctx, e)
+		occurred, attempt := pubsub.Delivery(e.Data())
+		if occurred.IsZero() {
+			occurred = e.Time()
+		}
+		var lag time.Duration
+		if !occurred.IsZero() {
+			lag = time.Since(occurred)
+		}
+		a.metrics.Event(ctx, name, lag, attempt, err)
+		return err
+	}
 }
 
 // FunctionNames lists every HTTP function's name.
@@ -297,6 +317,9 @@ type App struct {
 
 	edge     httpapi.Options
 	slo      *telemetry.SLOTracker // this process's requests, per objective
+	metrics  *telemetry.Metrics    // nil records nothing
+	// stopObserving ends the cache metrics' callback, at Close.
+	stopObserving func() error
 	mu       sync.Mutex
 	handlers map[string]http.Handler
 	triggers map[string]CloudEventHandler
@@ -358,10 +381,17 @@ func New(c Config, store Store, auth Auth) *App {
 	if c.Local {
 		origins = append(origins, "http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1")
 	}
+	// Instruments made before Setup installs the meter provider forward
+	// to it once it does; with no provider they record nothing.
+	metrics, err := telemetry.NewMetrics(otel.GetMeterProvider())
+	if err != nil {
+		slog.Error("metrics are off", "error", err)
+	}
 	return &App{
 		Config: c, Store: store, Auth: auth, Events: &inproc.Bus{},
 		handlers: map[string]http.Handler{},
 		slo:      telemetry.NewSLOTracker(telemetry.FeedSLO, telemetry.AttendeeSLO),
+		metrics:  metrics,
 		edge: httpapi.Options{
 			CORS:    httpapi.NewCORS(origins),
 			Tracing: c.TraceExporter != "" && c.TraceExporter != "none",
@@ -392,8 +422,12 @@ func (a *App) Handler(name string) http.Handler {
 func (a *App) Chain(name string, h http.Handler) http.Handler {
 	o := a.edge
 	o.Name = name
-	if slo, ok := sloOf[name]; ok {
-		o.Observe = func(status int, took time.Duration) { a.slo.Record(slo, status, took, time.Now()) }
+	slo, counted := sloOf[name]
+	o.Observe = func(r *http.Request, status int, took time.Duration) {
+		if counted {
+			a.slo.Record(slo, status, took, time.Now())
+		}
+		a.metrics.Request(r.Context(), name, httpapi.RouteTemplate(r), r.Method, status, took)
 	}
 	if name == FnAdmin {
 		o.MaxBody = ImportMaxBody // imports send files
@@ -416,6 +450,19 @@ func (a *App) Feed() *feed.Cache {
 func (a *App) feed() *feed.Cache {
 	if a.feedCache == nil {
 		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier()})
+		fc := a.feedCache
+		stop, err := a.metrics.ObserveCaches(func() []telemetry.CacheCounts {
+			var out []telemetry.CacheCounts
+			for _, t := range fc.Stats() {
+				out = append(out, telemetry.CacheCounts{Tier: t.Tier, Hits: t.Hits, Misses: t.Misses})
+			}
+			return out
+		})
+		if err != nil {
+			slog.Error("cache metrics are off", "error", err)
+		} else {
+			a.stopObserving = stop
+		}
 		a.Events.Subscribe(a.feedCache.Apply)
 		a.localFeed.Store(a.feedCache)
 		a.built = append(a.built, "feed")
@@ -499,7 +546,10 @@ func (a *App) conferences() *command.Conferences {
 // re-sync; its events go where every write's go.
 func (a *App) importer() *importer.Importer {
 	if a.importUC == nil {
-		a.importUC = &importer.Importer{Store: a.Store, Events: a.events()}
+		a.importUC = &importer.Importer{Store: a.Store, Events: a.events(), Done: func(ctx context.Context, r importer.Report) {
+			a.metrics.ImportRows(ctx, r.DryRun, map[string]int{"created": r.Created, "updated": r.Updated,
+				"unchanged": r.Unchanged, "cancelled": r.Cancelled, "rejected": r.Rejected})
+		}}
 		a.built = append(a.built, "importer")
 		a.aggregator()
 	}
@@ -889,8 +939,11 @@ func (a *App) calendarOptions() feed.CalendarOptions {
 // store.
 func (a *App) Close() error {
 	a.mu.Lock()
-	q, r, remote, client := a.analytics, a.relay, a.remote, a.pubsub
+	q, r, remote, client, stopObserving := a.analytics, a.relay, a.remote, a.pubsub, a.stopObserving
 	a.mu.Unlock()
+	if stopObserving != nil {
+		_ = stopObserving()
+	}
 	if q != nil {
 		q.Close()
 	}

@@ -24,7 +24,8 @@ type Config struct {
 	DefaultConference string        // conference of requests that name none; "" = the latest
 	CORSOrigins       []string      // allowed browser origins, "*" wildcards allowed
 	PublicURL         string        // the site's public base URL, for links in calendars
-	TraceExporter     string        // none, stdout or otlp
+	TraceExporter     string        // none, stdout, otlp or gcp (Cloud Trace)
+	MetricsExporter   string        // none, stdout, otlp or gcp (Cloud Monitoring)
 	LogLevel          slog.Level    //
 	Version           string        // served by /api/health
 	FeedRefresh       time.Duration // how often cached snapshots are checked for changes
@@ -58,6 +59,7 @@ const (
 	EnvCORSOrigins       = "PARTYFINDER_CORS_ORIGINS"
 	EnvPublicURL         = "PARTYFINDER_PUBLIC_URL"
 	EnvTraceExporter     = "PARTYFINDER_TRACE_EXPORTER"
+	EnvMetricsExporter   = "PARTYFINDER_METRICS_EXPORTER"
 	EnvFeedRefresh       = "PARTYFINDER_FEED_REFRESH"
 	EnvVersion           = "PARTYFINDER_VERSION"
 	EnvLogLevel          = "LOG_LEVEL"
@@ -91,6 +93,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DefaultConference: getenv(EnvDefaultConference),
 		PublicURL:         strings.TrimRight(getenv(EnvPublicURL), "/"),
 		TraceExporter:     or(getenv(EnvTraceExporter), telemetry.ExporterNone),
+		MetricsExporter:   or(getenv(EnvMetricsExporter), telemetry.ExporterNone),
 		LogLevel:          telemetry.ParseLevel(getenv(EnvLogLevel)),
 		Version:           or(getenv(EnvVersion), or(getenv("K_REVISION"), "dev")),
 		FeedRefresh:       5 * time.Second,
@@ -183,10 +186,16 @@ func (c Config) validate() error {
 	default:
 		return fmt.Errorf("%s=%q: want inproc or pubsub", EnvEvents, c.Events)
 	}
-	switch c.TraceExporter {
-	case telemetry.ExporterNone, telemetry.ExporterStdout, telemetry.ExporterOTLP:
-	default:
-		return fmt.Errorf("%s=%q: want none, stdout or otlp", EnvTraceExporter, c.TraceExporter)
+	for _, e := range []struct{ env, v string }{{EnvTraceExporter, c.TraceExporter}, {EnvMetricsExporter, c.MetricsExporter}} {
+		switch e.v {
+		case telemetry.ExporterNone, telemetry.ExporterStdout, telemetry.ExporterOTLP:
+		case telemetry.ExporterGCP:
+			if c.ProjectID == "" {
+				return fmt.Errorf("%s=gcp needs %s", e.env, EnvProject)
+			}
+		default:
+			return fmt.Errorf("%s=%q: want none, stdout, otlp or gcp", e.env, e.v)
+		}
 	}
 	return nil
 }

@@ -26,6 +26,13 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "unknown store", env: map[string]string{EnvStore: "mysql"}, wantErr: true},
 		{name: "bad refresh", env: map[string]string{EnvFeedRefresh: "soon"}, wantErr: true},
 		{name: "bad exporter", env: map[string]string{EnvTraceExporter: "zipkin"}, wantErr: true},
+		{name: "bad metrics exporter", env: map[string]string{EnvMetricsExporter: "statsd"}, wantErr: true},
+		{name: "google cloud export needs a project", env: map[string]string{EnvMetricsExporter: "gcp"}, wantErr: true},
+		{name: "google cloud export", env: map[string]string{EnvMetricsExporter: "gcp", EnvTraceExporter: "gcp", EnvProject: "p"}, check: func(t *testing.T, c Config) {
+			if c.MetricsExporter != "gcp" || c.TraceExporter != "gcp" {
+				t.Errorf("exporters = %q, %q", c.TraceExporter, c.MetricsExporter)
+			}
+		}},
 		{name: "origins split and trimmed", env: map[string]string{EnvCORSOrigins: " https://a.example , https://b--*.web.app,"}, check: func(t *testing.T, c Config) {
 			if len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b--*.web.app" {
 				t.Errorf("origins = %q", c.CORSOrigins)

@@ -14,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/demo"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
+	"github.com/partyfinder/partyfinder/shared/prometheus"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite database file")
 	fs.StringVar(&cfg.Store, "store", cfg.Store, "store: sqlite or firestore (FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT are honoured)")
 	noSeed := fs.Bool("no-seed", false, "do not seed the demo conference into an empty store")
+	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics, to clients on this machine only")
 	config := fs.String("firebase", "firebase.json", "firebase.json whose hosting rewrites map paths to functions")
 	fs.StringVar(&cfg.Events, "events", cfg.Events, "where domain events go beyond this process: inproc, or pubsub (the Pub/Sub emulator at PUBSUB_EMULATOR_HOST)")
 	functionsAddr := fs.String("functions-emulator", "", "with --store firestore --events pubsub: also serve the Firestore emulator's trigger calls on this address, the one it was started with (--functions_emulator=ADDR); --addr always serves them")
@@ -52,16 +56,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	shutdownTracing, err := partyfinder.Setup(ctx, cfg)
+	var (
+		readers        []sdkmetric.Reader
+		metricsHandler http.Handler
+	)
+	if *metrics {
+		reader, h, err := prometheus.New()
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		readers, metricsHandler = append(readers, reader), prometheus.LocalOnly(h)
+	}
+	shutdownTelemetry, err := partyfinder.Setup(ctx, cfg, readers...)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		// Spans still buffered reach the exporter before the process ends.
+		// Spans and metrics still buffered reach the exporters before the
+		// process ends.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := shutdownTracing(ctx); err != nil {
-			slog.Error("flush spans at shutdown", "error", err)
+		if err := shutdownTelemetry(ctx); err != nil {
+			slog.Error("flush spans and metrics at shutdown", "error", err)
 		}
 	}()
 	store, err := partyfinder.OpenStore(ctx, cfg)
@@ -108,6 +124,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// retries included, stays below that.
 		bridgeHandler = httpapi.Chain(fsBridge, httpapi.Options{Name: "firestoreTriggers", MaxBody: 4 << 20, Timeout: bridgeTimeout})
 		mux.Handle(functionsPath, bridgeHandler)
+	}
+	if metricsHandler != nil {
+		mux.Handle("GET /metrics", metricsHandler)
 	}
 	mux.Handle("/", handler)
 	handler = canonicalPaths(mux, a.Chain("redirect", http.HandlerFunc(redirectToClean)))

@@ -51,6 +51,7 @@ type Cache struct {
 	owners      *otter.Cache[string, string] // party id -> conference id ("" = no such visible party)
 	responses   *otter.Cache[string, *rendered.Response]
 	seq         atomic.Uint64
+	stats       tierCounts
 	snapLoader  otter.Loader[string, *Snapshot]
 	confsLoader otter.Loader[string, []conference.Conference]
 }
@@ -118,6 +119,7 @@ func NewCache(store Store, o Options) *Cache {
 type snapshotLoader struct{ c *Cache }
 
 func (l snapshotLoader) Load(ctx context.Context, id string) (*Snapshot, error) {
+	l.c.stats.snapMisses.Add(1)
 	return l.c.build(ctx, id)
 }
 
@@ -171,6 +173,7 @@ func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 			slog.WarnContext(ctx, "feed: shared cache tier unavailable; reading the store", "conference", id, "error", err)
 		case data != nil && rev != "":
 			if p, err := DecodePrebuilt(data); err == nil && p.Shared == rev {
+				c.stats.sharedHits.Add(1)
 				s := NewSnapshot(p.Conference, p.Parties, p.Revision, c.seq.Add(1))
 				s.SharedRevision = rev
 				return s, nil
@@ -179,6 +182,7 @@ func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 		default:
 			shared, tierUp = rev, true
 		}
+		c.stats.sharedMisses.Add(1)
 	}
 	s, err := c.read(ctx, id, shared, tierUp && shared == "")
 	if err == nil && c.shared != nil && s.SharedRevision != "" && !s.Missing {
@@ -286,6 +290,7 @@ func (c *Cache) Snapshot(ctx context.Context, conferenceID string) (*Snapshot, e
 	if _, ok := c.missing.GetIfPresent(conferenceID); ok {
 		return nil, notFoundConference(conferenceID)
 	}
+	c.stats.snapLookups.Add(1)
 	s, err := c.snaps.Get(ctx, conferenceID, c.snapLoader)
 	if err != nil {
 		return nil, storeErr("snapshot", err)
@@ -388,13 +393,54 @@ func (c *Cache) Invalidate(conferenceID string) {
 // URLs cannot fill the cache with long keys.
 const maxRawKey = 512
 
+// Cache tiers, as Stats names them.
+const (
+	TierResponses = "responses" // finished responses, in this process
+	TierSnapshots = "snapshots" // conference snapshots, in this process
+	TierShared    = "shared"    // prebuilt snapshots in the shared tier (Redis)
+)
+
+// TierStats counts one cache tier's lookups since the cache was made.
+type TierStats struct {
+	Tier         string
+	Hits, Misses uint64
+}
+
+// tierCounts are atomic adds on the request path, read only by Stats.
+type tierCounts struct {
+	respHits, respMisses     atomic.Uint64
+	snapLookups, snapMisses  atomic.Uint64
+	sharedHits, sharedMisses atomic.Uint64
+}
+
+// Stats returns the lookups of each cache tier: a page found rendered or
+// rendered anew; a snapshot found in memory or built (from the shared
+// tier or the store); a prebuilt snapshot current in the shared tier or
+// not (then the store is read). The shared tier is left out without one.
+func (c *Cache) Stats() []TierStats {
+	misses := c.stats.snapMisses.Load()
+	lookups := max(c.stats.snapLookups.Load(), misses)
+	out := []TierStats{
+		{Tier: TierResponses, Hits: c.stats.respHits.Load(), Misses: c.stats.respMisses.Load()},
+		{Tier: TierSnapshots, Hits: lookups - misses, Misses: misses},
+	}
+	if c.shared != nil {
+		out = append(out, TierStats{Tier: TierShared, Hits: c.stats.sharedHits.Load(), Misses: c.stats.sharedMisses.Load()})
+	}
+	return out
+}
+
 // CachedPage returns the page cached for this exact query string against
 // the snapshot, if a previous FeedPage call remembered it.
 func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*rendered.Response, bool) {
 	if len(rawQuery) > maxRawKey {
 		return nil, false
 	}
-	return c.responses.GetIfPresent(s.Key() + "?" + rawQuery)
+	r, ok := c.responses.GetIfPresent(s.Key() + "?" + rawQuery)
+	if ok {
+		c.stats.respHits.Add(1)
+	}
+	return r, ok
 }
 
 // FeedPage returns the finished response of a query against a snapshot,
@@ -405,9 +451,12 @@ func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*rendered.Response, bo
 func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery string) (*rendered.Response, error) {
 	key := s.Key() + "|" + q.Key()
 	r, ok := c.responses.GetIfPresent(key)
-	if !ok {
+	if ok {
+		c.stats.respHits.Add(1)
+	} else {
 		var err error
 		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
+			c.stats.respMisses.Add(1)
 			return s.FeedResponse(q), nil
 		}))
 		if err != nil {

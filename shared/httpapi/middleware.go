@@ -31,9 +31,10 @@ type Options struct {
 	Timeout time.Duration // per-request deadline; 0 means 15 s
 	Tracing bool          // wrap in an OpenTelemetry server span
 	HSTS    bool          // send Strict-Transport-Security
-	// Observe, if set, hears of every answered request: its status and how
-	// long it took (the SLO accounting).
-	Observe func(status int, took time.Duration)
+	// Observe, if set, hears of every answered request: the request (whose
+	// RouteTemplate is known by then), its status and how long it took (the
+	// SLO accounting and the request metrics).
+	Observe func(r *http.Request, status int, took time.Duration)
 }
 
 // Chain wraps h with the cross-cutting concerns every function shares, in
@@ -106,7 +107,9 @@ func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 		}
 		w.Header()["X-Request-Id"] = []string{id}
 		ctx, cancel := context.WithTimeout(telemetry.WithRequestID(r.Context(), id), timeout)
-		ctx = context.WithValue(ctx, routeKey{}, &route{})
+		if _, ok := ctx.Value(routeKey{}).(*route); !ok { // withObserve may have put it there
+			ctx = context.WithValue(ctx, routeKey{}, &route{})
+		}
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -316,10 +319,19 @@ const maxLoggedPath = 200
 // of the route it matched ("/api/calendar/u/{file}"), or the path clipped
 // when it matched none.
 func RoutePath(r *http.Request) string {
-	if rt, ok := r.Context().Value(routeKey{}).(*route); ok && rt.template != "" {
-		return rt.template
+	if t := RouteTemplate(r); t != "" {
+		return t
 	}
 	return clip(r.URL.Path, maxLoggedPath)
+}
+
+// RouteTemplate is the template of the route that matched r ("GET
+// /api/parties/{id}" matches as "/api/parties/{id}"), or "" when none did.
+func RouteTemplate(r *http.Request) string {
+	if rt, ok := r.Context().Value(routeKey{}).(*route); ok {
+		return rt.template
+	}
+	return ""
 }
 
 // requestURL is the access log's URL: the route template and the query.
@@ -345,15 +357,18 @@ func withTraceContext(next http.Handler) http.Handler {
 
 // withObserve reports each request's status and duration, outside the
 // panic recovery so that a panic counts as the 500 it is answered with.
-func withObserve(next http.Handler, observe func(int, time.Duration)) http.Handler {
+func withObserve(next http.Handler, observe func(*http.Request, int, time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		// The router records the matched route in this request's context,
+		// deeper in the chain.
+		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &route{}))
 		next.ServeHTTP(rec, r)
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		observe(status, time.Since(start))
+		observe(r, status, time.Since(start))
 	})
 }

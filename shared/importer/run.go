@@ -36,6 +36,9 @@ type Importer struct {
 	Events event.Publisher
 	// NewID makes event ids; nil means random ones.
 	NewID func() string
+	// Done, if set, hears of every import that ran to its report, dry runs
+	// included (the rows' metrics).
+	Done func(ctx context.Context, r Report)
 }
 
 // ConferenceSpec describes the conference to create when it does not exist
@@ -74,6 +77,14 @@ type Request struct {
 // A dry run returns the same errors, except those only writing can meet
 // (Conflict and store errors on save).
 func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
+	r, err := im.run(ctx, req)
+	if err == nil && im.Done != nil {
+		im.Done(ctx, r)
+	}
+	return r, err
+}
+
+func (im *Importer) run(ctx context.Context, req Request) (Report, error) {
 	now := time.Now
 	if im.Now != nil {
 		now = im.Now

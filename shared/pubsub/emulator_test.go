@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -105,7 +106,11 @@ func TestEmulatorRetriesAndDeadLetters(t *testing.T) {
 				Attributes map[string]string `json:"attributes"`
 			} `json:"message"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&push); err != nil {
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = json.Unmarshal(body, &push)
+		}
+		if err != nil {
 			t.Errorf("push body: %v", err)
 			return
 		}
@@ -117,6 +122,12 @@ func TestEmulatorRetriesAndDeadLetters(t *testing.T) {
 		switch e.EventMeta().ID {
 		case "poison-view": // a store that never takes it
 			poisonAttempts.Add(1)
+			// The event lag metric starts at the publish time each push
+			// states. (The emulator leaves out the delivery attempt that
+			// Pub/Sub adds for a subscription with a dead-letter policy.)
+			if published, _ := pubsub.Delivery(body); published.IsZero() || time.Since(published) > time.Minute {
+				t.Errorf("push body's publish time %v", published)
+			}
 			w.WriteHeader(http.StatusServiceUnavailable)
 		case "flaky-share": // fails twice, then is counted
 			if shareAttempts.Add(1) <= 2 {
@@ -149,6 +160,7 @@ func TestEmulatorRetriesAndDeadLetters(t *testing.T) {
 	if n := poisonAttempts.Load(); n != 5 {
 		t.Errorf("the poison message was delivered %d times; the subscription allows 5", n)
 	}
+
 	st, err := store.Stats(context.Background(), "p1")
 	if err != nil || st.Counters.Shares != 1 {
 		t.Errorf("shares = %d (%v), want exactly 1", st.Counters.Shares, err)

@@ -158,3 +158,28 @@ func TestDecodeRefusesWhatItCannotRead(t *testing.T) {
 		t.Error("an event of an unknown type was encoded")
 	}
 }
+
+// Delivery reads what a push states of its message's publication and
+// delivery attempt, and nothing from what is not a push.
+func TestDelivery(t *testing.T) {
+	published := time.Date(2026, 8, 20, 18, 0, 0, 123000000, time.UTC)
+	tests := []struct {
+		name      string
+		body      string
+		published time.Time
+		attempt   int
+	}{
+		{"with a dead-letter policy", `{"message":{"data":"e30=","messageId":"1","publishTime":"2026-08-20T18:00:00.123Z"},"subscription":"s","deliveryAttempt":3}`, published, 3},
+		{"without one", `{"message":{"data":"e30=","messageId":"1","publishTime":"2026-08-20T18:00:00.123Z"},"subscription":"s"}`, published, 0},
+		{"no publish time", `{"message":{"data":"e30="},"deliveryAttempt":2}`, time.Time{}, 2},
+		{"not JSON", `attempt 3`, time.Time{}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, a := pubsub.Delivery([]byte(tc.body))
+			if !p.Equal(tc.published) || a != tc.attempt {
+				t.Errorf("Delivery = %v, %d; want %v, %d", p, a, tc.published, tc.attempt)
+			}
+		})
+	}
+}

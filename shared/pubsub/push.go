@@ -3,6 +3,7 @@ package pubsub
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/event"
@@ -19,6 +20,25 @@ type MessagePublishedData struct {
 		PublishTime string            `json:"publishTime,omitempty"`
 	} `json:"message"`
 	Subscription string `json:"subscription"`
+	// DeliveryAttempt counts deliveries of this message, the first being
+	// 1, when the subscription has a dead-letter policy; else 0.
+	DeliveryAttempt int `json:"deliveryAttempt,omitempty"`
+}
+
+// Delivery returns when a pushed message was published and its delivery
+// attempt, from a messagePublished CloudEvent's data; zero values for what
+// it does not say (or for data that is not a Pub/Sub message).
+func Delivery(data []byte) (published time.Time, attempt int) {
+	var msg struct {
+		Message struct {
+			PublishTime time.Time `json:"publishTime"`
+		} `json:"message"`
+		DeliveryAttempt int `json:"deliveryAttempt"`
+	}
+	if json.Unmarshal(data, &msg) != nil {
+		return time.Time{}, 0
+	}
+	return msg.Message.PublishTime, msg.DeliveryAttempt
 }
 
 // DecodePushed decodes the domain event a messagePublished CloudEvent's

@@ -2,9 +2,12 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
+	"go.opentelemetry.io/contrib/detectors/gcp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
@@ -12,21 +15,38 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"golang.org/x/oauth2/google"
 )
 
-// Exporters that SetupTracing accepts.
+// Exporters that SetupTracing and SetupMetrics accept.
 const (
 	ExporterNone   = "none"
 	ExporterStdout = "stdout"
-	ExporterOTLP   = "otlp"
+	// ExporterOTLP sends OTLP over HTTP where the standard
+	// OTEL_EXPORTER_OTLP_* variables say (a local collector, by default).
+	ExporterOTLP = "otlp"
+	// ExporterGCP sends OTLP to Google Cloud's Telemetry API
+	// (telemetry.googleapis.com): traces to Cloud Trace, metrics to Cloud
+	// Monitoring, as the instance's service account. It replaces Google's
+	// own trace and monitoring exporters, which are deprecated.
+	ExporterGCP = "gcp"
 )
 
+// telemetryAPI is Google Cloud's OTLP endpoint.
+const telemetryAPI = "https://telemetry.googleapis.com"
+
+// Service identifies the process in what it exports.
+type Service struct {
+	Name, Version string
+	Project       string // the Google Cloud project ExporterGCP writes to
+}
+
 // SetupTracing installs the W3C trace-context propagator and, unless the
-// exporter is "none", a tracer provider exporting to stdout (w) or to an OTLP
-// HTTP endpoint (configured by the standard OTEL_EXPORTER_OTLP_* variables).
-// With "none" spans are not recorded, but incoming trace ids still reach the
-// logs. The returned function flushes and stops the exporter.
-func SetupTracing(ctx context.Context, exporter, service, version string, w io.Writer) (func(context.Context) error, error) {
+// exporter is "none", a tracer provider exporting to stdout (w), to an
+// OTLP endpoint, or to Cloud Trace. With "none" spans are not recorded,
+// but incoming trace ids still reach the logs. The returned function
+// flushes and stops the exporter.
+func SetupTracing(ctx context.Context, exporter string, s Service, w io.Writer) (func(context.Context) error, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	var exp sdktrace.SpanExporter
 	var err error
@@ -37,16 +57,61 @@ func SetupTracing(ctx context.Context, exporter, service, version string, w io.W
 		exp, err = stdouttrace.New(stdouttrace.WithWriter(w))
 	case ExporterOTLP:
 		exp, err = otlptracehttp.New(ctx)
+	case ExporterGCP:
+		var c *http.Client
+		if c, err = googleClient(ctx, s); err == nil {
+			exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(telemetryAPI+"/v1/traces"),
+				otlptracehttp.WithHTTPClient(c), otlptracehttp.WithHeaders(map[string]string{"x-goog-user-project": s.Project}))
+		}
 	default:
-		return nil, fmt.Errorf("unknown trace exporter %q (want none, stdout or otlp)", exporter)
+		return nil, fmt.Errorf("unknown trace exporter %q (want none, stdout, otlp or gcp)", exporter)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("trace exporter %s: %w", exporter, err)
 	}
-	res := resource.NewWithAttributes(semconv.SchemaURL,
-		semconv.ServiceName(service), semconv.ServiceVersion(version))
+	res, err := newResource(ctx, exporter, s)
+	if err != nil {
+		return nil, err
+	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, nil
+}
+
+// newResource describes the process. On Google Cloud it adds what the
+// platform knows (the Cloud Run service, revision and instance), so that
+// each instance's metrics are series of their own.
+func newResource(ctx context.Context, exporter string, s Service) (*resource.Resource, error) {
+	attrs := resource.NewWithAttributes(semconv.SchemaURL,
+		semconv.ServiceName(s.Name), semconv.ServiceVersion(s.Version))
+	if exporter != ExporterGCP {
+		return attrs, nil
+	}
+	if s.Project != "" {
+		attrs, _ = resource.Merge(attrs, resource.NewSchemaless(semconv.CloudAccountID(s.Project),
+			attributeGCPProject.String(s.Project)))
+	}
+	res, err := resource.New(ctx, resource.WithDetectors(gcp.NewDetector()))
+	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
+		return nil, fmt.Errorf("describe the instance: %w", err)
+	}
+	merged, err := resource.Merge(res, attrs)
+	if err != nil {
+		return attrs, nil // conflicting schema URLs: our own attributes are enough
+	}
+	return merged, nil
+}
+
+// googleClient is an HTTP client that authenticates as the instance's
+// service account (application default credentials).
+func googleClient(ctx context.Context, s Service) (*http.Client, error) {
+	if s.Project == "" {
+		return nil, errors.New("the gcp exporter needs the project (GOOGLE_CLOUD_PROJECT)")
+	}
+	c, err := google.DefaultClient(context.WithoutCancel(ctx), "https://www.googleapis.com/auth/cloud-platform")
+	if err != nil {
+		return nil, fmt.Errorf("Google credentials: %w", err)
+	}
+	return c, nil
 }
