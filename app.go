@@ -315,15 +315,15 @@ type App struct {
 	// production setting (tests point it at a local server).
 	FetchOptions fetch.Options
 
-	edge     httpapi.Options
-	slo      *telemetry.SLOTracker // this process's requests, per objective
-	metrics  *telemetry.Metrics    // nil records nothing
+	edge    httpapi.Options
+	slo     *telemetry.SLOTracker // this process's requests, per objective
+	metrics *telemetry.Metrics    // nil records nothing
 	// stopObserving ends the cache metrics' callback, at Close.
 	stopObserving func() error
-	mu       sync.Mutex
-	handlers map[string]http.Handler
-	triggers map[string]CloudEventHandler
-	built    []string // the shared parts built, in order
+	mu            sync.Mutex
+	handlers      map[string]http.Handler
+	triggers      map[string]CloudEventHandler
+	built         []string // the shared parts built, in order
 
 	feedCache   *feed.Cache
 	viewCache   *personal.Views
