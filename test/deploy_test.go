@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/testenv"
 )
 
@@ -128,6 +129,45 @@ func TestAlertPoliciesNameTheirRunbooks(t *testing.T) {
 	for _, b := range books {
 		if rel, _ := filepath.Rel(repoRoot, b); !named[rel] {
 			t.Errorf("no alert names %s", rel)
+		}
+	}
+}
+
+// The environment files scripts/deploy gives each function group are a
+// configuration the functions accept, with the cloud's settings: Firestore,
+// events over Pub/Sub, spans and metrics to Google Cloud.
+//
+// Not parallel: TestDeployCommandsParse has the script write the same files.
+func TestDeployEnvironmentIsAccepted(t *testing.T) {
+	if out, err := exec.Command(filepath.Join(repoRoot, "scripts/deploy"), "--project", "demo-deploy", "--print", "http").CombinedOutput(); err != nil {
+		t.Fatalf("scripts/deploy --print: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(repoRoot, ".partyfinder", "deploy", "*.yaml"))
+	if len(files) < 2 {
+		t.Fatalf("environment files written: %v", files)
+	}
+	line := regexp.MustCompile(`^([A-Z_]+): "(.*)"$`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := map[string]string{"K_SERVICE": "parties", "K_REVISION": "parties-00001"}
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			m := line.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("%s: not a KEY: \"value\" line: %q", f, l)
+			}
+			env[m[1]] = m[2]
+		}
+		c, err := partyfinder.ConfigFromEnv(func(k string) string { return env[k] })
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if c.Store != partyfinder.StoreFirestore || c.Events != partyfinder.EventsPubSub || c.ProjectID != "demo-deploy" ||
+			c.TraceExporter != "gcp" || c.MetricsExporter != "gcp" {
+			t.Errorf("%s: store %s, events %s, project %s, exporters %s/%s", filepath.Base(f), c.Store, c.Events, c.ProjectID, c.TraceExporter, c.MetricsExporter)
 		}
 	}
 }
