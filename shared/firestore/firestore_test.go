@@ -13,19 +13,17 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party/partytest"
+	"github.com/partyfinder/partyfinder/shared/testenv"
 )
 
-// emulatorClient returns a client on the Firestore emulator named by
-// FIRESTORE_EMULATOR_HOST. Without it the test is skipped, visibly, unless
-// PARTYFINDER_REQUIRE_EMULATORS=1 (scripts/test, CI), where it fails.
-func emulatorClient(t *testing.T) *gfs.Client {
+// emulatorHost returns FIRESTORE_EMULATOR_HOST, once something answers
+// there. Without it the test is skipped, visibly, unless the emulators are
+// required (testenv: CI, scripts/test), where it fails.
+func emulatorHost(t *testing.T) string {
 	t.Helper()
 	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
 	if host == "" {
-		if os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-			t.Fatal("FIRESTORE_EMULATOR_HOST is not set but PARTYFINDER_REQUIRE_EMULATORS=1: start the Firestore emulator")
-		}
-		t.Skip("SKIP Firestore store tests: FIRESTORE_EMULATOR_HOST is not set; start the emulator " +
+		testenv.Need(t, "FIRESTORE_EMULATOR_HOST is not set; start the emulator "+
 			"(cloud_firestore_emulator --host=127.0.0.1 --port=8181 --project_id=demo-party) and set FIRESTORE_EMULATOR_HOST=127.0.0.1:8181")
 	}
 	// Fail fast with a clear message instead of timing out in every test.
@@ -34,6 +32,13 @@ func emulatorClient(t *testing.T) *gfs.Client {
 		t.Fatalf("FIRESTORE_EMULATOR_HOST=%s but nothing answers there: %v", host, err)
 	}
 	conn.Close()
+	return host
+}
+
+// emulatorClient returns a client on the Firestore emulator (emulatorHost).
+func emulatorClient(t *testing.T) *gfs.Client {
+	t.Helper()
+	emulatorHost(t)
 	project := os.Getenv("FIRESTORE_PROJECT_ID")
 	if project == "" {
 		project = "demo-party"

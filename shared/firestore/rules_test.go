@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -268,25 +267,10 @@ func restAnd(fs ...any) map[string]any {
 	return map[string]any{"compositeFilter": map[string]any{"op": "AND", "filters": fs}}
 }
 
-// rulesEmulatorHost returns FIRESTORE_EMULATOR_HOST. Without it the test is
-// skipped, visibly, unless PARTYFINDER_REQUIRE_EMULATORS=1 (scripts/test,
-// CI), where it fails.
+// rulesEmulatorHost returns the Firestore emulator's address (emulatorHost).
 func rulesEmulatorHost(t *testing.T) string {
 	t.Helper()
-	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
-	if host == "" {
-		if os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-			t.Fatal("FIRESTORE_EMULATOR_HOST is not set but PARTYFINDER_REQUIRE_EMULATORS=1: start the Firestore emulator")
-		}
-		t.Skip("SKIP firestore.rules tests: FIRESTORE_EMULATOR_HOST is not set; start the emulator " +
-			"(cloud_firestore_emulator --host=127.0.0.1 --port=8181 --project_id=demo-party) and set FIRESTORE_EMULATOR_HOST=127.0.0.1:8181")
-	}
-	conn, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		t.Fatalf("FIRESTORE_EMULATOR_HOST=%s but nothing answers there: %v", host, err)
-	}
-	conn.Close()
-	return host
+	return emulatorHost(t)
 }
 
 // rulesAuditID are the ids of the seeded audit entries.

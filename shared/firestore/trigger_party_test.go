@@ -24,6 +24,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
+	"github.com/partyfinder/partyfinder/shared/testenv"
 )
 
 // delivery is one POST the emulator made to its functions emulator.
@@ -37,8 +38,7 @@ type delivery struct {
 // document events to a listener of this test (the emulator takes one
 // functions emulator per process, so the shared one cannot be used), and
 // points FIRESTORE_EMULATOR_HOST at it. Without the emulator binary the
-// test is skipped, visibly, unless CI=true or
-// PARTYFINDER_REQUIRE_EMULATORS=1, where it fails.
+// test is skipped, visibly, unless the emulators are required (testenv).
 func triggerEmulator(t *testing.T) (host string, deliveries <-chan delivery) {
 	t.Helper()
 	bin := os.Getenv("FIRESTORE_EMULATOR")
@@ -46,10 +46,7 @@ func triggerEmulator(t *testing.T) (host string, deliveries <-chan delivery) {
 		bin = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator"
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("PARTYFINDER_REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("the Firestore emulator %s is missing but CI=true or PARTYFINDER_REQUIRE_EMULATORS=1: %v", bin, err)
-		}
-		t.Skipf("SKIP Firestore trigger test: the Firestore emulator %s is missing (gcloud components install cloud-firestore-emulator, or set FIRESTORE_EMULATOR)", bin)
+		testenv.Need(t, fmt.Sprintf("the Firestore emulator %s is missing (gcloud components install cloud-firestore-emulator, or set FIRESTORE_EMULATOR)", bin))
 	}
 	if testing.Short() {
 		t.Skip("SKIP Firestore trigger test in -short mode: it starts an emulator of its own")
