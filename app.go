@@ -449,7 +449,8 @@ func (a *App) Feed() *feed.Cache {
 
 func (a *App) feed() *feed.Cache {
 	if a.feedCache == nil {
-		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier()})
+		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier(),
+			Calendar: a.calendarOptions()})
 		fc := a.feedCache
 		stop, err := a.metrics.ObserveCaches(func() []telemetry.CacheCounts {
 			var out []telemetry.CacheCounts

@@ -65,6 +65,24 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		v = r.URL.Query()
 		requested = orDefault(v.Get("conference"), v.Get("conferenceId"))
 	}
+	// A calendar app asks by Accept alone: the format it names joins the
+	// query, so the cached page and the ETag are the format's. Shared
+	// caches keep one copy per Accept.
+	if h := w.Header(); len(h["Vary"]) == 1 && h["Vary"][0] == "Origin" {
+		h["Vary"] = varyOriginAccept // the usual case, without an allocation
+	} else {
+		h["Vary"] = append(h["Vary"], "Accept")
+	}
+	if !strings.Contains(raw, "format=") {
+		if f := negotiate(r.Header.Get("Accept")); f != "" {
+			if raw == "" {
+				raw = "format=" + f
+			} else {
+				raw += "&format=" + f
+			}
+			r.URL.RawQuery, v = raw, nil
+		}
+	}
 	snap, err := h.Feed.ConferenceSnapshot(ctx, requested)
 	if err != nil {
 		httpapi.Error(w, r, err)
@@ -108,6 +126,27 @@ func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.Serve(w, r)
+}
+
+// varyOriginAccept is shared: an append copies it (len == cap).
+var varyOriginAccept = []string{"Origin", "Accept"}
+
+// negotiate returns the calendar format an Accept header asks for ahead of
+// JSON, or "" for JSON. Only a header naming a calendar type first (or
+// alone) chooses one: browsers and fetch() send */* and get JSON.
+func negotiate(accept string) string {
+	if accept == "" || strings.HasPrefix(accept, "application/json") || strings.HasPrefix(accept, "*/*") {
+		return ""
+	}
+	first, _, _ := strings.Cut(accept, ",")
+	mediaType, _, _ := strings.Cut(first, ";")
+	switch strings.ToLower(strings.TrimSpace(mediaType)) {
+	case "text/calendar":
+		return feed.FormatICS
+	case "application/xml", "text/xml":
+		return feed.FormatFrabXML
+	}
+	return ""
 }
 
 func orDefault(v, def string) string {

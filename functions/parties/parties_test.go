@@ -119,6 +119,17 @@ func TestListFilters(t *testing.T) {
 			if m.Conference != "democon" || m.Timezone != "Europe/Berlin" || m.Limit != 500 {
 				t.Errorf("meta = %+v, want democon in Europe/Berlin, limit 500", m)
 			}
+			// The calendar format carries the same parties, every one of
+			// them whatever the page size, in the same order.
+			for _, q := range []string{q + "&format=ics", strings.TrimPrefix(tt.query+"&format=ics&limit=1", "&")} {
+				rec := httpapitest.Serve(h, "GET", "/api/parties?"+q, nil)
+				if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != feed.ContentICS {
+					t.Fatalf("?%s: %d %s", q, rec.Code, rec.Header().Get("Content-Type"))
+				}
+				if got := icsUIDs(rec.Body.String()); !slices.Equal(got, want) {
+					t.Errorf("?%s: calendar has %d parties %v\nwant %d %v", q, len(got), got, len(want), want)
+				}
+			}
 		})
 	}
 	// The cases above must not pass vacuously.
@@ -295,6 +306,17 @@ func TestConditionalAndCompressed(t *testing.T) {
 // unfold undoes iCalendar line folding so properties can be searched.
 func unfold(s string) string { return strings.ReplaceAll(s, "\r\n ", "") }
 
+// icsUIDs returns the party ids of a calendar's events, in order.
+func icsUIDs(cal string) []string {
+	out := []string{}
+	for _, line := range strings.Split(unfold(cal), "\r\n") {
+		if uid, ok := strings.CutPrefix(line, "UID:"); ok {
+			out = append(out, strings.TrimSuffix(uid, "@partyfinder"))
+		}
+	}
+	return out
+}
+
 func TestPartyCalendar(t *testing.T) {
 	h, seeded := newServer(t)
 	cancelled := seeded.Where(func(p party.Party) bool { return p.Status == party.Cancelled })[0]
@@ -343,4 +365,43 @@ func TestWrongMethod(t *testing.T) {
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
 	}
+}
+
+// A calendar app subscribes to a feed query by its URL or asks for the
+// calendar by Accept alone; either way it gets the same calendar, which
+// revalidates like the feed, and shared caches keep formats apart.
+func TestListCalendarFormat(t *testing.T) {
+	h, _ := newServer(t)
+	byParam := httpapitest.Serve(h, "GET", "/api/parties?free=true&format=ics", nil)
+	if byParam.Code != http.StatusOK || !strings.HasPrefix(byParam.Body.String(), "BEGIN:VCALENDAR") {
+		t.Fatalf("format=ics: %d %.80q", byParam.Code, byParam.Body.String())
+	}
+	tag := byParam.Header().Get("ETag")
+	tests := []struct {
+		name, target, accept, wantType string
+	}{
+		{"Accept names the calendar type", "/api/parties?free=true", "text/calendar", feed.ContentICS},
+		{"Accept with parameters", "/api/parties?free=true", "text/calendar; charset=utf-8, */*;q=0.1", feed.ContentICS},
+		{"a browser's Accept gets JSON", "/api/parties?free=true", "text/html,application/xhtml+xml,*/*;q=0.8", feed.ContentJSON},
+		{"fetch's default gets JSON", "/api/parties?free=true", "*/*", feed.ContentJSON},
+		{"the parameter wins over Accept", "/api/parties?free=true&format=json", "text/calendar", feed.ContentJSON},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httpapitest.Serve(h, "GET", tc.target, nil, "Accept", tc.accept)
+			if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != tc.wantType {
+				t.Fatalf("%d %s, want 200 %s", rec.Code, rec.Header().Get("Content-Type"), tc.wantType)
+			}
+			if vary := rec.Header().Values("Vary"); !slices.Contains(vary, "Accept") {
+				t.Errorf("Vary %v lacks Accept", vary)
+			}
+			if tc.wantType == feed.ContentICS && rec.Header().Get("ETag") != tag {
+				t.Errorf("ETag %s, want the format=ics calendar's %s", rec.Header().Get("ETag"), tag)
+			}
+		})
+	}
+	if rec := httpapitest.Serve(h, "GET", "/api/parties?free=true&format=ics", nil, "If-None-Match", tag); rec.Code != http.StatusNotModified {
+		t.Errorf("a subscriber's revalidation: %d, want 304", rec.Code)
+	}
+	httpapitest.Problem(t, httpapitest.Serve(h, "GET", "/api/parties?format=pdf", nil), http.StatusBadRequest, "invalid", "format")
 }

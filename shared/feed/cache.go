@@ -45,6 +45,7 @@ type Cache struct {
 	store       Store
 	shared      Shared // nil: no shared tier
 	defaultConf string // conference of requests that name none; "" = the latest
+	calendar    CalendarOptions
 	snaps       *otter.Cache[string, *Snapshot]
 	missing     *otter.Cache[string, struct{}] // ids of conferences the store does not have
 	confs       *otter.Cache[string, []conference.Conference]
@@ -67,6 +68,8 @@ type Options struct {
 	// replaces the store's in the refresh check, and a cold instance loads
 	// its prebuilt snapshot in one read.
 	Shared Shared
+	// Calendar configures the calendar formats of feed queries.
+	Calendar CalendarOptions
 }
 
 // NewCache returns a cache reading from store.
@@ -77,7 +80,7 @@ func NewCache(store Store, o Options) *Cache {
 	if o.ResponseBytes == 0 {
 		o.ResponseBytes = 64 << 20
 	}
-	c := &Cache{store: store, shared: o.Shared, defaultConf: o.DefaultConference}
+	c := &Cache{store: store, shared: o.Shared, defaultConf: o.DefaultConference, calendar: o.Calendar}
 	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
 		MaximumSize:       1000,
 		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
@@ -457,6 +460,9 @@ func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 		var err error
 		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
 			c.stats.respMisses.Add(1)
+			if q.Calendar() {
+				return s.QueryCalendar(q, c.calendar)
+			}
 			return s.FeedResponse(q), nil
 		}))
 		if err != nil {

@@ -37,7 +37,19 @@ type Query struct {
 	Limit            int
 	Page             int // 1-based; 0 when a cursor or nothing is used
 	After            *Cursor
+	Format           string // FormatJSON (paged) or a calendar format (every selected party)
 }
+
+// Response formats of a feed query.
+const (
+	FormatJSON     = "json"
+	FormatICS      = "ics"       // iCalendar, subscribable
+	FormatFrabXML  = "frab-xml"  // the frab schedule XML that schedule apps read
+	FormatFrabJSON = "frab-json" // the same schedule as JSON
+)
+
+// Calendar reports whether the format carries every selected party.
+func (q Query) Calendar() bool { return q.Format != "" && q.Format != FormatJSON }
 
 // Cursor marks the last party of a page: the next page starts after it.
 type Cursor struct {
@@ -80,6 +92,7 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 	p.window(loc)
 	p.include()
 	p.paging()
+	p.format()
 	return p.q, apperr.Fields("invalid query parameters", p.fs)
 }
 
@@ -109,6 +122,9 @@ func (q Query) Key() string {
 	if q.After != nil {
 		b.WriteString("|a=" + q.After.Encode())
 	}
+	if q.Calendar() {
+		b.WriteString("|f=" + q.Format)
+	}
 	return b.String()
 }
 
@@ -120,8 +136,8 @@ type Page struct {
 	NextCursor string
 }
 
-// Select runs the query against the snapshot.
-func (s *Snapshot) Select(q Query) Page {
+// Matching returns every party the query selects, in feed order.
+func (s *Snapshot) Matching(q Query) []*Entry {
 	var matched []*Entry
 	for i := range s.Entries {
 		e := &s.Entries[i]
@@ -129,6 +145,12 @@ func (s *Snapshot) Select(q Query) Page {
 			matched = append(matched, e)
 		}
 	}
+	return matched
+}
+
+// Select runs the query against the snapshot: one page of it.
+func (s *Snapshot) Select(q Query) Page {
+	matched := s.Matching(q)
 	pg := Page{Total: len(matched)}
 	start := 0
 	switch {

@@ -20,7 +20,8 @@ import (
 // known lists the parameters ParseQuery understands; anything else is an error,
 // so a typo ("catgory") is not silently ignored.
 var known = map[string]bool{"conference": true, "conferenceId": true, "date": true, "category": true, "q": true, "free": true,
-	"near": true, "radius": true, "from": true, "to": true, "include": true, "limit": true, "cursor": true, "page": true}
+	"near": true, "radius": true, "from": true, "to": true, "include": true, "limit": true, "cursor": true, "page": true,
+	"format": true}
 
 // queryParser builds a Query from parameters, collecting every bad
 // parameter instead of stopping at the first.
@@ -170,6 +171,21 @@ func (p *queryParser) include() {
 			p.bad("include", "enum", "only include=cancelled is supported")
 		}
 		p.q.IncludeCancelled = true
+	}
+}
+
+// format reads the response format. The calendar formats carry every
+// selected party: paging parameters are still checked, then set aside, so
+// every page of a query shares one calendar.
+func (p *queryParser) format() {
+	switch f := p.v.Get("format"); f {
+	case "", FormatJSON:
+		p.q.Format = FormatJSON
+	case FormatICS, FormatFrabXML, FormatFrabJSON:
+		p.q.Format = f
+		p.q.Limit, p.q.Page, p.q.After = 0, 0, nil
+	default:
+		p.bad("format", "enum", "must be one of json, ics, frab-xml, frab-json")
 	}
 }
 

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/ics"
@@ -114,6 +115,28 @@ func (s *Snapshot) PartyCalendar(e *Entry, o CalendarOptions) (*rendered.Respons
 // such, so subscribers see cancellations) as a subscribable calendar.
 func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*rendered.Response, error) {
 	return s.calendar("ics:conference", s.Conference.Name+" parties", s.Parties, s.Conference.ID+".ics", 1, o)
+}
+
+// QueryCalendar renders every party a query selects in its calendar
+// format (Query.Format): the same parties as the query's JSON pages, in
+// the same order.
+func (s *Snapshot) QueryCalendar(q Query, o CalendarOptions) (*rendered.Response, error) {
+	entries := s.Matching(q)
+	ps := make([]party.Party, len(entries))
+	for i, e := range entries {
+		ps[i] = e.Party
+	}
+	switch q.Format {
+	case FormatICS:
+		cal := ics.Calendar{Name: s.Conference.Name + " parties", Conference: s.Conference, Parties: ps,
+			ProdID: o.ProdID, BaseURL: o.BaseURL, Refresh: time.Hour}
+		b, err := ics.Encode(cal)
+		if err != nil {
+			return nil, err
+		}
+		return rendered.New(ContentICS, CacheCalendar, b).WithDisposition(`inline; filename="` + s.Conference.ID + `.ics"`), nil
+	}
+	return nil, fmt.Errorf("feed format %q", q.Format)
 }
 
 type calResult struct {
