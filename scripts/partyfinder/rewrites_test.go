@@ -7,27 +7,6 @@ import (
 	"github.com/partyfinder/partyfinder"
 )
 
-func TestGlobMatch(t *testing.T) {
-	tests := []struct {
-		glob, path string
-		want       bool
-	}{
-		{"/api/parties", "/api/parties", true},
-		{"/api/parties", "/api/parties/x", false},
-		{"/api/parties/**", "/api/parties/x", true},
-		{"/api/parties/**", "/api/parties/x/calendar.ics", true},
-		{"/api/parties/**", "/api/partiesx", false},
-		{"/api/*/calendar.ics", "/api/x/calendar.ics", true},
-		{"/api/*/calendar.ics", "/api/x/y/calendar.ics", false},
-		{"/api/health", "/api/healthz", false},
-	}
-	for _, tt := range tests {
-		if got := globMatch(splitPath(tt.glob), splitPath(tt.path)); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.glob, tt.path, got, tt.want)
-		}
-	}
-}
-
 // firebase.json is the one source of truth for which path reaches which
 // function: every rewrite must name a registered function and every
 // function must be reachable.
