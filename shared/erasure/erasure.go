@@ -18,8 +18,10 @@ import (
 )
 
 // erasureCheckTTL is how long an instance trusts what it learned about a
-// user's erasure. Erasures made through this instance count at once; on
-// other instances a token from before an erasure may work for this long.
+// user's erasure for reads. Erasures made through this instance count at
+// once; on other instances a token from before an erasure may read (what
+// is left: nothing) for this long, but never write: a request that may
+// change data looks the erasure up afresh.
 const erasureCheckTTL = 30 * time.Second
 
 // Store tells when a user's data was last erased.
@@ -46,6 +48,13 @@ func NewGate(store Store) *Gate {
 
 // Wrap lets through requests whose identity's token was issued after the
 // user's last erasure; others get 401, as if the token had expired.
+//
+// A request that may write (any method but GET, HEAD and OPTIONS) reads
+// the erasure time from the store every time: where each function runs
+// in processes of its own (Cloud Run), the erasure may have been made
+// through another one, and what this process remembers would let a
+// token from before it recreate what was erased. Reads use what is
+// remembered, for up to erasureCheckTTL.
 func (e *Gate) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.From(r.Context())
@@ -54,7 +63,7 @@ func (e *Gate) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		at, ok := e.known.GetIfPresent(id.UID)
-		if !ok {
+		if !ok || !safe(r.Method) {
 			var err error
 			if at, err = e.store.ErasedAt(r.Context(), id.UID); err != nil {
 				httpapi.Error(w, r, err)
@@ -69,6 +78,11 @@ func (e *Gate) Wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// safe reports whether a request of method only reads.
+func safe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
 // issuedAfter reports whether a token issued at issued was surely issued

@@ -34,10 +34,15 @@ func (s *erasures) erase(uid string, at time.Time) {
 	s.at[uid] = at
 }
 
-// status is what the gate answers a request of id.
+// status is what the gate answers a GET of id.
 func status(g *erasure.Gate, id identity.Identity) int {
+	return statusOf(g, "GET", id)
+}
+
+// statusOf is what the gate answers a request of id with method.
+func statusOf(g *erasure.Gate, method string, id identity.Identity) int {
 	h := g.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	req := httptest.NewRequest("GET", "/api/me", nil)
+	req := httptest.NewRequest(method, "/api/me", nil)
 	req = req.WithContext(identity.With(req.Context(), id))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -148,5 +153,34 @@ func TestGateLearnsOfErasures(t *testing.T) {
 	g.Apply(context.Background(), attendee.UserErased{UID: "ada"})
 	if got := status(g, old); got != 401 {
 		t.Errorf("after the erasure: status %d, want 401", got)
+	}
+}
+
+// An erasure made through another process (another function of the same
+// deployment, which this one hears nothing from) stops a token from
+// before it from writing at once, though this process had looked the
+// user up and found no erasure: a write would recreate what was erased.
+// Reads may use what was looked up, for a while.
+func TestGateRefusesWritesAfterAnErasureElsewhere(t *testing.T) {
+	store := &erasures{at: map[string]time.Time{}}
+	g := erasure.NewGate(store)
+	old := identity.Identity{UID: "ada", IssuedAt: erased.Add(-time.Minute)}
+	for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if got := statusOf(g, method, old); got != 200 {
+			t.Fatalf("%s before the erasure: status %d, want 200", method, got)
+		}
+	}
+	store.erase("ada", erased) // elsewhere: no UserErased event here
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		if got := statusOf(g, method, old); got != 401 {
+			t.Errorf("%s with a token from before an erasure made elsewhere: status %d, want 401", method, got)
+		}
+	}
+	if got := statusOf(g, "GET", old); got != 401 {
+		t.Errorf("a GET after the writes looked the erasure up: status %d, want 401", got)
+	}
+	fresh := identity.Identity{UID: "ada", IssuedAt: erased.Add(time.Minute)}
+	if got := statusOf(g, "POST", fresh); got != 200 {
+		t.Errorf("a token from after the erasure: status %d, want 200", got)
 	}
 }
