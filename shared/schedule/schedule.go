@@ -20,6 +20,7 @@ type Item struct {
 	End          time.Time // the party's end, or start + AssumedDuration
 	OpenEnd      bool
 	OverlapsWith []string // ids of other (not cancelled) saved parties it clashes with
+	TightWith    []string // ids of the parties before and after it that the way between makes one late for
 }
 
 // Gap is free time between parties on one day.
@@ -35,12 +36,14 @@ type Day struct {
 	Date  string // YYYY-MM-DD, local
 	Items []Item // by start, then id
 	Gaps  []Gap  // between the first start and the last end, cancelled parties ignored
+	Tight []Tight
 }
 
 // Build plans the parties by local day (a party belongs to the day it
 // starts). Cancelled parties stay in the plan, flagged by their status,
-// but neither clash nor fill time.
-func Build(parties []party.Party, loc *time.Location) []Day {
+// but neither clash nor fill time. Consecutive parties are tight when the
+// way between their venues (estimated by t) is longer than the gap.
+func Build(parties []party.Party, loc *time.Location, t Travel) []Day {
 	ps := slices.Clone(parties)
 	slices.SortFunc(ps, party.Chronological)
 	var days []Day
@@ -57,8 +60,20 @@ func Build(parties []party.Party, loc *time.Location) []Day {
 		d.Items = append(d.Items, it)
 	}
 	for i := range days {
-		markOverlaps(days[i].Items)
-		days[i].Gaps = gaps(days[i].Items)
+		d := &days[i]
+		markOverlaps(d.Items)
+		d.Gaps = gaps(d.Items)
+		d.Tight = tightPairs(d.Items, t)
+		for _, tp := range d.Tight {
+			for j := range d.Items {
+				switch d.Items[j].Party.ID {
+				case tp.From:
+					d.Items[j].TightWith = append(d.Items[j].TightWith, tp.To)
+				case tp.To:
+					d.Items[j].TightWith = append(d.Items[j].TightWith, tp.From)
+				}
+			}
+		}
 	}
 	return days
 }

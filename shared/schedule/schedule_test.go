@@ -28,7 +28,7 @@ func TestBuild(t *testing.T) {
 		p("lunch", at(21, 13, 0), at(21, 14, 0), party.Published),   // clashes with open
 		p("evening", at(21, 19, 0), at(21, 22, 0), party.Published),
 	}
-	days := Build(parties, berlin)
+	days := Build(parties, berlin, DefaultTravel)
 	if len(days) != 2 || days[0].Date != "2025-08-20" || days[1].Date != "2025-08-21" {
 		t.Fatalf("days = %+v", days)
 	}
@@ -71,14 +71,14 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildEmptyAndTouching(t *testing.T) {
-	if days := Build(nil, berlin); len(days) != 0 {
+	if days := Build(nil, berlin, DefaultTravel); len(days) != 0 {
 		t.Errorf("no saves gave %d days", len(days))
 	}
 	// Back-to-back parties do not clash and leave no gap.
 	days := Build([]party.Party{
 		p("a", at(20, 18, 0), at(20, 19, 0), party.Published),
 		p("b", at(20, 19, 0), at(20, 20, 0), party.Published),
-	}, berlin)
+	}, berlin, DefaultTravel)
 	if len(days[0].Gaps) != 0 || days[0].Items[0].OverlapsWith != nil {
 		t.Errorf("back-to-back: %+v", days[0])
 	}
