@@ -184,8 +184,8 @@ type CalendarLinks interface {
 
 // Erasures erases users' data and remembers when.
 type Erasures interface {
-	// DeleteUser erases the profile, swipes, saves and calendar link of a
-	// user, and records when it did (see ErasedAt). Deleting a user with no
+	// DeleteUser erases the profile, swipes, saves, calendar link and
+	// shared lists of a user, and records when it did (see ErasedAt). Deleting a user with no
 	// data is not an error.
 	DeleteUser(ctx context.Context, uid string) error
 	// ErasedAt returns when the user's data was last erased, or the zero
@@ -201,6 +201,7 @@ type Repository interface {
 	Profiles
 	Decisions
 	CalendarLinks
+	Shares
 	Erasures
 }
 

@@ -392,6 +392,9 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 			return fmt.Errorf("delete user %s: %s: %w", uid, sub, translate(err))
 		}
 	}
+	if err := s.deleteSharesOf(ctx, uid); err != nil {
+		return fmt.Errorf("delete user %s: shares: %w", uid, translate(err))
+	}
 	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		d, exists, err := getUser(tx.Get(user))
 		if err != nil || !exists {

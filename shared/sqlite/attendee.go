@@ -306,7 +306,7 @@ func (s *Store) DeleteUser(ctx context.Context, uid string) error {
 		return fmt.Errorf("delete user: %w", apperr.Field("uid", "required", "is required"))
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"profiles", "swipes", "saves", "calendar_tokens"} {
+		for _, table := range []string{"profiles", "swipes", "saves", "calendar_tokens", "shares"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE uid = ?`, uid); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

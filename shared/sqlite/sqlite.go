@@ -336,6 +336,18 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_party ON audit_log (party_id, id) WHERE party_id <> '';
 CREATE INDEX audit_by_actor ON audit_log (actor, id);
 `,
+	// 11: read-only links to attendees' saved parties. party_ids is NULL for
+	// a live list (the owner's saves when read), else a JSON array.
+	`
+CREATE TABLE shares (
+	code       TEXT PRIMARY KEY,
+	uid        TEXT NOT NULL,
+	title      TEXT NOT NULL,
+	party_ids  TEXT,
+	created_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX shares_by_user ON shares (uid, created_at);
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
