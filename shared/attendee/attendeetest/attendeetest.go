@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) attendee.Repository) {
 		{"CalendarToken", testCalendarToken},
 		{"CalendarTokenAndProfileApart", testTokenAndProfileApart},
 		{"DeleteUser", testDeleteUser},
+		{"Shares", testShares},
 		{"ConcurrentSwipesAndSaves", testConcurrent},
 		{"UpdatesThatFailWriteNothing", testFailedUpdates},
 	}
