@@ -348,6 +348,39 @@ CREATE TABLE shares (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX shares_by_user ON shares (uid, created_at);
 `,
+	// 12: each conference's order of changes (party.Change). parties.seq is
+	// the position of a party's last write (0 for one not written since);
+	// party_sequences holds a conference's last position, the epoch that
+	// names its order and the horizon at and below which changes were
+	// forgotten; party_changes one row per write, kept for
+	// party.ChangeRetention (at: Unix nanoseconds; changed: a JSON array;
+	// before, after: JSON objects of the facts that changed). Tombstones
+	// are read from the partial index, expired changes found by the other.
+	`
+ALTER TABLE parties ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE party_sequences (
+	conference_id TEXT PRIMARY KEY,
+	epoch         TEXT NOT NULL,
+	last          INTEGER NOT NULL CHECK (last >= 0),
+	horizon       INTEGER NOT NULL CHECK (horizon >= 0 AND horizon <= last)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE party_changes (
+	conference_id TEXT NOT NULL,
+	seq           INTEGER NOT NULL CHECK (seq > 0),
+	party_id      TEXT NOT NULL,
+	at            INTEGER NOT NULL,
+	created       INTEGER NOT NULL,
+	hidden        INTEGER NOT NULL,
+	changed       TEXT NOT NULL,
+	before        TEXT NOT NULL,
+	after         TEXT NOT NULL,
+	PRIMARY KEY (conference_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX party_changes_by_at ON party_changes (conference_id, at);
+CREATE INDEX party_changes_hidden ON party_changes (conference_id, seq) WHERE hidden = 1;
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
