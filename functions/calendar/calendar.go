@@ -3,6 +3,7 @@
 //
 //	GET /api/calendar/ics?partyId=ID    one party as iCalendar (older clients)
 //	GET /api/calendar/u/{token}.ics     an attendee's personal feed of saved parties
+//	GET /api/shares/{code}              a shared list of parties (JSON, ?format=ics)
 package calendar
 
 import (
@@ -22,9 +23,11 @@ type Feed interface {
 	PartyCalendar(ctx context.Context, id string, o feed.CalendarOptions) (*rendered.Response, error)
 }
 
-// Personal renders personal calendar feeds by their link's token.
+// Personal renders personal calendar feeds by their link's token, and
+// shared lists by their code.
 type Personal interface {
 	CalendarByToken(ctx context.Context, token string) (*rendered.Response, error)
+	Shared(ctx context.Context, code, format string) (*rendered.Response, error)
 }
 
 // Handler serves the calendar function.
@@ -40,6 +43,7 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodGet, "/api/calendar/ics", h.party)
 	if h.Personal != nil {
 		rt.Handle(http.MethodGet, personal.FeedPath+"{file}", h.personal)
+		rt.Handle(http.MethodGet, personal.SharePath+"{code}", h.shared)
 	}
 	return rt
 }
@@ -65,6 +69,27 @@ func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	serve(w, r)(h.Personal.CalendarByToken(r.Context(), token))
+}
+
+// shared answers GET /api/shares/{code}: a read-only list anyone with the
+// link may read, as JSON or (format=ics, or Accept: text/calendar) as a
+// subscribable calendar. Search engines are asked to keep out.
+func (h *Handler) shared(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	if err := httpapi.OnlyParams(v, "format"); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	format := v.Get("format")
+	if format == "" {
+		format = feed.FormatJSON
+		if strings.HasPrefix(r.Header.Get("Accept"), "text/calendar") {
+			format = feed.FormatICS
+		}
+	}
+	w.Header().Set("X-Robots-Tag", "noindex")
+	w.Header().Add("Vary", "Accept")
+	serve(w, r)(h.Personal.Shared(r.Context(), r.PathValue("code"), format))
 }
 
 // serve writes a rendered response, or the error that came instead.

@@ -7,6 +7,10 @@
 //	GET    /api/me/saves                saved parties, current details, chronological
 //	PUT    /api/me/saves/{partyId}      save a party
 //	DELETE /api/me/saves/{partyId}      unsave a party
+//	POST   /api/me/saves/import         save the parties of a shared list
+//	GET    /api/me/shares               the caller's shared-list links
+//	POST   /api/me/shares               a new read-only link to the saved list (or some of it)
+//	DELETE /api/me/shares/{code}        revoke a link
 //	GET    /api/me/schedule             saved parties per day, clashes and free time
 //	GET    /api/me/calendar             the personal calendar feed URL
 //	POST   /api/me/calendar/rotate      a new feed URL; the old one stops working
@@ -19,6 +23,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
+	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
@@ -35,6 +40,9 @@ type Commands interface {
 	RemoveSave(ctx context.Context, uid, partyID string) (bool, []event.Event, error)
 	CalendarLink(ctx context.Context, uid string, rotate bool) (string, attendee.CalendarLink, error)
 	EraseUser(ctx context.Context, uid string) ([]event.Event, error)
+	CreateShare(ctx context.Context, uid, title string, partyIDs []string) (attendee.Share, error)
+	SharedPartyIDs(ctx context.Context, code string) ([]string, error)
+	ImportSaves(ctx context.Context, uid string, partyIDs []string) (command.ImportResult, []event.Event, error)
 }
 
 // Store is what this function reads of attendee data.
@@ -44,6 +52,8 @@ type Store interface {
 	Saves(ctx context.Context, uid string) ([]attendee.Save, error)
 	CalendarLink(ctx context.Context, uid string) (attendee.CalendarLink, error)
 	PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, error)
+	SharesOf(ctx context.Context, uid string) ([]attendee.Share, error)
+	DeleteShare(ctx context.Context, uid, code string) error
 }
 
 // Views are the attendee's rendered saved list and saved parties.
@@ -77,6 +87,10 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodGet, "/api/me/saves", h.authed(h.listSaves))
 	rt.Handle(http.MethodPut, "/api/me/saves/{partyId}", h.authed(h.addSave))
 	rt.Handle(http.MethodDelete, "/api/me/saves/{partyId}", h.authed(h.removeSave))
+	rt.Handle(http.MethodPost, "/api/me/saves/import", h.authed(h.importSaves))
+	rt.Handle(http.MethodGet, "/api/me/shares", h.authed(h.listShares))
+	rt.Handle(http.MethodPost, "/api/me/shares", h.authed(h.createShare))
+	rt.Handle(http.MethodDelete, "/api/me/shares/{code}", h.authed(h.revokeShare))
 	rt.Handle(http.MethodGet, "/api/me/schedule", h.authed(h.schedule))
 	rt.Handle(http.MethodGet, "/api/me/calendar", h.authed(h.calendarLink))
 	rt.Handle(http.MethodPost, "/api/me/calendar/rotate", h.authed(h.rotateCalendar))

@@ -117,7 +117,7 @@ func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request, id identity.I
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{
 		"success": true,
-		"message": "Your profile, swipes, saves and calendar link are erased. Anonymous, aggregated statistics remain.",
+		"message": "Your profile, swipes, saves, calendar link and shared lists are erased. Anonymous, aggregated statistics remain.",
 	})
 }
 
@@ -129,6 +129,7 @@ type exportJSON struct {
 	Swipes     []swipeJSON    `json:"swipes"`
 	Saves      []saveJSON     `json:"saves"`
 	Calendar   calendarExport `json:"calendar"`
+	Shares     []shareJSON    `json:"shares"`
 }
 
 type swipeJSON struct {
@@ -169,9 +170,17 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, id identity.Ide
 		httpapi.Error(w, r, err)
 		return
 	}
+	shares, err := h.Store.SharesOf(ctx, id.UID)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
 	gen := link.Generation
 	out := exportJSON{UID: id.UID, ExportedAt: h.now().UTC().Format(time.RFC3339), Identity: meJSON(id, p),
-		Swipes: []swipeJSON{}, Saves: []saveJSON{}, Calendar: calendarExport{Issued: gen > 0, Generation: gen}}
+		Swipes: []swipeJSON{}, Saves: []saveJSON{}, Calendar: calendarExport{Issued: gen > 0, Generation: gen}, Shares: []shareJSON{}}
+	for _, sh := range shares {
+		out.Shares = append(out.Shares, h.shareOf(r, sh))
+	}
 	for _, s := range swipes {
 		out.Swipes = append(out.Swipes, swipeJSON{PartyID: s.PartyID, Action: s.Action, At: s.At.UTC().Format(time.RFC3339)})
 	}

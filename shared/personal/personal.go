@@ -33,6 +33,7 @@ const refreshInterval = time.Hour
 type Store interface {
 	Saves(ctx context.Context, uid string) ([]attendee.Save, error)
 	UserByCalendarToken(ctx context.Context, tokenHash string) (string, error)
+	Share(ctx context.Context, code string) (attendee.Share, error)
 }
 
 // Feed is what the views read of the party feed.
@@ -57,8 +58,9 @@ type Saved struct {
 type Views struct {
 	store Store
 	feed  Feed
-	lists *otter.Cache[string, view]
-	cals  *otter.Cache[string, view]
+	lists  *otter.Cache[string, view]
+	cals   *otter.Cache[string, view]
+	shares *otter.Cache[string, view] // by code and format
 }
 
 type view struct {
@@ -75,7 +77,7 @@ func NewViews(store Store, f Feed) *Views {
 			ExpiryCalculator: otter.ExpiryAccessing[string, view](30 * time.Minute),
 		}
 	}
-	return &Views{store: store, feed: f, lists: otter.Must(opts()), cals: otter.Must(opts())}
+	return &Views{store: store, feed: f, lists: otter.Must(opts()), cals: otter.Must(opts()), shares: otter.Must(opts())}
 }
 
 // Saved returns the user's saves that still name a visible party,
@@ -166,7 +168,8 @@ func (v *Views) CalendarByToken(ctx context.Context, token string) (*rendered.Re
 	return v.Calendar(ctx, uid)
 }
 
-// Forget drops a user's views.
+// Forget drops a user's views. (Shared lists are looked up on every
+// request, so an erased user's are gone with their stored shares.)
 func (v *Views) Forget(uid string) {
 	v.lists.Invalidate(uid)
 	v.cals.Invalidate(uid)
@@ -203,31 +206,32 @@ func listResponse(ss []Saved, gone int) *rendered.Response {
 
 // calendar encodes the saved parties as one iCalendar file.
 func (v *Views) calendar(ctx context.Context, ss []Saved) ([]byte, error) {
-	// One time zone per file: that of the conference with most saves.
-	// Other conferences' parties are still at their true instants.
+	return ics.Encode(ics.Calendar{
+		Name: "My parties", Conference: v.zoneOf(ctx, ss), Parties: parties(ss),
+		ProdID: "-//Partyfinder//Personal feed//EN", Refresh: refreshInterval,
+	})
+}
+
+// zoneOf returns the conference whose time zone a calendar of these
+// parties is written in: one zone per file, that of the conference with
+// the most of them. Other conferences' parties are still at their true
+// instants.
+func (v *Views) zoneOf(ctx context.Context, ss []Saved) conference.Conference {
 	counts := map[string]int{}
 	var conf conference.Conference
 	best := 0
-	ps := make([]party.Party, 0, len(ss))
 	for _, s := range ss {
-		ps = append(ps, s.Entry.Party)
 		counts[s.Snap.Conference.ID]++
 		if n := counts[s.Snap.Conference.ID]; n > best {
 			best, conf = n, s.Snap.Conference
 		}
 	}
-	if best == 0 {
-		cs, err := v.feed.Conferences(ctx)
-		if err != nil {
-			return nil, err
-		}
-		conf = conference.Conference{ID: "none", Name: "Partyfinder", TimeZone: "UTC"}
-		if len(cs) > 0 {
-			conf = cs[len(cs)-1]
-		}
+	if best > 0 {
+		return conf
 	}
-	return ics.Encode(ics.Calendar{
-		Name: "My parties", Conference: conf, Parties: ps,
-		ProdID: "-//Partyfinder//Personal feed//EN", Refresh: refreshInterval,
-	})
+	conf = conference.Conference{ID: "none", Name: "Partyfinder", TimeZone: "UTC"}
+	if cs, err := v.feed.Conferences(ctx); err == nil && len(cs) > 0 {
+		conf = cs[len(cs)-1]
+	}
+	return conf
 }
