@@ -56,8 +56,8 @@ type Saved struct {
 // current while the user's saves and the snapshots of their parties are
 // the ones it was rendered from.
 type Views struct {
-	store Store
-	feed  Feed
+	store  Store
+	feed   Feed
 	lists  *otter.Cache[string, view]
 	cals   *otter.Cache[string, view]
 	shares *otter.Cache[string, view] // by code and format
