@@ -45,6 +45,7 @@ type partyDoc struct {
 	CreatedAt     *time.Time     `firestore:"createdAt"`
 	UpdatedAt     *time.Time     `firestore:"updatedAt"`
 	Version       int64          `firestore:"version"`
+	Seq           int64          `firestore:"seq"` // position of its last write (changes.go); absent before positions were kept
 }
 
 // conferenceDoc is a conference as stored in the conferences collection;
@@ -136,6 +137,7 @@ func marshalParty(p party.Party) partyDoc {
 		CreatedAt:     timePtr(p.CreatedAt),
 		UpdatedAt:     timePtr(p.UpdatedAt),
 		Version:       p.Version,
+		Seq:           p.Seq,
 	}
 	if p.Location != nil {
 		d.Location = &latlng.LatLng{Latitude: p.Location.Lat, Longitude: p.Location.Lng}
@@ -167,6 +169,7 @@ func unmarshalParty(id string, d partyDoc) party.Party {
 		CreatedAt:    fromPtr(d.CreatedAt),
 		UpdatedAt:    fromPtr(d.UpdatedAt),
 		Version:      d.Version,
+		Seq:          d.Seq,
 	}
 	if d.Location != nil {
 		p.Location = &party.Point{Lat: d.Location.Latitude, Lng: d.Location.Longitude}

@@ -9,3 +9,6 @@ import "time"
 func SetTransactionBudget(s *Store, d time.Duration) {
 	s.txBudget, s.longTxBudget = max(d, s.txBudget), max(d, s.longTxBudget)
 }
+
+// SetClock replaces the store's clock, for tests in firestore_test.
+func SetClock(s *Store, now func() time.Time) { s.now = now }

@@ -29,7 +29,7 @@ import (
 const (
 	conferencesCollection = "conferences"
 	partiesCollection     = "parties"
-	revisionsCollection   = "revisions" // revisions/{conferenceId}: raised by every write of its parties
+	revisionsCollection   = "revisions" // revisions/{conferenceId}: raised by every write of its parties; its order of changes (changes.go)
 )
 
 // pingTimeout bounds Ping, which health checks call.

@@ -68,7 +68,11 @@ func isolated(t *testing.T, c *gfs.Client) *firestore.Store {
 
 func TestContract(t *testing.T) {
 	c := emulatorClient(t)
-	partytest.Run(t, func(t *testing.T) partytest.Store { return isolated(t, c) })
+	partytest.Run(t, func(t *testing.T, now func() time.Time) partytest.Store {
+		s := isolated(t, c)
+		firestore.SetClock(s, now)
+		return s
+	})
 }
 
 func TestPing(t *testing.T) {

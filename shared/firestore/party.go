@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	gfs "cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -76,14 +77,17 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	now := storedTime(s.now())
 	p = asStored(p)
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	var out party.Party
 	err := s.runTx(ctx, s.txBudget, func(ctx context.Context, tx *gfs.Transaction) error {
-		if err := tx.Create(s.parties.Doc(p.ID), marshalParty(p)); err != nil {
+		written := []party.Party{p}
+		if err := s.record(tx, []*party.Party{nil}, written); err != nil {
 			return err
 		}
-		if err := s.writeAudit(ctx, tx); err != nil {
+		out = written[0]
+		if err := tx.Create(s.parties.Doc(p.ID), marshalParty(out)); err != nil {
 			return err
 		}
-		return s.bumpRevision(tx, p.ConferenceID)
+		return s.writeAudit(ctx, tx)
 	})
 	if status.Code(err) == codes.AlreadyExists {
 		return party.Party{}, fmt.Errorf("create party: %w", apperr.New(apperr.Conflict, "party %q already exists", p.ID))
@@ -91,7 +95,7 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	if err != nil {
 		return party.Party{}, fmt.Errorf("create party %s: %w", p.ID, translate(err))
 	}
-	return p, nil
+	return out, nil
 }
 
 // UpdateParty loads the party, applies fn and stores the result in one
@@ -137,13 +141,15 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 		if !changed {
 			return nil
 		}
-		if err := tx.Set(ref, marshalParty(p)); err != nil {
+		written := []party.Party{p}
+		if err := s.record(tx, []*party.Party{&old}, written); err != nil {
 			return err
 		}
-		if err := s.writeAudit(ctx, tx); err != nil {
+		out = written[0]
+		if err := tx.Set(ref, marshalParty(out)); err != nil {
 			return err
 		}
-		return s.bumpRevision(tx, p.ConferenceID)
+		return s.writeAudit(ctx, tx)
 	})
 	if fnErr != nil && errors.Is(err, fnErr) {
 		return party.Party{}, fnErr
@@ -178,30 +184,28 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 		if err != nil {
 			return err
 		}
+		befores := make([]*party.Party, len(ps))
 		for i, snap := range snaps {
-			var stored struct {
-				ConferenceID string `firestore:"conferenceId"`
-				Version      int64  `firestore:"version"`
-			}
+			var stored party.Party
 			if snap.Exists() {
-				if err := snap.DataTo(&stored); err != nil {
-					return fmt.Errorf("party %s: %w", ps[i].ID, err)
+				if stored, err = decodeParty(snap); err != nil {
+					return err
 				}
+				befores[i] = &stored
 			}
 			if err := party.CheckStored(ps[i], snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
 				return err
 			}
 		}
-		bumped := map[string]bool{}
-		for i, p := range ps {
+		// Positions, one per party in the batch's order, and each
+		// conference's revision raised once.
+		written := slices.Clone(ps)
+		if err := s.record(tx, befores, written); err != nil {
+			return err
+		}
+		for i, p := range written {
 			if err := tx.Set(refs[i], marshalParty(p)); err != nil {
 				return err
-			}
-			if !bumped[p.ConferenceID] {
-				bumped[p.ConferenceID] = true
-				if err := s.bumpRevision(tx, p.ConferenceID); err != nil {
-					return err
-				}
 			}
 		}
 		return s.writeAudit(ctx, tx)
@@ -210,13 +214,6 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 		return fmt.Errorf("save parties: %w", translate(err))
 	}
 	return nil
-}
-
-// revisionDoc is revisions/{conferenceId}: a counter every write of the
-// conference's parties raises in its own transaction, so instances learn
-// of a change by reading one document instead of aggregating the parties.
-type revisionDoc struct {
-	N int64 `firestore:"n"`
 }
 
 func (s *Store) revisionRef(conferenceID string) *gfs.DocumentRef {

@@ -25,6 +25,8 @@ const (
 	auditByParty                         // AuditEntries of a party
 	auditByActor                         // AuditEntries of a user
 	auditByPartyActor                    // AuditEntries of a party by a user
+	changesBySeq                         // Changes, and the expired ones a write forgets
+	tombstonesBySeq                      // ChangeLog
 )
 
 // order is one sort key of a query.
@@ -117,6 +119,21 @@ var queryShapes = map[queryID]queryShape{
 		collection: daysCollection,
 		equal:      []string{fieldConferenceID},
 	},
+	// A conference's order of changes, by position; the epoch keeps out
+	// the changes of an order that was lost with its revision document.
+	changesBySeq: {
+		name:       "changesBySeq",
+		collection: partyChangesCollection,
+		equal:      []string{fieldConferenceID, fieldEpoch},
+		order:      []order{{fieldSeq, gfs.Asc}},
+		ranged:     fieldSeq,
+	},
+	tombstonesBySeq: {
+		name:       "tombstonesBySeq",
+		collection: partyChangesCollection,
+		equal:      []string{fieldConferenceID, fieldEpoch, fieldHidden},
+		order:      []order{{fieldSeq, gfs.Asc}},
+	},
 }
 
 // query builds the query id, with one value per equality field of its shape.
@@ -136,17 +153,17 @@ func (s *Store) query(id queryID, values ...any) gfs.Query {
 }
 
 // ranged builds query id like query, bounded on its shape's ranged field
-// to lo <= value < hi; an empty bound is open.
-func (s *Store) ranged(id queryID, lo, hi string, values ...any) gfs.Query {
+// to lo <= value < hi; a nil or empty bound is open.
+func (s *Store) ranged(id queryID, lo, hi any, values ...any) gfs.Query {
 	q := s.query(id, values...)
 	field := queryShapes[id].ranged
 	if field == "" {
 		panic(fmt.Sprintf("firestore: query %q has no ranged field", queryShapes[id].name))
 	}
-	if lo != "" {
+	if lo != nil && lo != "" {
 		q = q.Where(field, ">=", lo)
 	}
-	if hi != "" {
+	if hi != nil && hi != "" {
 		q = q.Where(field, "<", hi)
 	}
 	return q

@@ -224,11 +224,12 @@ func TestIndexRules(t *testing.T) {
 // misspelt field matches nothing, silently.
 func TestQueriedFieldsExist(t *testing.T) {
 	docs := map[string]reflect.Type{
-		partiesCollection:     reflect.TypeFor[partyDoc](),
-		conferencesCollection: reflect.TypeFor[conferenceDoc](),
-		partyStatsCollection:  reflect.TypeFor[statDoc](),
-		daysCollection:        reflect.TypeFor[dayDoc](),
-		auditCollection:       reflect.TypeFor[auditDoc](),
+		partiesCollection:      reflect.TypeFor[partyDoc](),
+		conferencesCollection:  reflect.TypeFor[conferenceDoc](),
+		partyStatsCollection:   reflect.TypeFor[statDoc](),
+		daysCollection:         reflect.TypeFor[dayDoc](),
+		auditCollection:        reflect.TypeFor[auditDoc](),
+		partyChangesCollection: reflect.TypeFor[changeDoc](),
 	}
 	for _, q := range queryShapes {
 		typ, ok := docs[q.collection]

@@ -113,6 +113,11 @@ type Party struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int64 // 1 on creation, +1 on every change
+	// Seq is the position of the party's last write in its conference's
+	// order of changes (see Change): the store sets it on every write,
+	// whatever a caller gave. 0 for a party not written since positions
+	// were kept.
+	Seq int64
 }
 
 // New normalizes p (trims text, derives the category key and the free flag,
@@ -266,8 +271,8 @@ func (p Party) LocalDate(loc *time.Location) string {
 }
 
 // Equal reports whether p and q have the same content, ignoring the
-// bookkeeping fields (created/updated times and version). Importers use it to
-// leave unchanged parties untouched.
+// bookkeeping fields (created/updated times, version and position).
+// Importers use it to leave unchanged parties untouched.
 func (p Party) Equal(q Party) bool { return p.ID == q.ID && len(p.Changes(q)) == 0 }
 
 // CleanText trims s and folds runs of white space into single spaces.

@@ -53,6 +53,24 @@ type Repository interface {
 	// Invalid if a party breaks an invariant, an id appears twice, a party
 	// would move to another conference or the batch is longer than MaxBatch.
 	SaveParties(ctx context.Context, ps []Party) error
+
+	// Every write above that stores something also records it in its
+	// conference's order of changes, in the same transaction: the party
+	// gets the next position (Party.Seq; a batch one each, in the batch's
+	// order) and a Change is kept for ChangeRetention. Changes older than
+	// that are forgotten at the conference's next write, which raises the
+	// Horizon of its Log.
+
+	// ChangeLog returns the state of the conference's order of changes,
+	// read at one moment: its epoch, last position, horizon and the
+	// tombstones after the horizon. A conference never written has the
+	// zero Log.
+	ChangeLog(ctx context.Context, conferenceID string) (Log, error)
+
+	// Changes returns the recorded changes of the conference after
+	// position after, by position: at most limit of them (every one for
+	// limit <= 0). Changes at or below the Log's Horizon are forgotten.
+	Changes(ctx context.Context, conferenceID string, after int64, limit int) ([]Change, error)
 }
 
 // Revisioner is implemented by stores that can tell cheaply whether a

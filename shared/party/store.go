@@ -29,13 +29,13 @@ func (p Party) Clone() Party {
 // party old and fills in the bookkeeping: the version grows by one and
 // UpdatedAt moves to now (never backwards, even if the clock did) when
 // anything changed. It reports whether anything changed. Changes the closure
-// made to the bookkeeping fields are ignored; a changed id or conference is
-// Invalid.
+// made to the bookkeeping fields are ignored (the store gives a changed
+// party its new position, Seq); a changed id or conference is Invalid.
 func ApplyUpdate(old, p Party, now time.Time, validate func(Party) error) (Party, bool, error) {
 	if p.ID != old.ID || p.ConferenceID != old.ConferenceID {
 		return Party{}, false, apperr.New(apperr.Invalid, "an update may not change a party's id or conference")
 	}
-	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, old.UpdatedAt, old.Version
+	p.CreatedAt, p.UpdatedAt, p.Version, p.Seq = old.CreatedAt, old.UpdatedAt, old.Version, old.Seq
 	if err := validated(p, validate); err != nil {
 		return Party{}, false, err
 	}
@@ -102,9 +102,12 @@ func validated(p Party, validate func(Party) error) error {
 
 // encodedSize estimates the bytes p takes in a store's write request: its
 // text as stored plus a generous allowance for field names, times and
-// numbers (a Firestore party document's fixed part is under 400 bytes).
+// numbers (a Firestore party document's fixed part is under 400 bytes),
+// and the Change its write records, which may hold the venue and address
+// before and after.
 func (p Party) encodedSize() int {
 	n := 512 + len(p.ID) + len(p.ConferenceID) + len(p.Title) + len(p.Description) +
+		384 + len(p.ID) + len(p.ConferenceID) + 2*(len(p.Venue)+len(p.Address)) +
 		len(p.Venue) + len(p.Address) + len(p.Category.Key) + len(p.Category.Label) + len(p.Price) + len(p.Link) +
 		len(p.Focus) + len(p.Source) + len(p.Owner) + len(p.Note)
 	for _, s := range p.Hosts {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -14,10 +15,13 @@ import (
 
 const partyColumns = `id, conference_id, title, description, venue, address, lat, lng,
 	start_at, end_at, category_key, category_label, hosts, price, free, link, focus, tags,
-	status, source, created_at, updated_at, version, owner, note`
+	status, source, created_at, updated_at, version, owner, note, seq`
+
+// partyValues are the placeholders of partyColumns.
+const partyValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const upsertParty = `INSERT INTO parties (` + partyColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES ` + partyValues + `
 	ON CONFLICT (id) DO UPDATE SET
 		title = excluded.title, description = excluded.description, venue = excluded.venue,
 		address = excluded.address, lat = excluded.lat, lng = excluded.lng,
@@ -26,7 +30,7 @@ const upsertParty = `INSERT INTO parties (` + partyColumns + `)
 		hosts = excluded.hosts, price = excluded.price, free = excluded.free, link = excluded.link,
 		focus = excluded.focus, tags = excluded.tags, status = excluded.status, source = excluded.source,
 		created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version,
-		owner = excluded.owner, note = excluded.note`
+		owner = excluded.owner, note = excluded.note, seq = excluded.seq`
 
 // Party returns the party with the id, or a NotFound error.
 func (s *Store) Party(ctx context.Context, id string) (party.Party, error) {
@@ -80,10 +84,17 @@ func (s *Store) CreateParty(ctx context.Context, p party.Party) (party.Party, er
 	if err != nil {
 		return party.Party{}, fmt.Errorf("create party: %w", err)
 	}
-	// In a transaction, so the change's events and audit entry go with it.
+	// In a transaction, so the change's position, record, events and
+	// audit entry go with it.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		written := []party.Party{p}
+		if err := record(ctx, tx, []*party.Party{nil}, written, now); err != nil {
+			return fmt.Errorf("create party %s: %w", p.ID, err)
+		}
+		p.Seq = written[0].Seq
+		args[len(args)-1] = p.Seq
 		res, err := tx.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES `+partyValues+`
 			ON CONFLICT (id) DO NOTHING`, args...)
 		if err != nil {
 			return fmt.Errorf("create party %s: %w", p.ID, err)
@@ -127,6 +138,11 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 			out = old
 			return errUnchanged
 		}
+		written := []party.Party{p}
+		if err := record(ctx, tx, []*party.Party{&old}, written, s.nowUTC()); err != nil {
+			return fmt.Errorf("update party %s: %w", id, err)
+		}
+		p = written[0]
 		args, err := partyArgs(p)
 		if err != nil {
 			return fmt.Errorf("update party %s: %w", id, err)
@@ -165,22 +181,28 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 		rows[i] = args
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		check, err := tx.PrepareContext(ctx, `SELECT conference_id, version FROM parties WHERE id = ?`)
+		check, err := tx.PrepareContext(ctx, `SELECT `+partyColumns+` FROM parties WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("save parties: %w", err)
 		}
 		defer check.Close()
-		for _, p := range ps {
-			var conf string
-			var version int64
-			err := check.QueryRowContext(ctx, p.ID).Scan(&conf, &version)
+		befores := make([]*party.Party, len(ps))
+		for i, p := range ps {
+			old, err := scanParty(check.QueryRowContext(ctx, p.ID))
 			exists := err == nil
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("save parties: %w", err)
 			}
-			if err := party.CheckStored(p, exists, conf, version); err != nil {
+			if err := party.CheckStored(p, exists, old.ConferenceID, old.Version); err != nil {
 				return fmt.Errorf("save parties: %w", err)
 			}
+			if exists {
+				befores[i] = &old
+			}
+		}
+		written := slices.Clone(ps)
+		if err := record(ctx, tx, befores, written, s.nowUTC()); err != nil {
+			return fmt.Errorf("save parties: %w", err)
 		}
 		upsert, err := tx.PrepareContext(ctx, upsertParty)
 		if err != nil {
@@ -188,6 +210,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 		}
 		defer upsert.Close()
 		for i, args := range rows {
+			args[len(args)-1] = written[i].Seq
 			if _, err := upsert.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("save parties: party %s: %w", ps[i].ID, err)
 			}
@@ -266,7 +289,7 @@ func partyArgs(p party.Party) ([]any, error) {
 	}
 	return []any{p.ID, p.ConferenceID, p.Title, p.Description, p.Venue, p.Address, lat, lng,
 		times[0], times[1], p.Category.Key, p.Category.Label, hosts, p.Price, p.Free, p.Link, p.Focus, tags,
-		string(p.Status), p.Source, times[2], times[3], p.Version, p.Owner, p.Note}, nil
+		string(p.Status), p.Source, times[2], times[3], p.Version, p.Owner, p.Note, p.Seq}, nil
 }
 
 func scanParty(r scanner) (party.Party, error) {
@@ -278,7 +301,7 @@ func scanParty(r scanner) (party.Party, error) {
 	)
 	err := r.Scan(&p.ID, &p.ConferenceID, &p.Title, &p.Description, &p.Venue, &p.Address, &lat, &lng,
 		&start, &end, &p.Category.Key, &p.Category.Label, &hosts, &p.Price, &p.Free, &p.Link, &p.Focus, &tags,
-		&status, &p.Source, &created, &upd, &p.Version, &p.Owner, &p.Note)
+		&status, &p.Source, &created, &upd, &p.Version, &p.Owner, &p.Note, &p.Seq)
 	if err != nil {
 		return party.Party{}, err
 	}

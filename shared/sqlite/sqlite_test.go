@@ -29,8 +29,9 @@ func openTemp(t testing.TB) (*sqlite.Store, string) {
 }
 
 func TestContract(t *testing.T) {
-	partytest.Run(t, func(t *testing.T) partytest.Store {
+	partytest.Run(t, func(t *testing.T, now func() time.Time) partytest.Store {
 		s, _ := openTemp(t)
+		sqlite.SetClock(s, now)
 		return s
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,11 +35,30 @@ type Store interface {
 // contend on one document are slow on the Firestore emulator.
 const opTimeout = 90 * time.Second
 
+// Clock is what a store under test reads as the time: the real time,
+// moved on by what the suite Advanced it, so that it can let a retention
+// pass without waiting for it. Every subtest has its own.
+type Clock struct{ ahead atomic.Int64 }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
+
 // Run runs the contract suite. newStore must return a fresh, empty store
-// (or one isolated from every other call, e.g. by a collection prefix); it is
-// called once per subtest, and subtests run in parallel.
-func Run(t *testing.T, newStore func(t *testing.T) Store) {
+// (or one isolated from every other call, e.g. by a collection prefix)
+// that reads the time from now; it is called once per subtest, and
+// subtests run in parallel.
+func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) Store) {
 	t.Helper()
+	for _, tc := range changeTests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := &Clock{}
+			tc.fn(t, newStore(t, clock.Now), clock)
+		})
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s Store)
@@ -62,7 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, newStore(t))
+			tc.fn(t, newStore(t, time.Now))
 		})
 	}
 }
