@@ -51,14 +51,14 @@ func TestRules(t *testing.T) {
 				docs: "projects/" + project + "/databases/(default)/documents",
 			}
 			r.loadRules(t, project)
-			seedRulesProject(t, project)
+			change := seedRulesProject(t, project)
 			token := ""
 			if caller.signedIn {
 				// Not user-1: the users/user-1 cases here are about another
 				// user's data. A user's own data is rules_users_test.go's.
 				token = unsignedIDToken(project, "user-2")
 			}
-			for _, c := range rulesCases(r.docs) {
+			for _, c := range rulesCases(r.docs, change) {
 				t.Run(c.name, func(t *testing.T) {
 					status, body := r.do(t, token, c.method, c.path, c.body)
 					if status != c.want {
@@ -74,17 +74,18 @@ func TestRules(t *testing.T) {
 					}
 				})
 			}
-			t.Run("denied writes left no trace", func(t *testing.T) { checkUntouched(t, r) })
+			t.Run("denied writes left no trace", func(t *testing.T) { checkUntouched(t, r, change) })
 		})
 	}
 }
 
 // checkUntouched reads the project back as admin: a denied write must have
 // changed nothing.
-func checkUntouched(t *testing.T, r *rulesClient) {
+func checkUntouched(t *testing.T, r *rulesClient, change string) {
 	for _, p := range []string{
 		"parties/new-party", "conferences/newconf", "users/user-1/notes/n1",
 		"secrets/new", "parties/pub/notes/n1", "auditLog/0000000000000003aaaaaaaaaaaaaaaa",
+		"partyChanges/gamescom2025-forged-0000000000000000099", "revisions/newconf",
 	} {
 		if status, body := r.do(t, "owner", http.MethodGet, p, nil); status != http.StatusNotFound {
 			t.Errorf("%s exists after denied client writes: status %d, body %s", p, status, body)
@@ -112,7 +113,8 @@ func checkUntouched(t *testing.T, r *rulesClient) {
 			t.Errorf("parties/%s version %q after denied client writes, want 1", id, got)
 		}
 	}
-	for _, p := range []string{"conferences/gamescom2025", "users/user-1", "secrets/s1", "auditLog/" + rulesAuditID["gamescom2025"]} {
+	for _, p := range []string{"conferences/gamescom2025", "users/user-1", "secrets/s1", "auditLog/" + rulesAuditID["gamescom2025"],
+		change, "revisions/gamescom2025"} {
 		if status, body := r.do(t, "owner", http.MethodGet, p, nil); status != http.StatusOK {
 			t.Errorf("%s gone after denied client writes: status %d, body %s", p, status, body)
 		}
@@ -135,8 +137,9 @@ type rulesCase struct {
 }
 
 // rulesCases lists the requests every caller makes. The documents they read
-// are seeded by seedRulesProject.
-func rulesCases(docs string) []rulesCase {
+// are seeded by seedRulesProject; change is the path of one of the
+// partyChanges documents the seeding wrote.
+func rulesCases(docs, change string) []rulesCase {
 	public := []any{restString("published"), restString("cancelled")}
 	query := func(collection string, allDescendants bool, where any, orderBy ...string) map[string]any {
 		q := map[string]any{"from": []any{map[string]any{"collectionId": collection, "allDescendants": allDescendants}}}
@@ -237,6 +240,19 @@ func rulesCases(docs string) []rulesCase {
 		{"create audit entry", post, "auditLog?documentId=0000000000000003aaaaaaaaaaaaaaaa", conferenceFields, denied, anyCount},
 		{"delete audit entry", del, "auditLog/" + rulesAuditID[gamescom], nil, denied, anyCount},
 
+		// A conference's revision and order of changes are the server's:
+		// the feed serves what they hold through the API.
+		{"get revision", get, "revisions/gamescom2025", nil, denied, anyCount},
+		{"list revisions", get, "revisions", nil, denied, anyCount},
+		{"get change", get, change, nil, denied, anyCount},
+		{"list changes", get, "partyChanges", nil, denied, anyCount},
+		{"query changes of a conference", post, ":runQuery", query("partyChanges", false, restEq(confF, restString(gamescom)), "seq"), denied, anyCount},
+		{"query tombstones", post, ":runQuery", query("partyChanges", false, restEq("hidden", map[string]any{"booleanValue": true})), denied, anyCount},
+		{"create change", post, "partyChanges?documentId=gamescom2025-forged-0000000000000000099", partyFields("published"), denied, anyCount},
+		{"raise revision", post, ":commit", update("revisions/gamescom2025", "epoch", "forged"), denied, anyCount},
+		{"create revision", patch, "revisions/newconf", conferenceFields, denied, anyCount},
+		{"delete change", del, change, nil, denied, anyCount},
+
 		// Every other collection is closed, at any depth.
 		{"get users doc", get, "users/user-1", nil, denied, anyCount},
 		{"list users", get, "users", nil, denied, anyCount},
@@ -281,8 +297,9 @@ var rulesAuditID = map[string]string{
 
 // seedRulesProject writes the documents the cases read through the real
 // store, as admin (the Go client on the emulator bypasses the rules), so the
-// rules see exactly the fields production documents have.
-func seedRulesProject(t *testing.T, project string) {
+// rules see exactly the fields production documents have. It returns the
+// path of a partyChanges document the parties' writes left.
+func seedRulesProject(t *testing.T, project string) string {
 	t.Helper()
 	ctx := t.Context()
 	client, err := firestore.NewClient(ctx, project)
@@ -343,6 +360,11 @@ func seedRulesProject(t *testing.T, project string) {
 			t.Fatalf("seed %s: %v", path, err)
 		}
 	}
+	changes, err := client.Collection("partyChanges").Limit(1).Documents(ctx).GetAll()
+	if err != nil || len(changes) != 1 {
+		t.Fatalf("the seeded parties left no change document: %d, %v", len(changes), err)
+	}
+	return "partyChanges/" + changes[0].Ref.ID
 }
 
 // rulesClient makes Firestore REST requests to the emulator for one project.
