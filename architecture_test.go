@@ -23,7 +23,7 @@ var (
 	// use cases change data through the domain's repository interfaces.
 	useCases = []string{"shared/command", "shared/importer"}
 	// read models render what is read; they know nothing of the HTTP edge.
-	readModels = []string{"shared/feed", "shared/personal", "shared/rendered", "shared/ics"}
+	readModels = []string{"shared/feed", "shared/personal", "shared/rendered", "shared/ics", "shared/frab"}
 	// adapters implement the domain's ports with one technology each.
 	adapters = []string{"shared/sqlite", "shared/firestore", "shared/firebaseauth", "shared/devauth",
 		"shared/inproc", "shared/telemetry", "shared/pubsub", "shared/redis", "shared/fetch"}

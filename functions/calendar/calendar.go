@@ -2,13 +2,14 @@
 // party resource.
 //
 //	GET /api/calendar/ics?partyId=ID    one party as iCalendar (older clients)
-//	GET /api/calendar/u/{token}.ics     an attendee's personal feed of saved parties
-//	GET /api/shares/{code}              a shared list of parties (JSON, ?format=ics)
+//	GET /api/calendar/u/{token}.ics     an attendee's personal feed of saved parties (.xml, .json: frab)
+//	GET /api/shares/{code}              a shared list of parties (JSON; ?format=ics, frab-xml, frab-json)
 package calendar
 
 import (
 	"context"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -26,7 +27,7 @@ type Feed interface {
 // Personal renders personal calendar feeds by their link's token, and
 // shared lists by their code.
 type Personal interface {
-	CalendarByToken(ctx context.Context, token string) (*rendered.Response, error)
+	CalendarByToken(ctx context.Context, token, format string) (*rendered.Response, error)
 	Shared(ctx context.Context, code, format string) (*rendered.Response, error)
 }
 
@@ -60,15 +61,21 @@ func (h *Handler) party(w http.ResponseWriter, r *http.Request) {
 	serve(w, r)(h.Feed.PartyCalendar(r.Context(), id, h.Calendar))
 }
 
-// personal answers GET /api/calendar/u/{token}.ics with the user's saved
-// parties, current on every fetch; cancelled ones come as STATUS:CANCELLED.
+// personalFormats are the personal feed's file extensions.
+var personalFormats = map[string]string{".ics": feed.FormatICS, ".xml": feed.FormatFrabXML, ".json": feed.FormatFrabJSON}
+
+// personal answers GET /api/calendar/u/{token}.ics (or .xml, .json: the
+// frab schedule) with the user's saved parties, current on every fetch;
+// cancelled ones come marked.
 func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
-	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	file := r.PathValue("file")
+	ext := path.Ext(file)
+	format, ok := personalFormats[ext]
 	if !ok {
 		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such calendar"))
 		return
 	}
-	serve(w, r)(h.Personal.CalendarByToken(r.Context(), token))
+	serve(w, r)(h.Personal.CalendarByToken(r.Context(), strings.TrimSuffix(file, ext), format))
 }
 
 // shared answers GET /api/shares/{code}: a read-only list anyone with the
@@ -83,8 +90,11 @@ func (h *Handler) shared(w http.ResponseWriter, r *http.Request) {
 	format := v.Get("format")
 	if format == "" {
 		format = feed.FormatJSON
-		if strings.HasPrefix(r.Header.Get("Accept"), "text/calendar") {
+		switch accept := r.Header.Get("Accept"); {
+		case strings.HasPrefix(accept, "text/calendar"):
 			format = feed.FormatICS
+		case strings.HasPrefix(accept, "application/xml"), strings.HasPrefix(accept, "text/xml"):
+			format = feed.FormatFrabXML
 		}
 	}
 	w.Header().Set("X-Robots-Tag", "noindex")

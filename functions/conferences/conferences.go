@@ -3,6 +3,8 @@
 //	GET /api/conferences                        every conference
 //	GET /api/conferences/{id}                   one conference with its party count
 //	GET /api/conferences/{id}/calendar.ics      subscribable calendar of all its parties
+//	GET /api/conferences/{id}/schedule.xml      the same as a frab schedule (schedule apps)
+//	GET /api/conferences/{id}/schedule.json     the frab schedule as JSON
 package conferences
 
 import (
@@ -32,7 +34,26 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodGet, "/api/conferences", h.list)
 	rt.Handle(http.MethodGet, "/api/conferences/{id}", h.get)
 	rt.Handle(http.MethodGet, "/api/conferences/{id}/calendar.ics", h.calendar)
+	rt.Handle(http.MethodGet, "/api/conferences/{id}/schedule.xml", h.schedule(feed.FormatFrabXML))
+	rt.Handle(http.MethodGet, "/api/conferences/{id}/schedule.json", h.schedule(feed.FormatFrabJSON))
 	return rt
+}
+
+// schedule serves the conference's parties as a frab schedule.
+func (h *Handler) schedule(format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		snap, err := h.Feed.Snapshot(r.Context(), r.PathValue("id"))
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		resp, err := snap.ConferenceSchedule(format, h.Calendar)
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		resp.Serve(w, r)
+	}
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {

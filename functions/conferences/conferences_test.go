@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/frab"
 	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -206,5 +208,41 @@ func TestWrongMethod(t *testing.T) {
 	httpapitest.Problem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Errorf("Allow = %q, want GET listed", allow)
+	}
+}
+
+// Schedule apps load the conference as a frab schedule: every party once
+// under its guid, cancelled ones titled so, in XML or JSON.
+func TestSchedule(t *testing.T) {
+	h, seeded, empty := newServer(t)
+	for _, tc := range []struct{ path, contentType, guidAt, cancelled string }{
+		{"/api/conferences/democon/schedule.xml", feed.ContentFrabXML, `<event guid="%s"`, "<title>Cancelled: "},
+		{"/api/conferences/democon/schedule.json", feed.ContentFrabJSON, `{"guid":"%s"`, `"title":"Cancelled: `},
+	} {
+		rec := httpapitest.Serve(h, "GET", tc.path, nil)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != tc.contentType {
+			t.Fatalf("%s: %d %s", tc.path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		body, cancelled := rec.Body.String(), 0
+		for _, p := range seeded.Parties {
+			if n := strings.Count(body, fmt.Sprintf(tc.guidAt, frab.EventGUID(p.ID))); n != 1 {
+				t.Errorf("%s: party %s appears %d times", tc.path, p.Title, n)
+			}
+			if p.Status == party.Cancelled {
+				cancelled++
+			}
+		}
+		if n := strings.Count(body, tc.cancelled); n != cancelled || n == 0 {
+			t.Errorf("%s: %d cancelled titles, want %d", tc.path, n, cancelled)
+		}
+		if again := httpapitest.Serve(h, "GET", tc.path, nil, "If-None-Match", rec.Header().Get("ETag")); again.Code != http.StatusNotModified {
+			t.Errorf("%s revalidated: %d, want 304", tc.path, again.Code)
+		}
+	}
+	if rec := httpapitest.Serve(h, "GET", "/api/conferences/"+empty.ID+"/schedule.xml", nil); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "<event ") {
+		t.Errorf("a conference without parties: %d %.200s", rec.Code, rec.Body)
+	}
+	if rec := httpapitest.Serve(h, "GET", "/api/conferences/nope/schedule.json", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("an unknown conference's schedule: %d", rec.Code)
 	}
 }

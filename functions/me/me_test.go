@@ -638,7 +638,7 @@ func link(t *testing.T, rec *httptest.ResponseRecorder, wantBase string) (linkJS
 // calendar.
 func (w *world) opens(t *testing.T, token string) bool {
 	t.Helper()
-	_, err := w.views.CalendarByToken(t.Context(), token)
+	_, err := w.views.CalendarByToken(t.Context(), token, feed.FormatICS)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package me_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/partyfinder/partyfinder/functions/calendar"
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/frab"
 	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -90,11 +92,24 @@ func TestSharedLists(t *testing.T) {
 	if got := read(fixed.Code).ids(); !slices.Equal(got, []string{games.ID}) {
 		t.Errorf("the fixed list: %v", got)
 	}
-	// The same list as a calendar, by parameter or by Accept.
-	for _, how := range [][]string{{"?format=ics"}, {"", "Accept", "text/calendar"}} {
-		resp := open(live.Code, how[0], how[1:]...)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != feed.ContentICS {
-			t.Errorf("the list as a calendar (%v): %d %s", how, resp.StatusCode, resp.Header.Get("Content-Type"))
+	// The same list as a calendar or a schedule, by parameter or by Accept.
+	for _, tc := range []struct {
+		query, accept, contentType, mark string
+	}{
+		{"?format=ics", "", feed.ContentICS, "UID:" + games.ID + "@partyfinder"},
+		{"", "text/calendar", feed.ContentICS, "UID:" + games.ID + "@partyfinder"},
+		{"?format=frab-xml", "", feed.ContentFrabXML, `<event guid="` + frab.EventGUID(games.ID) + `"`},
+		{"", "application/xml", feed.ContentFrabXML, `<event guid="` + frab.EventGUID(games.ID) + `"`},
+		{"?format=frab-json", "", feed.ContentFrabJSON, `{"guid":"` + frab.EventGUID(games.ID) + `"`},
+	} {
+		var header []string
+		if tc.accept != "" {
+			header = []string{"Accept", tc.accept}
+		}
+		resp := open(live.Code, tc.query, header...)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != tc.contentType || !strings.Contains(string(body), tc.mark) {
+			t.Errorf("the list as %s%s: %d %s, has %q: %v", tc.query, tc.accept, resp.StatusCode, resp.Header.Get("Content-Type"), tc.mark, strings.Contains(string(body), tc.mark))
 		}
 	}
 	// The owner lists and revokes; a revoked or unknown code is 404.
@@ -146,5 +161,34 @@ func TestSharedLists(t *testing.T) {
 	w.must(t, http.StatusOK, "ada", http.MethodDelete, "/api/me", "")
 	if resp := open(live.Code, ""); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("ada's link after her erasure: %d", resp.StatusCode)
+	}
+}
+
+// The personal feed's link also serves the saved parties as a frab
+// schedule for schedule apps: the same token, another extension.
+func TestPersonalFeedFormats(t *testing.T) {
+	w := newWorld(t)
+	public := (&calendar.Handler{Feed: w.cache, Personal: w.views}).Routes()
+	games := w.party(t, "Board Games & Bytes")
+	w.must(t, http.StatusCreated, "ada", http.MethodPut, "/api/me/saves/"+games.ID, "")
+	_, token := link(t, w.do(t, "ada", http.MethodGet, "/api/me/calendar", ""), "https://example.com")
+	for _, tc := range []struct{ ext, contentType, mark string }{
+		{".ics", feed.ContentICS, "UID:" + games.ID + "@partyfinder"},
+		{".xml", feed.ContentFrabXML, `<event guid="` + frab.EventGUID(games.ID) + `"`},
+		{".json", feed.ContentFrabJSON, `{"guid":"` + frab.EventGUID(games.ID) + `"`},
+	} {
+		rec := httpapitest.Serve(public, http.MethodGet, "/api/calendar/u/"+token+tc.ext, nil)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != tc.contentType || !strings.Contains(rec.Body.String(), tc.mark) {
+			t.Errorf("%s: %d %s, has the saved party: %v", tc.ext, rec.Code, rec.Header().Get("Content-Type"), strings.Contains(rec.Body.String(), tc.mark))
+		}
+	}
+	other := "x" + token[1:]
+	if token[0] == 'x' {
+		other = "y" + token[1:]
+	}
+	for _, file := range []string{token + ".pdf", token, other + ".xml"} {
+		if rec := httpapitest.Serve(public, http.MethodGet, "/api/calendar/u/"+file, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("/api/calendar/u/%s: %d, want 404", file, rec.Code)
+		}
 	}
 }

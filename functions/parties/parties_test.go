@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/partyfinder/partyfinder/functions/parties"
 	"github.com/partyfinder/partyfinder/shared/demo/demotest"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/frab"
 	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -128,6 +130,21 @@ func TestListFilters(t *testing.T) {
 				}
 				if got := icsUIDs(rec.Body.String()); !slices.Equal(got, want) {
 					t.Errorf("?%s: calendar has %d parties %v\nwant %d %v", q, len(got), got, len(want), want)
+				}
+			}
+			// So do the frab schedules, grouped by day and room.
+			wantGUIDs := []string{}
+			for _, id := range want {
+				wantGUIDs = append(wantGUIDs, frab.EventGUID(id))
+			}
+			slices.Sort(wantGUIDs)
+			for format, contentType := range map[string]string{"frab-xml": feed.ContentFrabXML, "frab-json": feed.ContentFrabJSON} {
+				rec := httpapitest.Serve(h, "GET", "/api/parties?"+q+"&format="+format, nil)
+				if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != contentType {
+					t.Fatalf("%s: %d %s %s", format, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+				}
+				if got := frabGUIDs(rec.Body.String()); !slices.Equal(got, wantGUIDs) {
+					t.Errorf("?%s&format=%s: %d events, want %d", q, format, len(got), len(wantGUIDs))
 				}
 			}
 		})
@@ -305,6 +322,20 @@ func TestConditionalAndCompressed(t *testing.T) {
 
 // unfold undoes iCalendar line folding so properties can be searched.
 func unfold(s string) string { return strings.ReplaceAll(s, "\r\n ", "") }
+
+// frabGUIDs returns the sorted event guids of a frab schedule, XML or JSON.
+func frabGUIDs(doc string) []string {
+	out := []string{}
+	for _, m := range frabGUID.FindAllStringSubmatch(doc, -1) {
+		out = append(out, m[1]+m[2])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// frabGUID matches an event's guid (rooms and the conference have guids
+// too, in other attributes or keys).
+var frabGUID = regexp.MustCompile(`<event guid="([0-9a-f-]{36})"|"guid":"([0-9a-f-]{36})","id"`)
 
 // icsUIDs returns the party ids of a calendar's events, in order.
 func icsUIDs(cal string) []string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/conference"
+	"github.com/partyfinder/partyfinder/shared/frab"
 	"github.com/partyfinder/partyfinder/shared/ics"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/rendered"
@@ -117,6 +119,16 @@ func (s *Snapshot) ConferenceCalendar(o CalendarOptions) (*rendered.Response, er
 	return s.calendar("ics:conference", s.Conference.Name+" parties", s.Parties, s.Conference.ID+".ics", 1, o)
 }
 
+// ConferenceSchedule returns every visible party of the conference in a
+// calendar format (cancelled ones marked), built once per snapshot.
+func (s *Snapshot) ConferenceSchedule(format string, o CalendarOptions) (*rendered.Response, error) {
+	r := s.Memo("schedule:"+format, func() any {
+		resp, err := Calendar(format, s.Conference, s.Parties(), s.Conference.Name+" parties", s.Revision, CacheCalendar, s.Conference.ID, o)
+		return calResult{resp: resp, err: err}
+	}).(calResult)
+	return r.resp, r.err
+}
+
 // QueryCalendar renders every party a query selects in its calendar
 // format (Query.Format): the same parties as the query's JSON pages, in
 // the same order.
@@ -126,17 +138,43 @@ func (s *Snapshot) QueryCalendar(q Query, o CalendarOptions) (*rendered.Response
 	for i, e := range entries {
 		ps[i] = e.Party
 	}
-	switch q.Format {
+	return Calendar(q.Format, s.Conference, ps, s.Conference.Name+" parties", s.Revision, CacheCalendar, s.Conference.ID, o)
+}
+
+// Content types of the frab schedule formats.
+const (
+	ContentFrabXML  = "application/xml; charset=utf-8"
+	ContentFrabJSON = ContentJSON
+)
+
+// Calendar renders parties in a calendar format: iCalendar in conf's time
+// zone, or a frab schedule of conf (parties outside its days add days of
+// their own). version tells schedule apps the data moved; name is the
+// calendar's; file names the download, without extension.
+func Calendar(format string, conf conference.Conference, ps []party.Party, name, version, cacheControl, file string, o CalendarOptions) (*rendered.Response, error) {
+	var (
+		body        []byte
+		contentType string
+		ext         string
+		err         error
+	)
+	switch format {
 	case FormatICS:
-		cal := ics.Calendar{Name: s.Conference.Name + " parties", Conference: s.Conference, Parties: ps,
-			ProdID: o.ProdID, BaseURL: o.BaseURL, Refresh: time.Hour}
-		b, err := ics.Encode(cal)
-		if err != nil {
-			return nil, err
-		}
-		return rendered.New(ContentICS, CacheCalendar, b).WithDisposition(`inline; filename="` + s.Conference.ID + `.ics"`), nil
+		body, err = ics.Encode(ics.Calendar{Name: name, Conference: conf, Parties: ps, ProdID: o.ProdID, BaseURL: o.BaseURL, Refresh: time.Hour})
+		contentType, ext = ContentICS, ".ics"
+	case FormatFrabXML:
+		body, err = frab.EncodeXML(conf, ps, frab.Options{Version: version, BaseURL: o.BaseURL})
+		contentType, ext = ContentFrabXML, ".xml"
+	case FormatFrabJSON:
+		body, err = frab.EncodeJSON(conf, ps, frab.Options{Version: version, BaseURL: o.BaseURL})
+		contentType, ext = ContentFrabJSON, ".json"
+	default:
+		return nil, fmt.Errorf("calendar format %q", format)
 	}
-	return nil, fmt.Errorf("feed format %q", q.Format)
+	if err != nil {
+		return nil, err
+	}
+	return rendered.New(contentType, cacheControl, body).WithDisposition(`inline; filename="` + file + ext + `"`), nil
 }
 
 type calResult struct {

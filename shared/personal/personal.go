@@ -18,7 +18,6 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
-	"github.com/partyfinder/partyfinder/shared/ics"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 )
@@ -117,47 +116,57 @@ func fingerprint(ss []Saved, gone int) uint64 {
 }
 
 // render returns the cached view of uid when it is current, else renders it.
-func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], uid string,
+func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], uid, key string,
 	build func([]Saved, int) (*rendered.Response, error)) (*rendered.Response, error) {
 	ss, gone, err := v.Saved(ctx, uid)
 	if err != nil {
 		return nil, err
 	}
 	fp := fingerprint(ss, gone)
-	if cur, ok := cache.GetIfPresent(uid); ok && cur.fingerprint == fp {
+	if cur, ok := cache.GetIfPresent(key); ok && cur.fingerprint == fp {
 		return cur.resp, nil
 	}
 	resp, err := build(ss, gone)
 	if err != nil {
 		return nil, err
 	}
-	cache.Set(uid, view{fingerprint: fp, resp: resp})
+	cache.Set(key, view{fingerprint: fp, resp: resp})
 	return resp, nil
 }
 
 // List returns the user's saved-parties response.
 func (v *Views) List(ctx context.Context, uid string) (*rendered.Response, error) {
-	return v.render(ctx, v.lists, uid, func(ss []Saved, gone int) (*rendered.Response, error) {
+	return v.render(ctx, v.lists, uid, uid, func(ss []Saved, gone int) (*rendered.Response, error) {
 		return listResponse(ss, gone), nil
 	})
 }
 
-// Calendar returns the user's personal calendar feed.
+// Calendar returns the user's personal calendar feed as iCalendar.
 func (v *Views) Calendar(ctx context.Context, uid string) (*rendered.Response, error) {
-	return v.render(ctx, v.cals, uid, func(ss []Saved, _ int) (*rendered.Response, error) {
-		body, err := v.calendar(ctx, ss)
-		if err != nil {
-			return nil, err
-		}
-		return rendered.New(feed.ContentICS, "private, no-cache", body).WithDisposition(`inline; filename="partyfinder.ics"`), nil
+	return v.CalendarIn(ctx, uid, feed.FormatICS)
+}
+
+// CalendarIn returns the user's personal calendar feed in a calendar
+// format: iCalendar, or a frab schedule for schedule apps.
+func (v *Views) CalendarIn(ctx context.Context, uid, format string) (*rendered.Response, error) {
+	return v.render(ctx, v.cals, uid, uid+"|"+format, func(ss []Saved, _ int) (*rendered.Response, error) {
+		return v.calendarOf(ctx, format, ss, "My parties", "private, no-cache", "partyfinder")
 	})
 }
 
+// calendarOf renders parties in a calendar format, in the zone (and for a
+// schedule, the frame) of the conference most of them belong to; the
+// frab version follows what was rendered.
+func (v *Views) calendarOf(ctx context.Context, format string, ss []Saved, name, cacheControl, file string) (*rendered.Response, error) {
+	o := feed.CalendarOptions{ProdID: "-//Partyfinder//Personal feed//EN"}
+	return feed.Calendar(format, v.zoneOf(ctx, ss), parties(ss), name, "", cacheControl, file, o)
+}
+
 // CalendarByToken returns the personal calendar feed whose link carries
-// token, or NotFound: no Authorization header comes with a calendar app's
-// fetch, so the token in the URL is the secret. Garbage is turned away
-// without a store read.
-func (v *Views) CalendarByToken(ctx context.Context, token string) (*rendered.Response, error) {
+// token, in a calendar format, or NotFound: no Authorization header comes
+// with a calendar app's fetch, so the token in the URL is the secret.
+// Garbage is turned away without a store read.
+func (v *Views) CalendarByToken(ctx context.Context, token, format string) (*rendered.Response, error) {
 	if !attendee.ValidTokenShape(token) {
 		return nil, apperr.New(apperr.NotFound, "no such calendar")
 	}
@@ -165,7 +174,7 @@ func (v *Views) CalendarByToken(ctx context.Context, token string) (*rendered.Re
 	if err != nil {
 		return nil, err
 	}
-	return v.Calendar(ctx, uid)
+	return v.CalendarIn(ctx, uid, format)
 }
 
 // Forget drops a user's views. (Shared lists are looked up on every
@@ -202,14 +211,6 @@ func listResponse(ss []Saved, gone int) *rendered.Response {
 	buf.WriteByte(']')
 	meta := `{"count":` + strconv.Itoa(len(ss)) + `,"cancelled":` + strconv.Itoa(cancelled) + `,"unavailable":` + strconv.Itoa(gone) + `}`
 	return rendered.New("application/json", "private, no-cache", rendered.Success(buf.Bytes(), []byte(meta)))
-}
-
-// calendar encodes the saved parties as one iCalendar file.
-func (v *Views) calendar(ctx context.Context, ss []Saved) ([]byte, error) {
-	return ics.Encode(ics.Calendar{
-		Name: "My parties", Conference: v.zoneOf(ctx, ss), Parties: parties(ss),
-		ProdID: "-//Partyfinder//Personal feed//EN", Refresh: refreshInterval,
-	})
 }
 
 // zoneOf returns the conference whose time zone a calendar of these

@@ -11,7 +11,6 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/attendee"
 	"github.com/partyfinder/partyfinder/shared/feed"
-	"github.com/partyfinder/partyfinder/shared/ics"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/rendered"
 )
@@ -72,21 +71,18 @@ func (v *Views) Shared(ctx context.Context, code, format string) (*rendered.Resp
 	}
 	var resp *rendered.Response
 	switch format {
-	case feed.FormatICS:
+	case feed.FormatJSON:
+		resp = shareResponse(sh, ss, gone)
+	case feed.FormatICS, feed.FormatFrabXML, feed.FormatFrabJSON:
 		name := sh.Title
 		if name == "" {
 			name = "Shared parties"
 		}
-		body, err := ics.Encode(ics.Calendar{Name: name, Conference: v.zoneOf(ctx, ss), Parties: parties(ss),
-			ProdID: "-//Partyfinder//Shared list//EN", Refresh: refreshInterval})
-		if err != nil {
+		if resp, err = v.calendarOf(ctx, format, ss, name, cacheShare, "shared-parties"); err != nil {
 			return nil, err
 		}
-		resp = rendered.New(feed.ContentICS, cacheShare, body).WithDisposition(`inline; filename="shared-parties.ics"`)
-	case feed.FormatJSON:
-		resp = shareResponse(sh, ss, gone)
 	default:
-		return nil, apperr.Field("format", "enum", "must be json or ics")
+		return nil, apperr.Field("format", "enum", "must be one of json, ics, frab-xml, frab-json")
 	}
 	v.shares.Set(key, view{fingerprint: fp, resp: resp})
 	return resp, nil
