@@ -26,6 +26,7 @@ const (
 	Forbidden    Kind = "forbidden"     // valid credentials, not allowed
 	RateLimited  Kind = "rate_limited"  // too many requests
 	Unavailable  Kind = "unavailable"   // a dependency is down; retrying may help
+	Gone         Kind = "gone"          // what the request builds on is no longer kept; start over
 	Internal     Kind = "internal"      // a bug or an unexpected failure
 )
 

@@ -25,6 +25,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Forbidden:    http.StatusForbidden,
 	apperr.RateLimited:  http.StatusTooManyRequests,
 	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Gone:         http.StatusGone,
 	apperr.Internal:     http.StatusInternalServerError,
 }
 
