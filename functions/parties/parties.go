@@ -2,6 +2,7 @@
 // details and per-party calendar files.
 //
 //	GET /api/parties                      feed with filters and paging
+//	GET /api/parties?since=[token]        the whole conference, or what changed after a sync token
 //	GET /api/parties/{id}                 one party
 //	GET /api/parties/{id}/calendar.ics    one party as iCalendar
 //	POST /api/parties                     submit a party (organizers, admins)
@@ -26,6 +27,7 @@ type Feed interface {
 	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
 	CachedPage(s *feed.Snapshot, rawQuery string) (*rendered.Response, bool)
 	FeedPage(ctx context.Context, s *feed.Snapshot, q feed.Query, rawQuery string) (*rendered.Response, error)
+	SyncPage(ctx context.Context, s *feed.Snapshot, q feed.Query, rawQuery string) (*rendered.Response, error)
 	PartySnapshot(ctx context.Context, id string) (*feed.Snapshot, *feed.Entry, error)
 	PartyCalendar(ctx context.Context, id string, o feed.CalendarOptions) (*rendered.Response, error)
 }
@@ -102,7 +104,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	resp, err := h.Feed.FeedPage(ctx, snap, q, raw)
+	page := h.Feed.FeedPage
+	if q.Sync {
+		page = h.Feed.SyncPage // 410 for a token that cannot be used
+	}
+	resp, err := page(ctx, snap, q, raw)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

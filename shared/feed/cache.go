@@ -25,12 +25,13 @@ import (
 var tracer = otel.Tracer("github.com/partyfinder/partyfinder/shared/feed")
 
 // Store is what the feed reads: conferences, every party of a conference,
-// and a cheap revision to poll for changes.
+// its order of changes, and a cheap revision to poll for changes.
 type Store interface {
 	Conference(ctx context.Context, id string) (conference.Conference, error)
 	Conferences(ctx context.Context) ([]conference.Conference, error)
 	Party(ctx context.Context, id string) (party.Party, error)
 	PartiesOf(ctx context.Context, conferenceID string) ([]party.Party, error)
+	ChangeLog(ctx context.Context, conferenceID string) (party.Log, error)
 	Revision(ctx context.Context, conferenceID string) (string, error)
 }
 
@@ -177,7 +178,7 @@ func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 		case data != nil && rev != "":
 			if p, err := DecodePrebuilt(data); err == nil && p.Shared == rev {
 				c.stats.sharedHits.Add(1)
-				s := NewSnapshot(p.Conference, p.Parties, p.Revision, c.seq.Add(1))
+				s := p.Snapshot(c.seq.Add(1))
 				s.SharedRevision = rev
 				return s, nil
 			}
@@ -257,11 +258,17 @@ func (c *Cache) read(ctx context.Context, id, shared string, askShared bool) (_ 
 	if err != nil {
 		return nil, storeErr("revision", err)
 	}
+	// The order of changes before the parties, so the snapshot holds
+	// every change up to its position (NewSnapshotAt).
+	log, err := c.store.ChangeLog(ctx, id)
+	if err != nil {
+		return nil, storeErr("change log", err)
+	}
 	ps, err := c.store.PartiesOf(ctx, id)
 	if err != nil {
 		return nil, storeErr("load parties", err)
 	}
-	snap := NewSnapshot(conf, ps, rev, c.seq.Add(1))
+	snap := NewSnapshotAt(conf, ps, log, rev, c.seq.Add(1))
 	snap.SharedRevision = shared
 	return snap, nil
 }

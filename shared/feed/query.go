@@ -38,6 +38,11 @@ type Query struct {
 	Page             int // 1-based; 0 when a cursor or nothing is used
 	After            *Cursor
 	Format           string // FormatJSON (paged) or a calendar format (every selected party)
+	// Sync asks for the conference as a client copy keeps it (since): the
+	// whole of it when SinceToken is "", else what changed after the
+	// token. Nothing else is set with it.
+	Sync       bool
+	SinceToken string
 }
 
 // Response formats of a feed query.
@@ -93,6 +98,7 @@ func ParseQuery(v url.Values, conferenceID string, loc *time.Location) (Query, e
 	p.include()
 	p.paging()
 	p.format()
+	p.sync()
 	return p.q, apperr.Fields("invalid query parameters", p.fs)
 }
 
@@ -124,6 +130,9 @@ func (q Query) Key() string {
 	}
 	if q.Calendar() {
 		b.WriteString("|f=" + q.Format)
+	}
+	if q.Sync {
+		b.WriteString("|since=" + q.SinceToken)
 	}
 	return b.String()
 }

@@ -21,7 +21,7 @@ import (
 // so a typo ("catgory") is not silently ignored.
 var known = map[string]bool{"conference": true, "conferenceId": true, "date": true, "category": true, "q": true, "free": true,
 	"near": true, "radius": true, "from": true, "to": true, "include": true, "limit": true, "cursor": true, "page": true,
-	"format": true}
+	"format": true, "since": true}
 
 // queryParser builds a Query from parameters, collecting every bad
 // parameter instead of stopping at the first.
@@ -215,6 +215,31 @@ func (p *queryParser) paging() {
 			p.bad("page", "conflict", "use either cursor or page, not both")
 		case n > 1: // page 1 is the first page, as with no page at all
 			p.q.Page = n
+		}
+	}
+}
+
+// sync reads since, which asks for the whole conference (since empty) or
+// what changed after a sync token: a copy of the conference is kept
+// whole, so no other filter, page or format combines with it. The token
+// itself is checked against the snapshot (Cache.SyncPage).
+func (p *queryParser) sync() {
+	tokens, ok := p.v["since"]
+	if !ok {
+		return
+	}
+	p.q.Sync = true
+	if len(tokens) > 1 {
+		p.bad("since", "too_many", "give one since")
+	} else {
+		p.q.SinceToken = strings.TrimSpace(tokens[0])
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.v)) {
+		switch {
+		case k == "since" || k == "conference" || k == "conferenceId" || !known[k]:
+		case k == "format" && p.q.Format == FormatJSON:
+		default:
+			p.bad(k, "conflict", "does not combine with since: a sync is of the whole conference, unpaged")
 		}
 	}
 }

@@ -4,6 +4,8 @@
 package feed
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,15 +39,39 @@ type Snapshot struct {
 	Missing        bool    // the conference does not exist (cached to spare the store)
 	Days           []DayJSON
 
+	// Where the snapshot stands in its conference's order of changes
+	// (party.Log): every change up to Position is in it. Entries carry
+	// the position of their party's last write (Party.Seq).
+	Epoch    string
+	Position int64
+	Horizon  int64
+
+	log        party.Log         // as read, for the prebuilt copy
+	tombstones []party.Tombstone // of parties not in the snapshot: the last of each, by position
+	synced     []int64           // the positions of entries and tombstones, ascending
+	token      string            // Position as a sync token
+
 	byID   map[string]int
 	memoMu sync.Mutex
 	memo   map[string]any // lazily built per-snapshot artefacts (ICS, details)
 }
 
 // NewSnapshot builds a snapshot from a conference and all its parties (any
-// status, any order): only public parties are kept.
+// status, any order): only public parties are kept. It stands at the
+// start of the conference's order of changes; see NewSnapshotAt.
 func NewSnapshot(c conference.Conference, parties []party.Party, revision string, seq uint64) *Snapshot {
+	return NewSnapshotAt(c, parties, party.Log{}, revision, seq)
+}
+
+// NewSnapshotAt builds a snapshot as NewSnapshot does, at the position of
+// log in the conference's order of changes. log must be read before the
+// parties: whatever the parties show of later changes, the snapshot then
+// holds every change up to log.Last, and a delta sync from it misses
+// nothing (its tombstones are those of the log, of parties not public in
+// parties).
+func NewSnapshotAt(c conference.Conference, parties []party.Party, log party.Log, revision string, seq uint64) *Snapshot {
 	s := &Snapshot{Conference: c, Location: c.Location(), Revision: revision, Seq: seq,
+		Epoch: log.Epoch, Position: log.Last, Horizon: log.Horizon, log: log.Clone(),
 		byID: make(map[string]int), memo: make(map[string]any)}
 	for _, p := range parties {
 		if !p.Status.Public() {
@@ -77,7 +103,32 @@ func NewSnapshot(c conference.Conference, parties []party.Party, revision string
 		t, _ := time.ParseInLocation(conference.DateLayout, d, s.Location)
 		s.Days = append(s.Days, DayJSON{Date: d, Weekday: t.Weekday().String(), Label: t.Format("Mon Jan 2"), Count: counts[d]})
 	}
+	s.indexSync()
 	return s
+}
+
+// indexSync keeps the last tombstone of each party the snapshot does not
+// show, and the positions a delta sync selects by.
+func (s *Snapshot) indexSync() {
+	latest := map[string]party.Tombstone{}
+	for _, ts := range s.log.Tombstones {
+		if _, shown := s.byID[ts.PartyID]; shown {
+			continue // public again since
+		}
+		if cur, ok := latest[ts.PartyID]; !ok || ts.Seq > cur.Seq {
+			latest[ts.PartyID] = ts
+		}
+	}
+	s.tombstones = slices.SortedFunc(maps.Values(latest), func(a, b party.Tombstone) int { return cmp.Compare(a.Seq, b.Seq) })
+	s.synced = make([]int64, 0, len(s.Entries)+len(s.tombstones))
+	for _, e := range s.Entries {
+		s.synced = append(s.synced, e.Party.Seq)
+	}
+	for _, ts := range s.tombstones {
+		s.synced = append(s.synced, ts.Seq)
+	}
+	slices.Sort(s.synced)
+	s.token = SyncToken{Conference: s.Conference.ID, Epoch: s.Epoch, Position: s.Position, Zone: zoneMark(s.Conference.TimeZone)}.Encode()
 }
 
 // Entry returns the visible party with the id.
