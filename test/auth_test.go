@@ -400,6 +400,7 @@ func claimsWith(t *testing.T, token string, replace map[string]any) string {
 // TestAuthDevSignIn runs the security stories on the server with local dev
 // sign-in.
 func TestAuthDevSignIn(t *testing.T) {
+	skipOn(t, "dev sign-in is the local runner's alone (the Cloud Run entry point cannot link it); the functions verify the Auth emulator's tokens, which TestAuthFirebase covers", targetFunctions)
 	runAuthSuite(t, shared, devIssuer{shared})
 }
 
@@ -412,8 +413,10 @@ var firebaseRun struct {
 	err  error
 }
 
-// firebaseServer returns the server on the Auth emulator and the emulator's
-// address. Without FIREBASE_AUTH_EMULATOR_HOST the test is skipped, unless
+// firebaseServer returns a server of the target verifying the Auth
+// emulator's tokens, and the emulator's address: on the functions target
+// the shared one, which verifies them already. Without
+// FIREBASE_AUTH_EMULATOR_HOST the test is skipped, unless
 // PARTYFINDER_REQUIRE_EMULATORS=1 (scripts/test with every emulator, CI).
 func firebaseServer(t *testing.T) (*server, string) {
 	t.Helper()
@@ -423,6 +426,9 @@ func firebaseServer(t *testing.T) (*server, string) {
 			t.Fatal("FIREBASE_AUTH_EMULATOR_HOST is not set but PARTYFINDER_REQUIRE_EMULATORS=1: start the Firebase Auth emulator (scripts/test does)")
 		}
 		t.Skip("FIREBASE_AUTH_EMULATOR_HOST is not set: the security tests with real Firebase ID tokens are SKIPPED (scripts/test starts the Auth emulator)")
+	}
+	if shared.firebase {
+		return shared, host
 	}
 	firebaseRun.once.Do(func() {
 		resp, err := http.Get("http://" + host + "/")
@@ -435,8 +441,11 @@ func firebaseServer(t *testing.T) (*server, string) {
 			firebaseRun.err = err
 			return
 		}
-		firebaseRun.s, firebaseRun.err = startServerEnv(filepath.Join(firebaseRun.dir, "pf.db"),
-			[]string{"FIREBASE_AUTH_EMULATOR_HOST=" + host, "GOOGLE_CLOUD_PROJECT=" + emulatorProject})
+		env := []string{"FIREBASE_AUTH_EMULATOR_HOST=" + host}
+		if target == targetRunner {
+			env = append(env, "GOOGLE_CLOUD_PROJECT="+emulatorProject)
+		}
+		firebaseRun.s, firebaseRun.err = startOn(nil, filepath.Join(firebaseRun.dir, "pf.db"), env)
 	})
 	if firebaseRun.err != nil {
 		t.Fatal(firebaseRun.err)
@@ -471,7 +480,17 @@ type firebaseIssuer struct {
 }
 
 // emulator calls the emulator's REST API; admin calls carry its owner credential.
-func (f firebaseIssuer) emulator(t *testing.T, path string, body any, admin bool) map[string]any {
+func (f firebaseIssuer) emulator(t testing.TB, path string, body any, admin bool) map[string]any {
+	t.Helper()
+	status, out, raw := f.call(t, path, body, admin)
+	if status != http.StatusOK {
+		t.Fatalf("Auth emulator %s: %d: %s", path, status, raw)
+	}
+	return out
+}
+
+// call is emulator without failing on an error answer.
+func (f firebaseIssuer) call(t testing.TB, path string, body any, admin bool) (int, map[string]any, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequest(http.MethodPost, "http://"+f.host+"/identitytoolkit.googleapis.com/v1/"+path+"?key=fake-api-key", bytes.NewReader(b))
@@ -488,17 +507,79 @@ func (f firebaseIssuer) emulator(t *testing.T, path string, body any, admin bool
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("Auth emulator %s: %s: %s", path, resp.Status, raw)
-	}
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("Auth emulator %s: %v: %s", path, err, raw)
+		t.Fatalf("Auth emulator %s: %s: %v: %s", path, resp.Status, err, raw)
 	}
-	return out
+	return resp.StatusCode, out, raw
+}
+
+// as signs in the user uid with roles as their custom claims, set as an
+// admin tool sets them (accounts:update, the Admin SDK's
+// SetCustomUserClaims) on the user, who is made on first use; the token
+// comes from a custom-token sign-in, as an app's backend hands its users
+// one. Custom claims are the only place roles come from.
+func (f firebaseIssuer) as(t testing.TB, uid string, roles []string) user {
+	t.Helper()
+	claims := map[string]bool{}
+	for _, r := range roles {
+		claims[r] = true
+	}
+	attrs, _ := json.Marshal(claims)
+	update := map[string]any{"localId": uid, "customAttributes": string(attrs)}
+	status, _, raw := f.call(t, "projects/"+emulatorProject+"/accounts:update", update, true)
+	if status != http.StatusOK {
+		if !strings.Contains(string(raw), "USER_NOT_FOUND") {
+			t.Fatalf("Auth emulator: setting %s's claims: %d: %s", uid, status, raw)
+		}
+		// A new user. Another sign-in of the same uid may make it first.
+		if status, _, raw := f.call(t, "projects/"+emulatorProject+"/accounts", map[string]any{"localId": uid}, true); status != http.StatusOK &&
+			!strings.Contains(string(raw), "DUPLICATE_LOCAL_ID") {
+			t.Fatalf("Auth emulator: creating %s: %d: %s", uid, status, raw)
+		}
+		f.emulator(t, "projects/"+emulatorProject+"/accounts:update", update, true)
+	}
+	// The Admin SDK's custom token, as it mints one for an emulator:
+	// unsigned, for the Identity Toolkit audience.
+	enc := base64.RawURLEncoding.EncodeToString
+	now := time.Now().Unix()
+	custom := enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(fmt.Appendf(nil,
+		`{"aud":"https://identitytoolkit.googleapis.com/google.identity.identitytoolkit.v1.IdentityToolkit","iss":"firebase-adminsdk@%[1]s.iam.gserviceaccount.com","sub":"firebase-adminsdk@%[1]s.iam.gserviceaccount.com","uid":%[2]q,"iat":%[3]d,"exp":%[4]d}`,
+		emulatorProject, uid, now, now+3600)) + "."
+	out := f.emulator(t, "accounts:signInWithCustomToken", map[string]any{"token": custom, "returnSecureToken": true}, false)
+	return user{UID: uid, Token: out["idToken"].(string)}
+}
+
+// emulatorSignIn is signIn on a server verifying the Auth emulator's
+// tokens: body "" or "{}" signs up an anonymous user, as the Firebase
+// client SDK does; else the user it names, with its roles as custom claims.
+func emulatorSignIn(t testing.TB, s *server, body string) user {
+	t.Helper()
+	if s.project != "" && s.project != emulatorProject {
+		t.Fatalf("the server is of project %s, but the Auth emulator issues tokens for %s alone", s.project, emulatorProject)
+	}
+	f := firebaseIssuer{host: os.Getenv("FIREBASE_AUTH_EMULATOR_HOST")}
+	var who struct {
+		UID   string   `json:"uid"`
+		Roles []string `json:"roles"`
+	}
+	if body != "" {
+		if err := json.Unmarshal([]byte(body), &who); err != nil {
+			t.Fatalf("sign-in %s: %v", body, err)
+		}
+	}
+	if who.UID == "" && len(who.Roles) == 0 {
+		out := f.emulator(t, "accounts:signUp", map[string]any{"returnSecureToken": true}, false)
+		return user{UID: out["localId"].(string), Token: out["idToken"].(string)}
+	}
+	if who.UID == "" {
+		who.UID = "user-" + strings.ToLower(rand.Text())
+	}
+	return f.as(t, who.UID, who.Roles)
 }
 
 func (f firebaseIssuer) anonymous(t *testing.T) user {
+	t.Helper()
 	out := f.emulator(t, "accounts:signUp", map[string]any{"returnSecureToken": true}, false)
 	return user{UID: out["localId"].(string), Token: out["idToken"].(string)}
 }
@@ -569,15 +650,30 @@ func claimsOf(t *testing.T, token string) map[string]any {
 // verify them with Firebase.
 func TestAuthFirebase(t *testing.T) {
 	s, host := firebaseServer(t)
-	if !strings.Contains(s.output(), "sign-in: Firebase Auth") {
+	if !s.firebase {
 		t.Fatalf("the server does not verify Firebase tokens; output:\n%s", s.output())
 	}
-	// Local dev sign-in does not exist where Firebase signs users in.
-	checkProblem(t, s.send(t, http.MethodPost, "/api/dev/signin", []byte(`{"uid":"x","roles":["admin"]}`), "Content-Type", "application/json"),
-		http.StatusNotFound, "not_found", "dev sign-in on the Firebase server")
-	iss := firebaseIssuer{host: host, dev: shared}
+	// Local dev sign-in does not exist where Firebase signs users in:
+	// behind Hosting no rewrite even leads there.
+	body := []byte(`{"uid":"x","roles":["admin"]}`)
+	if s.reaches("/api/dev/signin") {
+		checkProblem(t, s.send(t, http.MethodPost, "/api/dev/signin", body, "Content-Type", "application/json"),
+			http.StatusNotFound, "not_found", "dev sign-in on the Firebase server")
+	} else if r := hostingAnswer(t, s, http.MethodPost, "/api/dev/signin", body); r.Status != http.StatusNotFound {
+		t.Errorf("dev sign-in behind Hosting: status %d, want Hosting's 404", r.Status)
+	}
+	// A server with dev sign-in, for tokens of the wrong kind.
+	dev := shared
+	if dev.firebase {
+		var err error
+		if dev, err = startServerEnv(filepath.Join(t.TempDir(), "dev.db"), nil); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = dev.stop() })
+	}
+	iss := firebaseIssuer{host: host, dev: dev}
 	// An emulator token is worthless on the server with dev sign-in.
-	checkUnauthorized(t, shared.asRaw(t, iss.anonymous(t), http.MethodGet, "/api/me", nil), "an Auth emulator token on the dev sign-in server", true)
+	checkUnauthorized(t, dev.asRaw(t, iss.anonymous(t), http.MethodGet, "/api/me", nil), "an Auth emulator token on the dev sign-in server", true)
 	runAuthSuite(t, s, iss)
 }
 
@@ -592,21 +688,20 @@ func TestAuthUnavailable(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	dir := t.TempDir()
-	s, err := startServerEnv(filepath.Join(dir, "pf.db"), []string{"FIREBASE_AUTH_EMULATOR_HOST=" + closed, "GOOGLE_CLOUD_PROJECT=" + emulatorProject})
-	if err != nil {
-		t.Fatal(err)
+	env := []string{"FIREBASE_AUTH_EMULATOR_HOST=" + closed}
+	if target == targetRunner {
+		env = append(env, "GOOGLE_CLOUD_PROJECT="+emulatorProject)
 	}
-	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Errorf("stopping the server: %v", err)
-		}
-	})
+	s := start(t, filepath.Join(t.TempDir(), "pf.db"), env...)
+	project := s.project
+	if project == "" {
+		project = emulatorProject
+	}
 	now := time.Now().Unix()
 	enc := base64.RawURLEncoding.EncodeToString
 	token := enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc([]byte(fmt.Sprintf(
 		`{"iss":"https://securetoken.google.com/%[1]s","aud":"%[1]s","sub":"u1","user_id":"u1","auth_time":%[2]d,"iat":%[2]d,"exp":%[3]d,"firebase":{"identities":{},"sign_in_provider":"anonymous"}}`,
-		emulatorProject, now, now+3600))) + "."
+		project, now, now+3600))) + "."
 	for _, ep := range attendeeEndpoints(partiesOf(t, s).published[0].ID) {
 		checkUnauthorized(t, s.send(t, ep.method, ep.path, []byte(ep.body), "Content-Type", "application/json", "Authorization", "Bearer a.b.c"),
 			ep.method+" "+ep.path+" with a garbage token while tokens cannot be checked", true)

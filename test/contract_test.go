@@ -265,6 +265,12 @@ func (s *server) send(t testing.TB, method, path string, body []byte, headers ..
 
 func (s *server) do(t testing.TB, method, path string, h http.Header, body []byte, strict bool) *result {
 	t.Helper()
+	return s.doVia(t, client, method, path, h, body, strict)
+}
+
+// doVia is do with the given client.
+func (s *server) doVia(t testing.TB, client *http.Client, method, path string, h http.Header, body []byte, strict bool) *result {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

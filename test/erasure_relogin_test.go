@@ -18,13 +18,16 @@ import (
 // milliseconds, so once is nearly always enough), since that second is the
 // case whole-second issue times get wrong.
 func TestSignInAgainRightAfterErasure(t *testing.T) {
+	skipOn(t, "the story needs tokens issued to the nanosecond, as dev sign-in issues them; a Firebase ID token "+
+		"says its issue time in whole seconds, and one from the erasure's own second is refused by design "+
+		"(shared/erasure, issuedAfter); TestErasure signs in again a second later on every target", targetFunctions)
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
 		uid := "relogin-" + strings.ToLower(rand.Text())
-		old := devSignIn(t, shared, `{"uid":"`+uid+`"}`)
+		old := signIn(t, shared, `{"uid":"`+uid+`"}`)
 		wantStatus(t, shared.as(t, old, http.MethodPatch, "/api/me", `{"displayName":"Before"}`), http.StatusOK, "PATCH /api/me before the erasure")
 		wantStatus(t, shared.as(t, old, http.MethodDelete, "/api/me", ""), http.StatusOK, "DELETE /api/me")
-		fresh := devSignIn(t, shared, `{"uid":"`+uid+`"}`)
+		fresh := signIn(t, shared, `{"uid":"`+uid+`"}`)
 
 		r := shared.as(t, fresh, http.MethodGet, "/api/me", "")
 		wantStatus(t, r, http.StatusOK, "GET /api/me with the token issued right after the erasure")

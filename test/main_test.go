@@ -1,10 +1,14 @@
-// Package blackbox_test drives the real local server (scripts/partyfinder)
-// over HTTP, the way the frontend and calendar apps use it, and checks
-// every response it receives against the OpenAPI contract.
+// Package blackbox_test drives the real server over HTTP, the way the
+// frontend and calendar apps use it, and checks every response it
+// receives against the OpenAPI contract.
 //
-// Most tests share one server with local dev sign-in. The security tests
-// also start the same command verifying Firebase ID tokens with the Auth
-// emulator, when FIREBASE_AUTH_EMULATOR_HOST names one (scripts/test).
+// What the server is depends on the target (target_test.go): the local
+// runner (scripts/partyfinder) on SQLite with local dev sign-in, the same
+// on the Firestore emulator, or the functions behind the Functions
+// Framework on the emulators, routed like Firebase Hosting. Most tests
+// share one server. The security tests also start a server verifying
+// Firebase ID tokens with the Auth emulator, when
+// FIREBASE_AUTH_EMULATOR_HOST names one (scripts/test).
 package blackbox_test
 
 import (
@@ -18,17 +22,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/partyfinder/partyfinder/shared/hosting"
 )
 
 var (
 	repoRoot string  // the module root: the server runs there (it reads firebase.json)
 	binary   string  // the built partyfinder command
-	shared   *server // the server most tests talk to: a fresh store with the demo seed
+	shared   *server // the server most tests talk to: a fresh store of the target with the demo seed
 	api      *contract
 )
 
@@ -40,6 +47,12 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	var err error
 	if repoRoot, err = findRepoRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "blackbox:", err)
+		return 1
+	}
+	if err := checkTarget(); errors.Is(err, errSkipRun) {
+		return 0
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "blackbox:", err)
 		return 1
 	}
@@ -61,12 +74,24 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "blackbox: go build ./scripts/partyfinder: %v\n%s", err, out)
 		return 1
 	}
+	if target == targetFunctions {
+		functionsBinary = filepath.Join(tmp, "functionsmain")
+		build := exec.Command("go", "build", "-o", functionsBinary, "./test/functionsmain")
+		build.Dir = repoRoot
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "blackbox: go build ./test/functionsmain: %v\n%s", err, out)
+			return 1
+		}
+	}
+	defer stopSpaces()
 	// The organizer tests write more than a user's burst of party writes
 	// (20); TestOrganizerWritesAreRateLimited counts against this one.
-	if shared, err = startServerEnv(filepath.Join(tmp, "pf.db"), []string{"PARTYFINDER_WRITE_BURST=100"}); err != nil {
+	started := time.Now()
+	if shared, err = startOn(nil, filepath.Join(tmp, "pf.db"), []string{"PARTYFINDER_WRITE_BURST=100"}); err != nil {
 		fmt.Fprintln(os.Stderr, "blackbox:", err)
 		return 1
 	}
+	fmt.Fprintf(os.Stderr, "blackbox: target %s serving on %s (started in %v)\n", target, shared.base, time.Since(started).Round(time.Millisecond))
 	code := m.Run()
 	if err := stopFirebaseServer(code != 0); err != nil {
 		fmt.Fprintln(os.Stderr, "blackbox: stopping the server on the Auth emulator:", err)
@@ -85,8 +110,15 @@ func runMain(m *testing.M) int {
 	}
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
 		// A full run must have exercised every operation of the contract:
-		// an endpoint added to the spec without a test fails here.
-		if missing := api.unexercised(); len(missing) > 0 {
+		// an endpoint added to the spec without a test fails here. Only
+		// an operation the target cannot have is excused: dev sign-in is
+		// the local runner's alone (the Cloud Run entry point cannot even
+		// link it), so the functions target has none.
+		excused := []string{}
+		if target == targetFunctions {
+			excused = append(excused, "devSignIn")
+		}
+		if missing := slices.DeleteFunc(api.unexercised(), func(id string) bool { return slices.Contains(excused, id) }); len(missing) > 0 {
 			fmt.Fprintf(os.Stderr, "blackbox: no test received a 2xx response from: %s\n", strings.Join(missing, ", "))
 			code = 1
 		}
@@ -112,13 +144,25 @@ func findRepoRoot() (string, error) {
 	}
 }
 
-// server is one running partyfinder process.
+// server is what tests talk to: one running partyfinder process, or on
+// the functions target one process per function behind a proxy routing
+// like Firebase Hosting.
 type server struct {
 	base string // e.g. http://127.0.0.1:41234
-	db   string // its SQLite file; the dev sign-in key lives beside it
+	db   string // its SQLite file (on Firestore, names its store); the dev sign-in key lives beside it
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // its exit status, once done
+
+	project   string // its Firestore project; "" on SQLite
+	firestore string // the Firestore emulator it uses (host:port); "" on SQLite
+	// firebase says users sign in with the Auth emulator (its tokens are
+	// verified); else with local dev sign-in.
+	firebase bool
+	name     string         // a function process: the function it serves
+	fns      []*server      // the functions target: its function processes
+	proxy    *http.Server   // the functions target: the stand-in for Hosting
+	hosting  *hosting.Table // the functions target: the rewrites the proxy routes by
 
 	mu  sync.Mutex
 	out strings.Builder // everything it printed, for failure reports
@@ -170,6 +214,7 @@ func startServerEnv(db string, env []string, extraArgs ...string) (*server, erro
 	}()
 	select {
 	case s.base = <-baseURL:
+		s.firebase = strings.Contains(s.output(), "sign-in: Firebase Auth")
 	case <-s.done:
 		return nil, fmt.Errorf("partyfinder serve exited before serving (%v):\n%s", s.err, s.output())
 	case <-time.After(60 * time.Second):
@@ -217,8 +262,24 @@ func serverEnv() []string {
 }
 
 // stop ends the server as an operator would: SIGTERM, then a graceful
-// shutdown; SIGKILL only if it hangs.
+// shutdown; SIGKILL only if it hangs. A function process ends as Cloud
+// Run ends it, by SIGTERM, which it answers by flushing and exiting on
+// the signal.
 func (s *server) stop() error {
+	if s.proxy != nil || s.fns != nil {
+		var errs []error
+		if s.proxy != nil {
+			errs = append(errs, s.proxy.Close())
+		}
+		// Cloud Run stops instances each on its own: side by side.
+		fnErrs := make([]error, len(s.fns))
+		var wg sync.WaitGroup
+		for i, fn := range s.fns {
+			wg.Go(func() { fnErrs[i] = fn.stop() })
+		}
+		wg.Wait()
+		return errors.Join(append(errs, fnErrs...)...)
+	}
 	select {
 	case <-s.done:
 		return nil
@@ -231,6 +292,9 @@ func (s *server) stop() error {
 	defer cancel()
 	select {
 	case <-s.done:
+		if s.name != "" && terminated(s.err) {
+			return nil
+		}
 		return s.err
 	case <-ctx.Done():
 		_ = s.cmd.Process.Kill()
@@ -246,9 +310,26 @@ func (s *server) write(p string) {
 }
 
 func (s *server) output() string {
+	if s.fns != nil {
+		var b strings.Builder
+		for _, fn := range s.fns {
+			fmt.Fprintf(&b, "--- function %s:\n%s", fn.name, fn.output())
+		}
+		return b.String()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.out.String()
+}
+
+// terminated reports whether a process ended on SIGTERM.
+func terminated(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }
 
 type lockedWriter struct{ s *server }
