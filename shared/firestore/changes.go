@@ -235,52 +235,48 @@ func (s *Store) record(tx *gfs.Transaction, befores []*party.Party, ps []party.P
 }
 
 // ChangeLog returns the state of the conference's order of changes, read
-// in one read-only transaction (one moment): its epoch, last position and
-// horizon from its revision document, and the tombstones after the
-// horizon. A conference never written has the zero Log.
+// at one moment: its epoch, last position and horizon from its revision
+// document, and the tombstones after the horizon, queried at the time the
+// document was read (two round trips, where a read-only transaction takes
+// four). A conference never written has the zero Log.
 func (s *Store) ChangeLog(ctx context.Context, conferenceID string) (party.Log, error) {
 	if !validDocID(conferenceID) {
 		return party.Log{}, nil
 	}
-	var l party.Log
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
-		l = party.Log{}
-		snap, err := tx.Get(s.revisionRef(conferenceID))
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var d revisionDoc
-		if err := snap.DataTo(&d); err != nil {
-			return fmt.Errorf("revision of %s: %w", conferenceID, err)
-		}
-		if d.Epoch == "" {
-			return nil
-		}
-		l.Epoch, l.Last, l.Horizon = d.Epoch, d.Seq, d.Horizon
-		it := tx.Documents(s.query(tombstonesBySeq, conferenceID, d.Epoch, true))
-		defer it.Stop()
-		for {
-			snap, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			var c changeDoc
-			if err := snap.DataTo(&c); err != nil {
-				return fmt.Errorf("change %s: %w", snap.Ref.ID, err)
-			}
-			l.Tombstones = append(l.Tombstones, party.Tombstone{PartyID: c.PartyID, Seq: c.Seq, At: storedTime(c.At)})
-		}
-	}, gfs.ReadOnly)
+	snap, err := s.revisionRef(conferenceID).Get(ctx)
+	if isNotFound(err) {
+		return party.Log{}, nil
+	}
 	if err != nil {
 		return party.Log{}, fmt.Errorf("change log of %s: %w", conferenceID, translate(err))
 	}
-	return l, nil
+	var d revisionDoc
+	if err := snap.DataTo(&d); err != nil {
+		return party.Log{}, fmt.Errorf("revision of %s: %w", conferenceID, err)
+	}
+	if d.Epoch == "" {
+		return party.Log{}, nil
+	}
+	l := party.Log{Epoch: d.Epoch, Last: d.Seq, Horizon: d.Horizon}
+	// WithReadOptions changes the read settings the query shares with its
+	// collection reference: s.query makes both afresh for this read alone.
+	q := s.query(tombstonesBySeq, conferenceID, d.Epoch, true)
+	it := q.WithReadOptions(gfs.ReadTime(snap.ReadTime)).Documents(ctx)
+	defer it.Stop()
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return l, nil
+		}
+		if err != nil {
+			return party.Log{}, fmt.Errorf("tombstones of %s: %w", conferenceID, translate(err))
+		}
+		var c changeDoc
+		if err := snap.DataTo(&c); err != nil {
+			return party.Log{}, fmt.Errorf("change %s: %w", snap.Ref.ID, err)
+		}
+		l.Tombstones = append(l.Tombstones, party.Tombstone{PartyID: c.PartyID, Seq: c.Seq, At: storedTime(c.At)})
+	}
 }
 
 // Changes returns the recorded changes of the conference after position
