@@ -26,6 +26,7 @@ import (
 func init() {
 	// Calendar files are text: validate them against their string schema.
 	openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/xml", openapi3filter.PlainBodyDecoder)
 	// kin-openapi asserts only the formats it knows; "uri" is not one of them.
 	openapi3.DefineStringFormatValidator("uri", openapi3.NewCallbackValidator(func(s string) error {
 		u, err := url.Parse(s)
