@@ -170,14 +170,12 @@ func (s *Snapshot) SyncResponse(since int64) *rendered.Response {
 	return rendered.New(ContentJSON, CacheFeed, rendered.Success(data, Marshal(meta)))
 }
 
-// syncKey names the response to since within the snapshot: positions
-// between the same two changes get the same answer, so they share it.
+// syncKey names the response to since (-1 to the snapshot's position)
+// within the snapshot: positions between the same two changes get the
+// same answer, so they share it.
 func (s *Snapshot) syncKey(since int64) string {
-	switch {
-	case since < 0:
+	if since < 0 {
 		return "sync:full"
-	case since > s.Position:
-		return "sync:ahead:" + strconv.FormatInt(since, 36)
 	}
 	n, _ := slices.BinarySearch(s.synced, since+1) // how many changes are at or below since
 	return "sync:" + strconv.Itoa(n)
@@ -193,6 +191,11 @@ func (c *Cache) SyncPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 	since, err := s.since(q.SinceToken)
 	if err != nil {
 		return nil, err
+	}
+	if since > s.Position {
+		// A token of a newer snapshot than this instance's: a few bytes,
+		// rendered each time, so made-up positions cannot fill the cache.
+		return s.SyncResponse(since), nil
 	}
 	key := s.Key() + "|" + s.syncKey(since)
 	r, ok := c.responses.GetIfPresent(key)

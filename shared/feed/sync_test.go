@@ -312,7 +312,7 @@ func token(conf, epoch string, pos int64, zone string) string {
 }
 
 // zoneOf is the zone mark the snapshot's token carries.
-func zoneOf(t *testing.T, s *feed.Snapshot) string {
+func zoneOf(t testing.TB, s *feed.Snapshot) string {
 	t.Helper()
 	tok, ok := feed.DecodeSyncToken(s.SyncToken())
 	if !ok {
@@ -410,8 +410,8 @@ func TestSyncPagesShareAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cached, ok := c.CachedPage(s, raw); !ok || cached != r {
-			t.Errorf("since position %d is not cached under its raw query", pos)
+		if cached, ok := c.CachedPage(s, raw); (!ok || cached != r) != (pos > s.Position) {
+			t.Errorf("since position %d: cached under its raw query %v; want it cached unless ahead of the snapshot", pos, ok)
 		}
 		return r.ETag
 	}
@@ -420,6 +420,9 @@ func TestSyncPagesShareAnswers(t *testing.T) {
 	}
 	if page(8) == page(9) {
 		t.Error("positions 8 and 9 share an answer, but b was written at 9")
+	}
+	if page(15) == page(16) {
+		t.Error("two positions ahead of the snapshot share an answer, but each gets its own token back")
 	}
 }
 
