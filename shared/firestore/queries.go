@@ -27,6 +27,7 @@ const (
 	auditByPartyActor                    // AuditEntries of a party by a user
 	changesBySeq                         // Changes, and the expired ones a write forgets
 	tombstonesBySeq                      // ChangeLog
+	sharesByUser                         // SharesOf, and an erasure's
 )
 
 // order is one sort key of a query.
@@ -127,6 +128,13 @@ var queryShapes = map[queryID]queryShape{
 		equal:      []string{fieldConferenceID, fieldEpoch},
 		order:      []order{{fieldSeq, gfs.Asc}},
 		ranged:     fieldSeq,
+	},
+	sharesByUser: {
+		name:       "sharesByUser",
+		collection: sharesCollection,
+		equal:      []string{"uid"},
+		// A user holds a few (attendee.MaxShares): SharesOf sorts them,
+		// which spares a composite index.
 	},
 	tombstonesBySeq: {
 		name:       "tombstonesBySeq",

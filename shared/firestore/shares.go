@@ -79,11 +79,10 @@ func (s *Store) Share(ctx context.Context, code string) (attendee.Share, error) 
 	return shareOf(code, d), nil
 }
 
-// SharesOf returns the user's shares, newest first. A user holds a few
-// (attendee.MaxShares): they are sorted here, which spares a composite
-// index.
+// SharesOf returns the user's shares, newest first (sorted here: see
+// sharesByUser).
 func (s *Store) SharesOf(ctx context.Context, uid string) ([]attendee.Share, error) {
-	it := s.shares().Where("uid", "==", uid).Documents(ctx)
+	it := s.query(sharesByUser, uid).Documents(ctx)
 	defer it.Stop()
 	out := []attendee.Share{}
 	for {
@@ -137,7 +136,7 @@ func (s *Store) DeleteShare(ctx context.Context, uid, code string) error {
 
 // deleteSharesOf deletes every share of the user (an erasure).
 func (s *Store) deleteSharesOf(ctx context.Context, uid string) error {
-	refs, err := s.shares().Where("uid", "==", uid).Documents(ctx).GetAll()
+	refs, err := s.query(sharesByUser, uid).Documents(ctx).GetAll()
 	if err != nil {
 		return err
 	}
