@@ -136,7 +136,9 @@ var Functions = []Function{
 		return a.signedIn((&swipe.Handler{Swipes: a.attendees()}).Routes())
 	}},
 	{FnMe, "/api/me", func(a *App) http.Handler {
-		return a.signedIn((&me.Handler{Commands: a.attendees(), Store: a.Store, Views: a.views(), Feed: a.feed(), PublicURL: a.Config.PublicURL}).Routes())
+		views := a.views()
+		return a.signedIn((&me.Handler{Commands: a.attendees(), Store: a.Store, Views: views, Feed: a.feed(), History: views.History,
+			PublicURL: a.Config.PublicURL}).Routes())
 	}},
 	{FnAnalytics, "/api/analytics", func(a *App) http.Handler {
 		a.aggregator()

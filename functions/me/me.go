@@ -11,7 +11,8 @@
 //	GET    /api/me/shares               the caller's shared-list links
 //	POST   /api/me/shares               a new read-only link to the saved list (or some of it)
 //	DELETE /api/me/shares/{code}        revoke a link
-//	GET    /api/me/schedule             saved parties per day, clashes and free time
+//	GET    /api/me/schedule             saved parties per day, clashes, tight pairs and free time
+//	GET    /api/me/changes              what changed in the saved parties since a time
 //	GET    /api/me/calendar             the personal calendar feed URL
 //	POST   /api/me/calendar/rotate      a new feed URL; the old one stops working
 package me
@@ -54,6 +55,12 @@ type Store interface {
 	PartiesOwnedBy(ctx context.Context, uid string) ([]party.Party, error)
 	SharesOf(ctx context.Context, uid string) ([]attendee.Share, error)
 	DeleteShare(ctx context.Context, uid, code string) error
+	Party(ctx context.Context, id string) (party.Party, error)
+}
+
+// History reads the recorded changes of a conference's parties.
+type History interface {
+	Since(ctx context.Context, conferenceID string, since time.Time) ([]party.Change, error)
 }
 
 // Views are the attendee's rendered saved list and saved parties.
@@ -73,6 +80,7 @@ type Handler struct {
 	Store     Store
 	Views     Views
 	Feed      Feed
+	History   History
 	PublicURL string // base URL of calendar links; else taken from the request
 	Now       func() time.Time
 }
@@ -92,6 +100,7 @@ func (h *Handler) Routes() http.Handler {
 	rt.Handle(http.MethodPost, "/api/me/shares", h.authed(h.createShare))
 	rt.Handle(http.MethodDelete, "/api/me/shares/{code}", h.authed(h.revokeShare))
 	rt.Handle(http.MethodGet, "/api/me/schedule", h.authed(h.schedule))
+	rt.Handle(http.MethodGet, "/api/me/changes", h.authed(h.changes))
 	rt.Handle(http.MethodGet, "/api/me/calendar", h.authed(h.calendarLink))
 	rt.Handle(http.MethodPost, "/api/me/calendar/rotate", h.authed(h.rotateCalendar))
 	rt.Handle(http.MethodGet, "/api/me/parties", h.authed(h.ownParties))

@@ -86,7 +86,7 @@ func newWorld(t *testing.T) *world {
 // handler returns the me function over the world's parts; change adjusts
 // the handler before its routes are built.
 func (w *world) handler(change func(*me.Handler)) http.Handler {
-	h := &me.Handler{Commands: w.attendees, Store: w.store, Views: w.views, Feed: w.cache, Now: func() time.Time { return now }}
+	h := &me.Handler{Commands: w.attendees, Store: w.store, Views: w.views, Feed: w.cache, History: w.views.History, Now: func() time.Time { return now }}
 	if change != nil {
 		change(h)
 	}

@@ -33,6 +33,7 @@ type Store interface {
 	Saves(ctx context.Context, uid string) ([]attendee.Save, error)
 	UserByCalendarToken(ctx context.Context, tokenHash string) (string, error)
 	Share(ctx context.Context, code string) (attendee.Share, error)
+	ChangeStore
 }
 
 // Feed is what the views read of the party feed.
@@ -60,6 +61,9 @@ type Views struct {
 	lists  *otter.Cache[string, view]
 	cals   *otter.Cache[string, view]
 	shares *otter.Cache[string, view] // by code and format
+	// History is the conferences' recorded changes: the digest, and the
+	// flags of parties changed in the last day.
+	History *History
 }
 
 type view struct {
@@ -76,7 +80,8 @@ func NewViews(store Store, f Feed) *Views {
 			ExpiryCalculator: otter.ExpiryAccessing[string, view](30 * time.Minute),
 		}
 	}
-	return &Views{store: store, feed: f, lists: otter.Must(opts()), cals: otter.Must(opts()), shares: otter.Must(opts())}
+	return &Views{store: store, feed: f, lists: otter.Must(opts()), cals: otter.Must(opts()), shares: otter.Must(opts()),
+		History: NewHistory(store)}
 }
 
 // Saved returns the user's saves that still name a visible party,
@@ -117,16 +122,20 @@ func fingerprint(ss []Saved, gone int) uint64 {
 
 // render returns the cached view of uid when it is current, else renders it.
 func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], uid, key string,
-	build func([]Saved, int) (*rendered.Response, error)) (*rendered.Response, error) {
+	build func([]Saved, int, map[string]Recent) (*rendered.Response, error)) (*rendered.Response, error) {
 	ss, gone, err := v.Saved(ctx, uid)
 	if err != nil {
 		return nil, err
 	}
-	fp := fingerprint(ss, gone)
+	recent, err := v.Recent(ctx, ss)
+	if err != nil {
+		return nil, err
+	}
+	fp := fingerprint(ss, gone) ^ recentFingerprint(recent)
 	if cur, ok := cache.GetIfPresent(key); ok && cur.fingerprint == fp {
 		return cur.resp, nil
 	}
-	resp, err := build(ss, gone)
+	resp, err := build(ss, gone, recent)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +145,8 @@ func (v *Views) render(ctx context.Context, cache *otter.Cache[string, view], ui
 
 // List returns the user's saved-parties response.
 func (v *Views) List(ctx context.Context, uid string) (*rendered.Response, error) {
-	return v.render(ctx, v.lists, uid, uid, func(ss []Saved, gone int) (*rendered.Response, error) {
-		return listResponse(ss, gone), nil
+	return v.render(ctx, v.lists, uid, uid, func(ss []Saved, gone int, recent map[string]Recent) (*rendered.Response, error) {
+		return listResponse(ss, gone, recent), nil
 	})
 }
 
@@ -149,8 +158,8 @@ func (v *Views) Calendar(ctx context.Context, uid string) (*rendered.Response, e
 // CalendarIn returns the user's personal calendar feed in a calendar
 // format: iCalendar, or a frab schedule for schedule apps.
 func (v *Views) CalendarIn(ctx context.Context, uid, format string) (*rendered.Response, error) {
-	return v.render(ctx, v.cals, uid, uid+"|"+format, func(ss []Saved, _ int) (*rendered.Response, error) {
-		return v.calendarOf(ctx, format, ss, "My parties", "private, no-cache", "partyfinder")
+	return v.render(ctx, v.cals, uid, uid+"|"+format, func(ss []Saved, _ int, recent map[string]Recent) (*rendered.Response, error) {
+		return v.calendarOf(ctx, format, flagged(ss, recent), "My parties", "private, no-cache", "partyfinder")
 	})
 }
 
@@ -193,7 +202,7 @@ func (v *Views) Apply(_ context.Context, e event.Event) {
 
 // listResponse renders the saved parties from their pre-encoded JSON, each
 // opened up to add when it was saved: nothing is re-encoded.
-func listResponse(ss []Saved, gone int) *rendered.Response {
+func listResponse(ss []Saved, gone int, recent map[string]Recent) *rendered.Response {
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	cancelled := 0
@@ -205,7 +214,14 @@ func listResponse(ss []Saved, gone int) *rendered.Response {
 		if isCancelled {
 			cancelled++
 		}
-		buf.WriteString(`{"savedAt":"` + s.Save.At.UTC().Format(time.RFC3339) + `","cancelled":` + strconv.FormatBool(isCancelled) + `,`)
+		buf.WriteString(`{"savedAt":"` + s.Save.At.UTC().Format(time.RFC3339) + `","cancelled":` + strconv.FormatBool(isCancelled) + `,"recentChange":`)
+		if rc, ok := recent[s.Save.PartyID]; ok {
+			buf.WriteString(`{"at":"` + rc.At.UTC().Format(time.RFC3339) + `","kinds":`)
+			buf.Write(feed.Marshal(rc.Kinds))
+			buf.WriteString(`},`)
+		} else {
+			buf.WriteString(`null,`)
+		}
 		buf.Write(s.Entry.JSON[1:])
 	}
 	buf.WriteByte(']')
