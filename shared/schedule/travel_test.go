@@ -123,4 +123,3 @@ func TestTightPairsOnRealVenues(t *testing.T) {
 		})
 	}
 }
-
