@@ -43,6 +43,7 @@ func attendeeEndpoints(partyID string) []endpoint {
 		{http.MethodGet, "/api/me/schedule", ""},
 		{http.MethodGet, "/api/me/calendar", ""},
 		{http.MethodPost, "/api/me/calendar/rotate", ""},
+		{http.MethodGet, "/api/me/changes", ""},
 		{http.MethodGet, "/api/me/shares", ""},
 		{http.MethodPost, "/api/me/shares", `{"title":"Mallory's"}`},
 		{http.MethodDelete, "/api/me/shares/AAAAAAAAAAAAAAAAAAAAAA", ""},

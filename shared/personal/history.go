@@ -19,8 +19,9 @@ type ChangeStore interface {
 
 // History keeps each conference's recorded changes in memory, read from
 // the store incrementally: a request asks the store only for what came
-// after what this process has seen, at most once a second per conference,
-// so a digest costs no scan of thirty days of changes. (A store wiped
+// after what this process has seen, at most once a second per conference
+// (at once after a write made in this process), so a digest costs no scan
+// of thirty days of changes. (A store wiped
 // under a running process starts its positions over: this history then
 // learns of new changes only after the process restarts.)
 type History struct {
@@ -43,6 +44,19 @@ const historyPage = 1000
 // NewHistory returns an empty history over the store.
 func NewHistory(store ChangeStore) *History {
 	return &History{store: store, now: time.Now, confs: map[string]*conferenceChanges{}}
+}
+
+// Stale makes the next Since read the store for the conference's new
+// changes, however recently it did.
+func (h *History) Stale(conferenceID string) {
+	h.mu.Lock()
+	c, ok := h.confs[conferenceID]
+	h.mu.Unlock()
+	if ok {
+		c.mu.Lock()
+		c.checked = time.Time{}
+		c.mu.Unlock()
+	}
 }
 
 // Since returns the changes of the conference's parties recorded after

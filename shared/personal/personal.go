@@ -198,6 +198,11 @@ func (v *Views) Apply(_ context.Context, e event.Event) {
 	if u, ok := e.(attendee.UserErased); ok {
 		v.Forget(u.UID)
 	}
+	// A party written in this process: its change is read at the next
+	// request, not up to a second later.
+	if conf := e.EventMeta().Conference; conf != "" && party.ChangesFeed(e) {
+		v.History.Stale(conf)
+	}
 }
 
 // listResponse renders the saved parties from their pre-encoded JSON, each
