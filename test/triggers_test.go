@@ -4,12 +4,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,56 +46,19 @@ func freePort(t *testing.T) string {
 // JVM) when the test ends.
 func startFirestoreEmulator(t *testing.T, functionsAddr string) string {
 	t.Helper()
-	bin := os.Getenv("FIRESTORE_EMULATOR")
-	if bin == "" {
-		bin = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator"
-	}
+	bin := firestoreEmulatorBinary()
 	if _, err := exec.LookPath(bin); err != nil {
 		requireEmulator(t, "the Firestore emulator is not installed at "+bin+" (gcloud components install cloud-firestore-emulator)")
 	}
 	if _, err := exec.LookPath("java"); err != nil {
 		requireEmulator(t, "the Firestore emulator needs java, which is not installed")
 	}
-	host := "127.0.0.1:" + freePort(t)
-	logPath := filepath.Join(t.TempDir(), "firestore-emulator.log")
-	logFile, err := os.Create(logPath)
+	host, stop, err := launchFirestoreEmulator(functionsAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--host=127.0.0.1", "--port="+strings.TrimPrefix(host, "127.0.0.1:"),
-		"--project_id=demo-party", "--functions_emulator="+functionsAddr)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the Firestore emulator: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		logFile.Close()
-	})
-	logOf := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + host + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return host
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("the Firestore emulator exited before it was ready:\n%s", logOf())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the Firestore emulator was not ready in 60 s (last: %v):\n%s", err, logOf())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	t.Cleanup(stop)
+	return host
 }
 
 // pollStats polls a party's stats until they are want, for up to
