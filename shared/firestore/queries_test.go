@@ -230,6 +230,7 @@ func TestQueriedFieldsExist(t *testing.T) {
 		daysCollection:         reflect.TypeFor[dayDoc](),
 		auditCollection:        reflect.TypeFor[auditDoc](),
 		partyChangesCollection: reflect.TypeFor[changeDoc](),
+		sharesCollection:       reflect.TypeFor[shareDoc](),
 	}
 	for _, q := range queryShapes {
 		typ, ok := docs[q.collection]
