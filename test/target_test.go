@@ -15,7 +15,7 @@ package blackbox_test
 //     proxy that routes like Firebase Hosting from firebase.json's rewrites.
 //
 // Tests ask the server they talk to, not the target, what it offers
-// (s.firebase: how users sign in; s.hosting: whether a path reaches a
+// (s.firebase: how users sign in; s.reaches: whether a path reaches a
 // function at all), and skip with skipOn where a target truly cannot do
 // what they check.
 
