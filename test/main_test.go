@@ -221,7 +221,13 @@ func startServerEnv(db string, env []string, extraArgs ...string) (*server, erro
 		_ = s.stop()
 		return nil, fmt.Errorf("partyfinder serve printed no %q line in 60 s:\n%s", servingLine, s.output())
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	return s.healthy(30 * time.Second)
+}
+
+// healthy waits until the server's /api/health answers 200 and returns
+// it; a server that does not within limit is stopped.
+func (s *server) healthy(limit time.Duration) (*server, error) {
+	deadline := time.Now().Add(limit)
 	for {
 		resp, err := http.Get(s.base + "/api/health")
 		if err == nil {
@@ -232,7 +238,7 @@ func startServerEnv(db string, env []string, extraArgs ...string) (*server, erro
 		}
 		if time.Now().After(deadline) {
 			_ = s.stop()
-			return nil, fmt.Errorf("%s/api/health did not answer 200 in 30 s (last: %v):\n%s", s.base, err, s.output())
+			return nil, fmt.Errorf("%s/api/health did not answer 200 in %v (last: %v):\n%s", s.base, limit, err, s.output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

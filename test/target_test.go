@@ -384,21 +384,7 @@ func startFunctions(db string, sp *space, env []string) (*server, error) {
 	}
 	s.proxy = &http.Server{Handler: hostingProxy(s.hosting, byName), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.proxy.Serve(ln) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(s.base + "/api/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			_ = s.stop()
-			return nil, fmt.Errorf("%s/api/health did not answer 200 in 60 s (last: %v):\n%s", s.base, err, s.output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return s.healthy(60 * time.Second)
 }
 
 // startFunction runs one function as Cloud Run runs it: the buildpack's
