@@ -24,6 +24,10 @@ type shape struct {
 	Header http.Header
 	Want   int // the status every answer must have
 	PID    int // the server process, for CPU accounting
+	// Compare: measured against a ceiling replaying this shape's own
+	// response, in alternating rounds (compareCeilings).
+	Compare bool
+	Of      string // for a ceiling, the name of the shape whose response it replays
 }
 
 // saturation is a shape's throughput with a fixed number of connections

@@ -1,15 +1,17 @@
 // Command bench measures the party feed end to end: it writes a 500-party
 // conference into a fresh SQLite file, starts the real server binary on it,
 // measures process start to first answer, then drives each request shape
-// (full feed, filtered feed, calendars, 304 revalidation) to saturation with
-// wrk and at a fixed rate with vegeta, and compares the full feed with a
-// ceiling: a bare net/http server replaying the very same response. It
-// prints a markdown report and rewrites the generated part of
-// docs/PERFORMANCE.md.
+// (full feed, filtered feed, the filtered feed as calendars, calendars, 304
+// revalidation) to saturation with wrk and at a fixed rate with vegeta, and
+// compares the full feed, the filtered feed and its calendar formats each
+// with a ceiling of its own: a bare net/http server replaying the very
+// same response. It prints a markdown report and rewrites the generated
+// part of docs/PERFORMANCE.md.
 //
-//	go run ./scripts/bench                   # the full run, five minutes or more on a busy machine
+//	go run ./scripts/bench                   # the full run, fifteen minutes or more on a busy machine
 //	go run ./scripts/bench -duration 3s -rounds 4 -micro=false -write=false   # a quick look
 //	go run ./scripts/bench -shapes feed-gzip -profile /tmp/prof                # plus CPU and allocation profiles
+//	go run ./scripts/bench -shapes filtered-ics,ceiling-filtered-ics -micro=false -write=false   # one calendar format against its ceiling
 //	go run ./scripts/bench coldstart         # process start to first full feed on the Firestore emulator (coldstart.go)
 //	go run ./scripts/bench contention        # swipes on one hot document and on many on the Firestore emulator (contention.go)
 //
@@ -76,7 +78,7 @@ type config struct {
 	write     bool
 	only      string        // comma-separated shape names; "" for all
 	profile   string        // directory for CPU profiles of an in-process server; "" for none
-	rounds    int           // alternating full feed / ceiling saturation rounds
+	rounds    int           // alternating shape / ceiling saturation rounds
 	roundTime time.Duration // length of each run in those rounds
 	keep      bool          // keep the temporary directory (database, binary, captured response)
 }
@@ -90,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.load.Rate, "rate", 1000, "requests per second of the latency runs")
 	fs.IntVar(&c.load.Connections, "connections", 32, "busy connections of the saturation runs")
 	fs.IntVar(&c.starts, "starts", 5, "server starts to take the median of")
-	fs.IntVar(&c.rounds, "rounds", 10, "alternating full feed / ceiling saturation rounds for the ceiling comparison")
+	fs.IntVar(&c.rounds, "rounds", 10, "alternating shape / ceiling saturation rounds for the ceiling comparisons (each round runs every compared shape and its ceiling)")
 	fs.DurationVar(&c.roundTime, "round-time", 2*time.Second, "length of each saturation run in the ceiling comparison")
 	fs.BoolVar(&c.pin, "pin", true, "pin servers to CPU 0 and the load generators to CPU 1 (needs taskset and 2 CPUs)")
 	wrkFlag := fs.Bool("wrk", true, "use wrk for saturation when it is installed (else vegeta)")

@@ -26,6 +26,7 @@ type result struct {
 type round struct {
 	RPS       float64
 	CPUPerReq time.Duration
+	Other     float64 // other work's share of the server's CPU during the run; -1 if unknown
 }
 
 // Other work on the server's CPU beyond this share makes a run count as
@@ -36,8 +37,9 @@ const (
 	maxTries       = 3
 )
 
-// measureShapes starts the real server (and the ceiling) pinned, checks
-// every shape once, then measures each in turn.
+// measureShapes starts the real server (and the ceilings) pinned, checks
+// every shape once, then measures each in turn, and then each compared
+// shape against its ceiling.
 func measureShapes(ctx context.Context, stdout io.Writer, root, bin, db string, ps []party.Party, cpus, tmp string, cfg config) ([]result, error) {
 	srv, _, err := startServer(root, bin, db, cpus)
 	if err != nil {
@@ -51,23 +53,16 @@ func measureShapes(ctx context.Context, stdout io.Writer, root, bin, db string, 
 	for i := range shapes {
 		shapes[i].PID = srv.cmd.Process.Pid
 	}
-	// The ceiling replays the full feed's exact response.
-	shapes, feedResp, err := withRevalidation(shapes)
+	shapes, _, err = withRevalidation(shapes)
 	if err != nil {
 		return nil, err
 	}
-	capFile := filepath.Join(tmp, "feed-response.json")
-	if err := writeCapture(capFile, feedResp); err != nil {
-		return nil, err
-	}
-	ceil, err := startCeiling(root, cpus, capFile)
+	ceilings, stop, err := startCeilings(root, cpus, tmp, shapes, cfg.only)
+	defer stop()
 	if err != nil {
 		return nil, err
 	}
-	defer ceil.stop()
-	cs := ceilingShape("http://"+ceil.addr, shapes[0])
-	cs.PID = ceil.cmd.Process.Pid
-	shapes = append(shapes, cs)
+	shapes = append(shapes, ceilings...)
 
 	var results []result
 	for _, s := range shapes {
@@ -86,14 +81,66 @@ func measureShapes(ctx context.Context, stdout io.Writer, root, bin, db string, 
 		r.Background = bg
 		results = append(results, r)
 	}
-	if selected(cfg.only, shapes[0].Name) && selected(cfg.only, cs.Name) && cfg.rounds > 0 {
-		cmp, err := compareCeiling(ctx, stdout, shapes[0], cs, cfg)
+	// Each compared shape and its ceiling, when both were measured.
+	var pairs [][2]int
+	for i, x := range results {
+		for j, c := range results {
+			if c.Shape.Of == x.Shape.Name {
+				pairs = append(pairs, [2]int{i, j})
+			}
+		}
+	}
+	if len(pairs) > 0 && cfg.rounds > 0 {
+		cmp, err := compareCeilings(ctx, stdout, results, pairs, cfg)
 		if err != nil {
 			return nil, err
 		}
-		results[0].Rounds, results[len(results)-1].Rounds = cmp[0], cmp[1]
+		for k, p := range pairs {
+			results[p[0]].Rounds, results[p[1]].Rounds = cmp[k][0], cmp[k][1]
+		}
 	}
 	return results, nil
+}
+
+// startCeilings starts one ceiling process per compared shape whose
+// ceiling is selected, each replaying that shape's exact response (status,
+// headers, gzip bytes) as captured now, pinned like the real server. It
+// returns the ceilings' shapes and a function that stops them all.
+func startCeilings(root, cpus, tmp string, shapes []shape, only string) ([]shape, func(), error) {
+	var (
+		out   []shape
+		procs []*process
+	)
+	stop := func() {
+		for _, p := range procs {
+			p.stop()
+		}
+	}
+	for _, s := range shapes {
+		if !s.Compare || !selected(only, ceilingName(s)) {
+			continue
+		}
+		resp, err := fetch(s)
+		if err != nil {
+			return nil, stop, err
+		}
+		if resp.Status != s.Want {
+			return nil, stop, fmt.Errorf("%s: status %d, want %d: %.300s", s.Name, resp.Status, s.Want, resp.Body)
+		}
+		file := filepath.Join(tmp, s.Name+"-response.json")
+		if err := writeCapture(file, resp); err != nil {
+			return nil, stop, err
+		}
+		p, err := startCeiling(root, cpus, file)
+		if err != nil {
+			return nil, stop, fmt.Errorf("ceiling of %s: %w", s.Name, err)
+		}
+		procs = append(procs, p)
+		c := ceilingShape("http://"+p.addr, s)
+		c.PID = p.cmd.Process.Pid
+		out = append(out, c)
+	}
+	return out, stop, nil
 }
 
 // measure checks the shape's answer, warms it up, then measures its
@@ -174,32 +221,37 @@ func pinnedCPU(o loadOptions) string {
 	return serverCPU
 }
 
-// compareCeiling alternates short saturation runs of the full feed and the
-// ceiling, in the order feed, ceiling, ceiling, feed, ... so that drift in
-// the shared machine's speed falls on both alike. Each round pairs two
-// neighbouring runs; the comparison uses the median of the pairs' ratios.
-func compareCeiling(ctx context.Context, stdout io.Writer, feed, ceil shape, cfg config) ([2][]round, error) {
-	var out [2][]round
+// compareCeilings alternates short saturation runs of each compared shape
+// and its ceiling (results[pair[0]] and results[pair[1]]), in the order
+// shape, ceiling, ceiling, shape, ... so that drift in the shared
+// machine's speed falls on both alike. Every round visits every pair, so
+// the pairs share the same stretch of the machine's time too. Each round
+// pairs two neighbouring runs; the comparison uses the median of the
+// pairs' ratios. It returns, per pair, the shape's and the ceiling's rounds.
+func compareCeilings(ctx context.Context, stdout io.Writer, results []result, pairs [][2]int, cfg config) ([][2][]round, error) {
+	out := make([][2][]round, len(pairs))
 	d := cfg.roundTime
 	for i := range cfg.rounds {
 		waitQuiet(stdout, "ceiling comparison")
-		step(stdout, "ceiling comparison round %d of %d: %s each", i+1, cfg.rounds, d)
+		step(stdout, "ceiling comparison round %d of %d: %d pairs, %s each", i+1, cfg.rounds, len(pairs), d)
 		order := []int{0, 1}
 		if i%2 == 1 {
 			order = []int{1, 0}
 		}
-		for _, j := range order {
-			s := []shape{feed, ceil}[j]
-			// A moment of load first: the first run after the idle quiet
-			// check was measurably slower, for whichever server came first.
-			if _, err := saturate(ctx, s, cfg.load, time.Second); err != nil {
-				return out, err
+		for k, p := range pairs {
+			for _, j := range order {
+				s := results[p[j]].Shape
+				// A moment of load first: the first run after the idle quiet
+				// check was measurably slower, for whichever server came first.
+				if _, err := saturate(ctx, s, cfg.load, time.Second); err != nil {
+					return out, err
+				}
+				sat, u, _, err := quietly(stdout, s, cfg.load, func() (saturation, error) { return saturate(ctx, s, cfg.load, d) })
+				if err != nil {
+					return out, err
+				}
+				out[k][j] = append(out[k][j], round{RPS: sat.RPS, CPUPerReq: perRequest(u.Server, sat.Requests), Other: u.Other})
 			}
-			sat, u, _, err := quietly(stdout, s, cfg.load, func() (saturation, error) { return saturate(ctx, s, cfg.load, d) })
-			if err != nil {
-				return out, err
-			}
-			out[j] = append(out[j], round{RPS: sat.RPS, CPUPerReq: perRequest(u.Server, sat.Requests)})
 		}
 	}
 	return out, nil

@@ -236,6 +236,7 @@ func (r report) markdown() string {
 	var b strings.Builder
 	r.writeSetup(&b)
 	r.writeResults(&b)
+	r.writeCeilings(&b)
 	r.writeTargets(&b)
 	r.writeHandlers(&b)
 	if r.Micro != "" {
@@ -271,7 +272,8 @@ func (r report) writeSetup(b *strings.Builder) {
 		"Each shape is checked once, warmed up for %s, driven to saturation for %s with %s and %d connections, "+
 		"then held at a fixed %d req/s for %s with vegeta (Go client, keep-alive, bodies read and dropped), whose latencies "+
 		"run from the request's start to the last body byte read and include the client's own cost. "+
-		"The ceiling is a bare net/http server in a separate process replaying the full feed's captured status, headers and gzip bytes.\n",
+		"Each ceiling (e) is a bare net/http server in a separate process, pinned like the server, replaying one shape's captured status, headers and gzip bytes: "+
+		"the full feed's, the filtered feed's and each of its calendar formats', so every shape is compared with the same bytes sent by nothing else.\n",
 		pin, c.load.Warmup, c.load.Duration, satTool, c.load.Connections, c.load.Rate, c.load.Duration)
 }
 
@@ -306,20 +308,80 @@ func (r report) writeResults(b *strings.Builder) {
 		ms(st.Median), len(st.Runs), ms(st.Min), ms(st.Max), ms(st.Cold))
 }
 
+// comparison is one shape against the ceiling replaying its response.
+type comparison struct {
+	Shape, Ceiling       result
+	How                  string  // "median of N paired rounds" or "one run each"
+	Share, Lo, Hi        float64 // throughput, shape / ceiling
+	ByCPU, CPULo, CPUHi  float64 // server CPU per request, ceiling / shape
+	ShapeRPS, CeilingRPS float64 // medians of the rounds (or the single runs)
+	ShapeCPU, CeilingCPU float64 // µs per request, medians likewise
+	Other                float64 // the most of the server's CPU other work took in any of its runs; -1 if unknown
+}
+
+// comparisons pairs every measured shape with its measured ceiling, in the
+// order of the results.
+func (r report) comparisons() []comparison {
+	var out []comparison
+	for _, x := range r.Results {
+		for _, c := range r.Results {
+			if c.Shape.Of != x.Shape.Name || c.Sat.RPS <= 0 {
+				continue
+			}
+			fr, cr := []round{{x.Sat.RPS, x.Sat.CPUPerReq, x.Other[0]}}, []round{{c.Sat.RPS, c.Sat.CPUPerReq, c.Other[0]}}
+			how := "one run each"
+			if len(x.Rounds) > 0 && len(x.Rounds) == len(c.Rounds) {
+				fr, cr, how = x.Rounds, c.Rounds, fmt.Sprintf("median of %d paired rounds", len(x.Rounds))
+			}
+			k := comparison{Shape: x, Ceiling: c, How: how,
+				ShapeRPS: median(rps(fr)), CeilingRPS: median(rps(cr)), ShapeCPU: median(cpuPerReq(fr)), CeilingCPU: median(cpuPerReq(cr))}
+			k.Share, k.Lo, k.Hi = ratios(fr, cr, func(x round) float64 { return x.RPS }, false)
+			k.ByCPU, k.CPULo, k.CPUHi = ratios(fr, cr, func(x round) float64 { return float64(x.CPUPerReq) }, true)
+			k.Other = -1
+			for _, x := range append(fr, cr...) {
+				k.Other = max(k.Other, x.Other)
+			}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// targetName is how the targets table names a shape's ceiling comparison;
+// the full feed's keeps its old wording, so runs compare.
+func targetName(name string) string {
+	if name == "feed-gzip" {
+		return "full feed throughput vs ceiling"
+	}
+	return name + " throughput vs its ceiling"
+}
+
+// writeCeilings renders the ceiling comparisons side by side.
+func (r report) writeCeilings(b *strings.Builder) {
+	cs := r.comparisons()
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n| Against its own ceiling | Response | req/s | ceiling req/s | Throughput ratio | CPU/req | ceiling CPU/req | Ratio by CPU/req | Other work, at most |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, k := range cs {
+		fmt.Fprintf(b, "| %s | %s | %.0f | %.0f | %.0f%% (%.0f–%.0f%%) | %.0f µs | %.0f µs | %.0f%% (%.0f–%.0f%%) | %s |\n",
+			k.Shape.Shape.Label, describeResponse(k.Shape.Response), k.ShapeRPS, k.CeilingRPS, k.Share*100, k.Lo*100, k.Hi*100,
+			k.ShapeCPU, k.CeilingCPU, k.ByCPU*100, k.CPULo*100, k.CPUHi*100, percent(k.Other))
+	}
+	fmt.Fprintf(b, "\nEach shape against a ceiling replaying its own response (%s; req/s and CPU/req are medians of the rounds, "+
+		"the ratios medians of the paired rounds' ratios with their range; \"by CPU/req\" is the ceiling's server CPU time per request "+
+		"over the shape's; \"other work\" the largest share of the server's CPU other processes took in any of the pair's runs, "+
+		"after the re-runs). Every round runs every pair, shape and ceiling back to back, in alternating order, each after a second of load.\n",
+		cs[0].How)
+}
+
 func (r report) writeTargets(b *strings.Builder) {
 	fmt.Fprintf(b, "\n| Target | Goal | Measured | |\n|---|---|---|---|\n")
-	feed, okF := r.byName("feed-gzip")
-	ceil, okC := r.byName("ceiling")
-	if okF && okC && ceil.Sat.RPS > 0 {
-		fr, cr := []round{{feed.Sat.RPS, feed.Sat.CPUPerReq}}, []round{{ceil.Sat.RPS, ceil.Sat.CPUPerReq}}
-		how := "one run each"
-		if len(feed.Rounds) > 0 && len(feed.Rounds) == len(ceil.Rounds) {
-			fr, cr, how = feed.Rounds, ceil.Rounds, fmt.Sprintf("median of %d paired rounds", len(feed.Rounds))
-		}
-		share, lo, hi := ratios(fr, cr, func(x round) float64 { return x.RPS }, false)
-		byCPU, cpuLo, cpuHi := ratios(fr, cr, func(x round) float64 { return float64(x.CPUPerReq) }, true)
-		fmt.Fprintf(b, "| full feed throughput vs ceiling | ≥ %.0f%% | %.0f%% (%s, range %.0f–%.0f%%; by server CPU time per request %.0f%%, range %.0f–%.0f%%) | %s |\n",
-			targetCeilingShare*100, share*100, how, lo*100, hi*100, byCPU*100, cpuLo*100, cpuHi*100, metMark(share >= targetCeilingShare))
+	for _, k := range r.comparisons() {
+		fmt.Fprintf(b, "| %s | ≥ %.0f%% | %.0f%% (%s, range %.0f–%.0f%%; by server CPU time per request %.0f%%, range %.0f–%.0f%%) | %s |\n",
+			targetName(k.Shape.Shape.Name), targetCeilingShare*100, k.Share*100, k.How, k.Lo*100, k.Hi*100,
+			k.ByCPU*100, k.CPULo*100, k.CPUHi*100, metMark(k.Share >= targetCeilingShare))
 	}
 	for _, x := range r.Results {
 		ok := x.Fixed.P99 <= targetP99 && x.Fixed.Success == 1
@@ -351,8 +413,44 @@ func describeResponse(c capture) string {
 	}
 	if n, ok := feedTotal(c); ok {
 		s += fmt.Sprintf(", %d parties", n)
+	} else if n, ok := calendarEvents(c); ok {
+		s += fmt.Sprintf(", %d parties", n)
 	}
 	return s
+}
+
+// calendarEvents counts the parties in a calendar response: the events of
+// an iCalendar file or of a frab schedule, XML or JSON.
+func calendarEvents(c capture) (int, bool) {
+	ct := c.Header.Get("Content-Type")
+	var marker string
+	switch {
+	case strings.HasPrefix(ct, "text/calendar"):
+		marker = "BEGIN:VEVENT"
+	case strings.HasPrefix(ct, "application/xml"):
+		marker = "<event "
+	case strings.HasPrefix(ct, "application/json"):
+		marker = `{"guid":"` // only events start with their guid
+	default:
+		return 0, false
+	}
+	body, err := plainBody(c)
+	if err != nil {
+		return 0, false
+	}
+	return bytes.Count(body, []byte(marker)), true
+}
+
+// plainBody returns a response's body, gunzipped when it was sent gzipped.
+func plainBody(c capture) ([]byte, error) {
+	if c.Header.Get("Content-Encoding") != "gzip" {
+		return c.Body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(c.Body))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 func sizeOf(n int) string {

@@ -16,8 +16,9 @@ func gzipHeader() http.Header {
 }
 
 // serverShapes lists the shapes with a 200 answer against the server at
-// base. The full feed comes first: the 304 shape (withRevalidation) and
-// the ceiling are derived from it.
+// base. The full feed comes first: the 304 shape (withRevalidation) is
+// derived from it. Each shape marked Compare gets a ceiling of its own,
+// replaying its own response (ceilingShape).
 func serverShapes(base string, ps []party.Party) ([]shape, error) {
 	first, err := time.Parse(conference.DateLayout, benchFirstDay)
 	if err != nil {
@@ -35,8 +36,16 @@ func serverShapes(base string, ps []party.Party) ([]shape, error) {
 		}
 	}
 	shapes := []shape{
-		{Name: "feed-gzip", Label: "(a) full feed, 500 parties, gzip", URL: feedURL, Header: gzipHeader(), Want: http.StatusOK},
-		{Name: "filtered", Label: "(b) filtered: day 2, mixer, q=" + benchWord + ", gzip", URL: filtered, Header: gzipHeader(), Want: http.StatusOK},
+		{Name: "feed-gzip", Label: "(a) full feed, 500 parties, gzip", URL: feedURL, Header: gzipHeader(), Want: http.StatusOK, Compare: true},
+		{Name: "filtered", Label: "(b) filtered: day 2, mixer, q=" + benchWord + ", gzip", URL: filtered, Header: gzipHeader(), Want: http.StatusOK, Compare: true},
+		// The same query as the calendars a subscriber or a schedule app
+		// fetches: every party it selects, in one file.
+		{Name: "filtered-ics", Label: "(b) the same filter, format=ics, gzip", URL: filtered + "&format=ics", Header: gzipHeader(),
+			Want: http.StatusOK, Compare: true},
+		{Name: "filtered-frab-xml", Label: "(b) the same filter, format=frab-xml, gzip", URL: filtered + "&format=frab-xml", Header: gzipHeader(),
+			Want: http.StatusOK, Compare: true},
+		{Name: "filtered-frab-json", Label: "(b) the same filter, format=frab-json, gzip", URL: filtered + "&format=frab-json", Header: gzipHeader(),
+			Want: http.StatusOK, Compare: true},
 		{Name: "conference-ics", Label: "(c) conference calendar.ics, gzip", URL: base + "/api/conferences/" + benchConference + "/calendar.ics",
 			Header: gzipHeader(), Want: http.StatusOK},
 		{Name: "party-ics", Label: "(c) one party's calendar.ics", URL: base + "/api/parties/" + partyID + "/calendar.ics",
@@ -68,9 +77,18 @@ func withRevalidation(shapes []shape) ([]shape, capture, error) {
 	return append(shapes, revalidateShape(shapes[0], etag)), feed, nil
 }
 
-// ceilingShape is the full feed's request sent to the ceiling server.
-func ceilingShape(base string, feed shape) shape {
-	u, _ := url.Parse(feed.URL)
-	return shape{Name: "ceiling", Label: "(e) ceiling: bare net/http, same bytes as (a)",
-		URL: base + u.RequestURI(), Header: feed.Header.Clone(), Want: http.StatusOK}
+// ceilingShape is s's request sent to a ceiling server replaying s's
+// response. The full feed's ceiling keeps its old name, so figures of
+// earlier runs still line up.
+func ceilingShape(base string, s shape) shape {
+	u, _ := url.Parse(s.URL)
+	c := shape{Name: "ceiling-" + s.Name, Label: "(e) ceiling: bare net/http, same bytes as " + s.Name,
+		URL: base + u.RequestURI(), Header: s.Header.Clone(), Want: http.StatusOK, Of: s.Name}
+	if s.Name == "feed-gzip" {
+		c.Name, c.Label = "ceiling", "(e) ceiling: bare net/http, same bytes as (a)"
+	}
+	return c
 }
+
+// ceilingName is the name of the ceiling shape that replays s.
+func ceilingName(s shape) string { return ceilingShape("", s).Name }
