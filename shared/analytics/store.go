@@ -18,6 +18,9 @@ type PartyStats struct {
 	Counters   Counters
 	Savers     Mix   // the personas of the people whose saves count now
 	Trend      Score // the trending score
+	// Recent is the net saves of the last RecentHours hours, by the hour
+	// they happened in: for velocity. Nil when none were counted.
+	Recent Hours
 }
 
 // Store keeps the analytics. Implementations: the sqlite and firestore

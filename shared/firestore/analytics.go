@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ type statDoc struct {
 	MixOther     int64      `firestore:"mixOther"`
 	Trend        float64    `firestore:"trend"`
 	TrendAt      *time.Time `firestore:"trendAt"`
+	// SavesByHour is the shard's net saves per UTC hour (the hour's unix
+	// seconds / 3600, in decimal) of the party's last
+	// analytics.RecentHours hours, for velocity.
+	SavesByHour map[string]int64 `firestore:"savesByHour,omitempty"`
 }
 
 func (d statDoc) stats() analytics.PartyStats {
@@ -56,7 +61,44 @@ func (d statDoc) stats() analytics.PartyStats {
 		Counters: analytics.Counters{Views: d.Views, Likes: d.Likes, Passes: d.Passes, Saves: d.Saves, CalendarAdds: d.CalendarAdds, Shares: d.Shares},
 		Savers:   analytics.Mix{Developer: d.MixDev, Publisher: d.MixPub, Investor: d.MixInv, ServiceProvider: d.MixSP, Other: d.MixOther},
 		Trend:    analytics.Score{Value: d.Trend, At: fromPtr(d.TrendAt)},
+		Recent:   hoursOf(d.SavesByHour),
 	}
+}
+
+func hoursOf(m map[string]int64) analytics.Hours {
+	if len(m) == 0 {
+		return nil
+	}
+	h := make(analytics.Hours, len(m))
+	for k, n := range m {
+		if hour, err := strconv.ParseInt(k, 10, 64); err == nil {
+			h[hour] += n
+		}
+	}
+	return h
+}
+
+func hoursDoc(h analytics.Hours) map[string]int64 {
+	if len(h) == 0 {
+		return nil
+	}
+	m := make(map[string]int64, len(h))
+	for hour, n := range h {
+		m[strconv.FormatInt(hour, 10)] = n
+	}
+	return m
+}
+
+// mergeHours adds b's hours to a's, either of them nil.
+func mergeHours(a, b analytics.Hours) analytics.Hours {
+	if len(b) == 0 {
+		return a
+	}
+	if a == nil {
+		a = analytics.Hours{}
+	}
+	a.Merge(b)
+	return a
 }
 
 func statDocOf(s analytics.PartyStats) statDoc {
@@ -64,7 +106,7 @@ func statDocOf(s analytics.PartyStats) statDoc {
 	return statDoc{PartyID: s.PartyID, ConferenceID: s.Conference,
 		Views: c.Views, Likes: c.Likes, Passes: c.Passes, Saves: c.Saves, CalendarAdds: c.CalendarAdds, Shares: c.Shares,
 		MixDev: m.Developer, MixPub: m.Publisher, MixInv: m.Investor, MixSP: m.ServiceProvider, MixOther: m.Other,
-		Trend: s.Trend.Value, TrendAt: timePtr(s.Trend.At)}
+		Trend: s.Trend.Value, TrendAt: timePtr(s.Trend.At), SavesByHour: hoursDoc(s.Recent)}
 }
 
 // dayDoc is one shard of a conference's net counter changes on one UTC day.
@@ -204,6 +246,9 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 			}
 			sum.Counters.Add(c.Delta)
 			sum.Trend = sum.Trend.Add(c.Trend, c.At)
+			if c.Delta.Saves != 0 {
+				sum.Recent = mergeHours(sum.Recent, analytics.Hours{analytics.HourOf(c.At): c.Delta.Saves})
+			}
 			if err := s.countSaver(tx, c, personas, savers, &sum.Savers); err != nil {
 				return err
 			}
@@ -231,6 +276,10 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 			st.Counters.Add(sums[id].Counters)
 			st.Savers.Merge(sums[id].Savers)
 			st.Trend = st.Trend.Merge(sums[id].Trend)
+			st.Recent = mergeHours(st.Recent, sums[id].Recent)
+			if newest, ok := st.Recent.Newest(); ok {
+				st.Recent.Prune(newest)
+			}
 			if err := tx.Set(refs[i], statDocOf(st)); err != nil {
 				return err
 			}
@@ -364,6 +413,7 @@ func (s *Store) Stats(ctx context.Context, partyID string) (analytics.PartyStats
 		out.Counters.Add(st.Counters)
 		out.Savers.Merge(st.Savers)
 		out.Trend = out.Trend.Merge(st.Trend)
+		out.Recent = mergeHours(out.Recent, st.Recent)
 	})
 	if err != nil {
 		return out, fmt.Errorf("stats of %s: %w", partyID, err)
@@ -385,6 +435,7 @@ func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analy
 		cur.Counters.Add(st.Counters)
 		cur.Savers.Merge(st.Savers)
 		cur.Trend = cur.Trend.Merge(st.Trend)
+		cur.Recent = mergeHours(cur.Recent, st.Recent)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stats of %s: %w", conference, err)

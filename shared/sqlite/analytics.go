@@ -26,6 +26,8 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 		n = 0
 		sums := map[string]*analytics.PartyStats{}
 		days := map[[2]string]*analytics.Counters{}
+		hours := map[string]analytics.Hours{}
+		var newest int64
 		var order []string
 		var dayOrder [][2]string
 		for _, c := range changes {
@@ -61,6 +63,13 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 			if err := countSaver(ctx, tx, c, &sum.Savers); err != nil {
 				return err
 			}
+			if c.Delta.Saves != 0 {
+				if hours[c.PartyID] == nil {
+					hours[c.PartyID] = analytics.Hours{}
+				}
+				hours[c.PartyID].Add(c.At, c.Delta.Saves)
+				newest = max(newest, analytics.HourOf(c.At))
+			}
 			if !c.Delta.Zero() && sum.Conference != "" {
 				k := [2]string{sum.Conference, analytics.DayOf(c)}
 				if days[k] == nil {
@@ -79,6 +88,25 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM analytics_events WHERE id IN
 			(SELECT id FROM analytics_events WHERE at < ? LIMIT 1000)`, applied-int64(analytics.Remember)); err != nil {
 			return err
+		}
+		for _, id := range order {
+			for h, n := range hours[id] {
+				if n == 0 {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO party_hours (party_id, hour, conference_id, saves) VALUES (?, ?, ?, ?)
+					ON CONFLICT (party_id, hour) DO UPDATE SET saves = saves + excluded.saves`, id, h, sums[id].Conference, n); err != nil {
+					return err
+				}
+			}
+		}
+		// Hours no velocity can use any more, by this batch's newest, a
+		// bounded slice per batch like the event ids.
+		if newest > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM party_hours WHERE (party_id, hour) IN
+				(SELECT party_id, hour FROM party_hours WHERE hour <= ? LIMIT 1000)`, newest-analytics.RecentHours); err != nil {
+				return err
+			}
 		}
 		for _, k := range dayOrder {
 			d := days[k]
@@ -205,10 +233,14 @@ func scanStats(rows *sql.Rows) ([]analytics.PartyStats, error) {
 // Stats returns a party's stats; zero counters when nothing was counted.
 func (s *Store) Stats(ctx context.Context, partyID string) (analytics.PartyStats, error) {
 	st, err := getStats(ctx, s.read, partyID)
+	one := []analytics.PartyStats{st}
+	if err == nil {
+		err = s.recentHours(ctx, one, `party_id = ?`, partyID)
+	}
 	if err != nil {
 		return st, fmt.Errorf("stats of %s: %w", partyID, busy(ctx, err))
 	}
-	return st, nil
+	return one[0], nil
 }
 
 // ConferenceStats returns the stats of every party of the conference that
@@ -219,10 +251,45 @@ func (s *Store) ConferenceStats(ctx context.Context, conference string) ([]analy
 		return nil, fmt.Errorf("stats of %s: %w", conference, busy(ctx, err))
 	}
 	out, err := scanStats(rows)
+	if err == nil {
+		err = s.recentHours(ctx, out, `conference_id = ?`, conference)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stats of %s: %w", conference, busy(ctx, err))
 	}
 	return out, nil
+}
+
+// recentHours fills in the Recent hours of stats from the party_hours rows
+// matching where.
+func (s *Store) recentHours(ctx context.Context, stats []analytics.PartyStats, where string, args ...any) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT party_id, hour, saves FROM party_hours WHERE `+where, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byParty := make(map[string]int, len(stats))
+	for i, st := range stats {
+		byParty[st.PartyID] = i
+	}
+	for rows.Next() {
+		var (
+			id          string
+			hour, saves int64
+		)
+		if err := rows.Scan(&id, &hour, &saves); err != nil {
+			return err
+		}
+		i, ok := byParty[id]
+		if !ok {
+			continue
+		}
+		if stats[i].Recent == nil {
+			stats[i].Recent = analytics.Hours{}
+		}
+		stats[i].Recent[hour] += saves
+	}
+	return rows.Err()
 }
 
 // ConferenceDays returns the conference's net counter changes per UTC day

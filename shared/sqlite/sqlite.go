@@ -381,6 +381,20 @@ CREATE TABLE party_changes (
 CREATE INDEX party_changes_by_at ON party_changes (conference_id, at);
 CREATE INDEX party_changes_hidden ON party_changes (conference_id, seq) WHERE hidden = 1;
 `,
+	// 13: each party's net saves per UTC hour (unix seconds / 3600) of its
+	// last analytics.RecentHours, for velocity; older hours are deleted
+	// by hour.
+	`
+CREATE TABLE party_hours (
+	party_id      TEXT NOT NULL,
+	hour          INTEGER NOT NULL,
+	conference_id TEXT NOT NULL,
+	saves         INTEGER NOT NULL,
+	PRIMARY KEY (party_id, hour)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX party_hours_by_conference ON party_hours (conference_id, hour);
+CREATE INDEX party_hours_by_hour ON party_hours (hour);
+`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

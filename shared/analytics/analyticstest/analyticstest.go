@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) analytics.Store) {
 		{"ConferenceStats", testConferenceStats},
 		{"ConcurrentBatches", testConcurrent},
 		{"ConferenceDays", testDays},
+		{"RecentSaves", testRecent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,4 +218,54 @@ func testDays(t *testing.T, s analytics.Store) {
 	if err != nil || fmt.Sprint(days) != fmt.Sprint(want[1:2]) {
 		t.Errorf("days 21-22 = %+v, %v; want %+v", days, err, want[1:2])
 	}
+}
+
+// Saves are kept per hour for velocity: redeliveries count once, saves
+// taken back net out, and hours a day older than the newest are dropped.
+func testRecent(t *testing.T, s analytics.Store) {
+	save := func(id, party string, ago time.Duration, n int64) analytics.Change {
+		c := change(id, party, analytics.Counters{Saves: n})
+		c.At = t0.Add(-ago)
+		return c
+	}
+	mustApply(t, s, 6,
+		save("e1", "p1", 30*time.Hour, 1), // a day and more before the rest
+		save("e2", "p1", 2*time.Hour, 1),
+		save("e3", "p1", 2*time.Hour-time.Minute, 1),
+		save("e4", "p1", 10*time.Minute, 1),
+		save("e5", "p1", 5*time.Minute, -1),
+		save("e6", "p2", 50*time.Minute, 1))
+	mustApply(t, s, 1, save("e4", "p1", 10*time.Minute, 1), save("e7", "p1", 50*time.Minute, 1)) // e4 redelivered
+	st := mustStats(t, s, "p1")
+	if got, want := st.Recent.VelocityAt(t0), (analytics.Velocity{LastHour: 1, LastDay: 3}); got != want {
+		t.Errorf("p1 velocity at %s = %+v from %v, want %+v", t0, got, st.Recent, want)
+	}
+	// Half an hour later, half of the hour before counts for the last hour.
+	if got, want := st.Recent.VelocityAt(t0.Add(30*time.Minute)), (analytics.Velocity{LastHour: 1, LastDay: 3}); got != want {
+		t.Errorf("p1 velocity half an hour later = %+v, want %+v", got, want)
+	}
+	if got, want := st.Recent.VelocityAt(t0.Add(25*time.Hour)), (analytics.Velocity{}); got != want {
+		t.Errorf("p1 velocity a day later = %+v, want none", got)
+	}
+	for h := range st.Recent {
+		if h <= analytics.HourOf(t0)-analytics.RecentHours {
+			t.Errorf("p1 keeps the hour %s, a day before its newest: %v", time.Unix(h*3600, 0).UTC(), st.Recent)
+		}
+	}
+	if st.Counters.Saves != 4 {
+		t.Errorf("p1 saves = %d, want 4", st.Counters.Saves)
+	}
+	all, err := s.ConferenceStats(ctxOf(t), "gc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range all {
+		if st.PartyID == "p2" {
+			if got := st.Recent.VelocityAt(t0); got != (analytics.Velocity{LastHour: 1, LastDay: 1}) {
+				t.Errorf("p2 velocity in the conference's stats = %+v, want one save in the hour and the day", got)
+			}
+			return
+		}
+	}
+	t.Errorf("ConferenceStats(gc) has no p2: %+v", all)
 }
