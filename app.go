@@ -447,12 +447,21 @@ func (a *App) Feed() *feed.Cache {
 	return a.feed()
 }
 
+// popularity is the saves the feed shows, by the analytics' rule.
+func (a *App) popularity(ctx context.Context, conferenceID string) (feed.Popularity, error) {
+	stats, err := a.Store.ConferenceStats(ctx, conferenceID)
+	if err != nil {
+		return nil, err
+	}
+	return analytics.Popularity(stats), nil
+}
+
 // The part builders below run with a.mu held.
 
 func (a *App) feed() *feed.Cache {
 	if a.feedCache == nil {
 		a.feedCache = feed.NewCache(a.Store, feed.Options{Refresh: a.Config.FeedRefresh, DefaultConference: a.Config.DefaultConference, Shared: a.sharedTier(),
-			Calendar: a.calendarOptions()})
+			Calendar: a.calendarOptions(), Popularity: a.popularity, PopularityRefresh: a.Config.PopularityRefresh})
 		fc := a.feedCache
 		stop, err := a.metrics.ObserveCaches(func() []telemetry.CacheCounts {
 			var out []telemetry.CacheCounts

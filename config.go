@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
@@ -29,6 +30,7 @@ type Config struct {
 	LogLevel          slog.Level    //
 	Version           string        // served by /api/health
 	FeedRefresh       time.Duration // how often cached snapshots are checked for changes
+	PopularityRefresh time.Duration // how often the feed reads parties' saves anew
 	Local             bool          // serving on this machine: localhost origins, no HSTS
 	CalendarSecret    []byte        // derives personal calendar tokens; at least 32 bytes
 	Events            string        // inproc or pubsub: where domain events go beyond this process
@@ -61,6 +63,7 @@ const (
 	EnvTraceExporter     = "PARTYFINDER_TRACE_EXPORTER"
 	EnvMetricsExporter   = "PARTYFINDER_METRICS_EXPORTER"
 	EnvFeedRefresh       = "PARTYFINDER_FEED_REFRESH"
+	EnvPopularityRefresh = "PARTYFINDER_POPULARITY_REFRESH"
 	EnvVersion           = "PARTYFINDER_VERSION"
 	EnvLogLevel          = "LOG_LEVEL"
 	EnvProject           = "GOOGLE_CLOUD_PROJECT"
@@ -97,6 +100,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		LogLevel:          telemetry.ParseLevel(getenv(EnvLogLevel)),
 		Version:           or(getenv(EnvVersion), or(getenv("K_REVISION"), "dev")),
 		FeedRefresh:       5 * time.Second,
+		PopularityRefresh: feed.DefaultPopularityRefresh,
 		Events:            or(getenv(EnvEvents), EventsInProcess),
 		EventsTopic:       or(getenv(EnvEventsTopic), "partyfinder-events"),
 		RedisAddr:         strings.TrimSpace(getenv(EnvRedis)),
@@ -154,12 +158,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.SyncInterval = d
 	}
-	if s := getenv(EnvFeedRefresh); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("%s=%q: want a duration such as 5s", EnvFeedRefresh, s)
+	for _, n := range []struct {
+		env, example string
+		dst          *time.Duration
+	}{
+		{EnvFeedRefresh, "5s", &c.FeedRefresh},
+		{EnvPopularityRefresh, "10m", &c.PopularityRefresh},
+	} {
+		if s := getenv(n.env); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				return c, fmt.Errorf("%s=%q: want a duration such as %s", n.env, s, n.example)
+			}
+			*n.dst = d
 		}
-		c.FeedRefresh = d
 	}
 	return c, c.validate()
 }

@@ -13,7 +13,7 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "local defaults", env: nil, check: func(t *testing.T, c Config) {
-			if c.Store != StoreSQLite || c.DBPath != DefaultDBPath || c.FeedRefresh != 5*time.Second || c.TraceExporter != "none" {
+			if c.Store != StoreSQLite || c.DBPath != DefaultDBPath || c.FeedRefresh != 5*time.Second || c.PopularityRefresh != 10*time.Minute || c.TraceExporter != "none" {
 				t.Errorf("defaults = %+v", c)
 			}
 		}},
@@ -25,6 +25,12 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "firestore needs a project", env: map[string]string{EnvStore: "firestore"}, wantErr: true},
 		{name: "unknown store", env: map[string]string{EnvStore: "mysql"}, wantErr: true},
 		{name: "bad refresh", env: map[string]string{EnvFeedRefresh: "soon"}, wantErr: true},
+		{name: "bad popularity refresh", env: map[string]string{EnvPopularityRefresh: "-1m"}, wantErr: true},
+		{name: "popularity refresh", env: map[string]string{EnvPopularityRefresh: "30s"}, check: func(t *testing.T, c Config) {
+			if c.PopularityRefresh != 30*time.Second {
+				t.Errorf("popularity refresh = %s", c.PopularityRefresh)
+			}
+		}},
 		{name: "bad exporter", env: map[string]string{EnvTraceExporter: "zipkin"}, wantErr: true},
 		{name: "bad metrics exporter", env: map[string]string{EnvMetricsExporter: "statsd"}, wantErr: true},
 		{name: "google cloud export needs a project", env: map[string]string{EnvMetricsExporter: "gcp"}, wantErr: true},

@@ -317,3 +317,109 @@ func TestAnalyticsThroughThePubSubEmulator(t *testing.T) {
 	admin := signIn(t, s, `{"uid":"pubsub-admin","roles":["admin"]}`)
 	s.waitStats(t, admin, p.ID, countersJSON{Views: 1, Likes: 1, Saves: 1})
 }
+
+// A party shows how many people saved it only from five saves up: in the
+// feed, its detail and trending, where its velocity follows the same
+// rule. Below five there is no number anywhere public, only null.
+func TestPopularityIsShownFromFiveSaves(t *testing.T) {
+	s := shared
+	ps := partiesOf(t, s).published
+	admin := signIn(t, s, `{"uid":"stats-admin","roles":["admin"]}`)
+	// Two parties no one saved yet, from the middle of the conference,
+	// which the other tests leave alone.
+	var picked []partyJSON
+	for _, p := range ps[len(ps)/2:] {
+		if s.stats(t, admin, p.ID).Saves == 0 {
+			picked = append(picked, p)
+		}
+		if len(picked) == 2 {
+			break
+		}
+	}
+	if len(picked) < 2 {
+		t.Fatal("no two parties without saves")
+	}
+	popular, quiet := picked[0], picked[1]
+	for i := range 5 {
+		fan := signIn(t, s, fmt.Sprintf(`{"uid":"popularity-fan-%d"}`, i))
+		s.save(t, fan, popular.ID)
+		if i < 4 {
+			s.save(t, fan, quiet.ID)
+		}
+	}
+
+	detail := func(id string) partyJSON {
+		r := s.get(t, "/api/parties/"+id)
+		wantStatus(t, r, http.StatusOK, "GET /api/parties/"+id)
+		return decode[envelope[partyJSON]](t, r).Data
+	}
+	// Counting happens off the saving requests, and the feed reads the
+	// counts at its popularity refresh (a second here).
+	deadline := time.Now().Add(30 * time.Second)
+	for detail(popular.ID).Popularity == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has 5 saves (%+v) and shows no popularity after 30 s", popular.ID, s.stats(t, admin, popular.ID))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := detail(popular.ID).Popularity.Saves; got != 5 {
+		t.Errorf("%s shows %d saves, want 5", popular.ID, got)
+	}
+	if got := s.stats(t, admin, quiet.ID).Saves; got != 4 {
+		t.Fatalf("%s has %d saves, want 4", quiet.ID, got)
+	}
+	if p := detail(quiet.ID).Popularity; p != nil {
+		t.Errorf("%s has 4 saves and shows %d", quiet.ID, p.Saves)
+	}
+	all, _ := everything(t, s)
+	for _, p := range all {
+		switch {
+		case p.ID == popular.ID && (p.Popularity == nil || p.Popularity.Saves != 5):
+			t.Errorf("the feed shows %s with popularity %+v, want 5 saves", p.ID, p.Popularity)
+		case p.ID == quiet.ID && p.Popularity != nil:
+			t.Errorf("the feed shows %s, of 4 saves, with %d", p.ID, p.Popularity.Saves)
+		}
+	}
+
+	r := s.get(t, "/api/parties/trending?conference="+popular.ConferenceID+"&limit=100")
+	wantStatus(t, r, http.StatusOK, "GET /api/parties/trending")
+	type velocityJSON struct {
+		LastHour int64 `json:"saves1h"`
+		LastDay  int64 `json:"saves24h"`
+	}
+	page := decode[struct {
+		Data []struct {
+			partyJSON
+			Velocity *velocityJSON `json:"velocity"`
+			Stats    *countersJSON `json:"stats"`
+		} `json:"data"`
+		Meta struct {
+			MinShownSaves int `json:"minShownSaves"`
+		} `json:"meta"`
+	}](t, r)
+	if page.Meta.MinShownSaves != 5 {
+		t.Errorf("trending meta says popularity shows from %d saves, want 5", page.Meta.MinShownSaves)
+	}
+	seen := 0
+	for _, p := range page.Data {
+		if p.Stats != nil {
+			t.Errorf("trending shows %s's exact counters to the public: %+v", p.ID, *p.Stats)
+		}
+		switch p.ID {
+		case popular.ID:
+			seen++
+			// Saved within the minute: the whole hour's share counts.
+			if p.Velocity == nil || *p.Velocity != (velocityJSON{LastHour: 5, LastDay: 5}) || p.Popularity == nil {
+				t.Errorf("trending shows %s with velocity %+v and popularity %+v, want 5 saves in the hour and the day", p.ID, p.Velocity, p.Popularity)
+			}
+		case quiet.ID:
+			seen++
+			if p.Velocity != nil || p.Popularity != nil {
+				t.Errorf("trending shows %s, of 4 saves, with velocity %+v and popularity %+v", p.ID, p.Velocity, p.Popularity)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("trending lists %d of the two just-saved parties: %.600s", seen, r.Body)
+	}
+}

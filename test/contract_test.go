@@ -345,6 +345,9 @@ type (
 		Lat          *float64 `json:"lat"`
 		Lng          *float64 `json:"lng"`
 		Status       string   `json:"status"`
+		Popularity   *struct {
+			Saves int64 `json:"saves"`
+		} `json:"popularity"`
 	}
 	feedMeta struct {
 		Count      int     `json:"count"`

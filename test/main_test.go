@@ -263,8 +263,10 @@ func serverEnv() []string {
 	// No sheet re-sync: a conference's sheet URL would be fetched from the
 	// network, and tests talk only to loopback. Every test signs in from
 	// 127.0.0.1: the sign-in limit is for TestSignInIsLimitedPerClient.
+	// Popularity is read every second, not every ten minutes, for
+	// TestPopularityIsShownFromFiveSaves.
 	return append(env, "PARTYFINDER_STORE=sqlite", "PARTYFINDER_TRACE_EXPORTER=none", "PARTYFINDER_SYNC_INTERVAL=0",
-		"PARTYFINDER_SIGNIN_BURST=1000000")
+		"PARTYFINDER_SIGNIN_BURST=1000000", "PARTYFINDER_POPULARITY_REFRESH=1s")
 }
 
 // stop ends the server as an operator would: SIGTERM, then a graceful

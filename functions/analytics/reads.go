@@ -77,7 +77,9 @@ func (h *Handler) conference(r *http.Request, conf string, from Stats) (*feed.Sn
 }
 
 // trending answers the parties with the highest trending score now, each
-// the party as the feed shows it with its score and counters added.
+// the party as the feed shows it with its score and velocity added. The
+// velocity is shown where the party's popularity is (enough saves, by the
+// analytics rule); exact counters are for admins (stats).
 func (h *Handler) trending(w http.ResponseWriter, r *http.Request) {
 	if err := httpapi.OnlyParams(r.URL.Query(), "conference", "limit"); err != nil {
 		httpapi.Error(w, r, err)
@@ -108,13 +110,18 @@ func (h *Handler) trending(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(`{"score":` + strconv.FormatFloat(t.Score, 'f', 3, 64) + `,"stats":`)
-		buf.Write(feed.Marshal(t.Stats))
+		buf.WriteString(`{"score":` + strconv.FormatFloat(t.Score, 'f', 3, 64) + `,"velocity":`)
+		if _, shown := snap.Popularity[t.Party.ID]; shown {
+			buf.Write(feed.Marshal(t.Velocity))
+		} else {
+			buf.WriteString("null")
+		}
 		buf.WriteByte(',')
 		buf.Write(e.JSON[1:])
 	}
 	buf.WriteByte(']')
-	meta := feed.Marshal(map[string]any{"conference": snap.Conference.ID, "count": len(ranked), "halfLifeHours": analytics.HalfLife.Hours()})
+	meta := feed.Marshal(map[string]any{"conference": snap.Conference.ID, "count": len(ranked), "halfLifeHours": analytics.HalfLife.Hours(),
+		"minShownSaves": analytics.MinShownSaves})
 	rendered.New(feed.ContentJSON, cacheCounts, rendered.Success(buf.Bytes(), meta)).Serve(w, r)
 }
 

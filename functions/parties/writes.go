@@ -253,7 +253,9 @@ func (h *Handler) ifMatch(r *http.Request, id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	shown := feed.DataResponse(feed.CacheFeed, feed.Marshal(feed.NewPartyJSON(p, snap.Location)))
+	// The detail as it would answer now: its ETag is what a client that
+	// read the party holds (a popularity refresh since makes it stale too).
+	shown := feed.DataResponse(feed.CacheFeed, feed.Marshal(snap.PartyJSON(p)))
 	if tag == shown.ETag || tag == shown.GzipETag {
 		return p.Version, nil
 	}

@@ -84,9 +84,10 @@ var umlauts = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
 
 // Trending is a party with its trending score now.
 type Trending struct {
-	Party party.Party
-	Score float64
-	Stats Counters
+	Party    party.Party
+	Score    float64
+	Stats    Counters
+	Velocity Velocity // at the same instant
 }
 
 // TrendingNow ranks the conference's published parties that have not
@@ -103,7 +104,7 @@ func TrendingNow(ps []party.Party, stats []PartyStats, now time.Time, limit int)
 			continue
 		}
 		if v := s.Trend.ValueAt(now); v > 0 {
-			out = append(out, Trending{Party: p, Score: v, Stats: s.Counters})
+			out = append(out, Trending{Party: p, Score: v, Stats: s.Counters, Velocity: s.Recent.VelocityAt(now)})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Trending) int {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,9 @@ type Cache struct {
 	shared      Shared // nil: no shared tier
 	defaultConf string // conference of requests that name none; "" = the latest
 	calendar    CalendarOptions
+	popularity  func(ctx context.Context, conferenceID string) (Popularity, error)
+	pops        *otter.Cache[string, Popularity] // per conference, refreshed every PopularityRefresh
+	popLoader   otter.Loader[string, Popularity]
 	snaps       *otter.Cache[string, *Snapshot]
 	missing     *otter.Cache[string, struct{}] // ids of conferences the store does not have
 	confs       *otter.Cache[string, []conference.Conference]
@@ -71,7 +75,18 @@ type Options struct {
 	Shared Shared
 	// Calendar configures the calendar formats of feed queries.
 	Calendar CalendarOptions
+	// Popularity reads the saves each party of a conference may show
+	// (nil: the feed shows none). A snapshot takes what it read last,
+	// and is remade with new numbers at most every PopularityRefresh
+	// (default 10 min): a save does not change the feed's bytes, and so
+	// its ETag, at once, and every client and CDN revalidating on a busy
+	// evening does not get new bytes each time someone saves a party.
+	Popularity        func(ctx context.Context, conferenceID string) (Popularity, error)
+	PopularityRefresh time.Duration
 }
+
+// DefaultPopularityRefresh is how often the feed's popularity is read.
+const DefaultPopularityRefresh = 10 * time.Minute
 
 // NewCache returns a cache reading from store.
 func NewCache(store Store, o Options) *Cache {
@@ -81,7 +96,17 @@ func NewCache(store Store, o Options) *Cache {
 	if o.ResponseBytes == 0 {
 		o.ResponseBytes = 64 << 20
 	}
-	c := &Cache{store: store, shared: o.Shared, defaultConf: o.DefaultConference, calendar: o.Calendar}
+	if o.PopularityRefresh <= 0 {
+		o.PopularityRefresh = DefaultPopularityRefresh
+	}
+	c := &Cache{store: store, shared: o.Shared, defaultConf: o.DefaultConference, calendar: o.Calendar, popularity: o.Popularity}
+	c.pops = otter.Must(&otter.Options[string, Popularity]{
+		MaximumSize:       1000,
+		RefreshCalculator: otter.RefreshWriting[string, Popularity](o.PopularityRefresh),
+	})
+	c.popLoader = otter.LoaderFunc[string, Popularity](func(ctx context.Context, id string) (Popularity, error) {
+		return c.popularity(ctx, id)
+	})
 	c.snaps = otter.Must(&otter.Options[string, *Snapshot]{
 		MaximumSize:       1000,
 		RefreshCalculator: otter.RefreshWriting[string, *Snapshot](o.Refresh),
@@ -138,9 +163,42 @@ func (l snapshotLoader) Reload(ctx context.Context, id string, old *Snapshot) (*
 		return nil, err
 	}
 	if !changed {
+		// The parties are as they were; their popularity may not be.
+		if pop, ok := l.c.popularityOf(ctx, id); ok && !maps.Equal(pop, old.Popularity) {
+			return old.WithPopularity(pop, l.c.seq.Add(1)), nil
+		}
 		return old, nil
 	}
 	return l.c.build(ctx, id)
+}
+
+// popularityOf returns the conference's popularity as last read, reading
+// it on first use and, once it is PopularityRefresh old, again in the
+// background. ok is false without a source, or when it failed.
+func (c *Cache) popularityOf(ctx context.Context, id string) (Popularity, bool) {
+	if c.popularity == nil {
+		return nil, false
+	}
+	pop, err := c.pops.Get(ctx, id, c.popLoader)
+	if err != nil {
+		slog.WarnContext(ctx, "feed: popularity unavailable; parties show none until it is", "conference", id, "error", err)
+		return nil, false
+	}
+	return pop, true
+}
+
+// popularityAsync reads the popularity alongside a snapshot's other reads.
+func (c *Cache) popularityAsync(ctx context.Context, id string) <-chan Popularity {
+	out := make(chan Popularity, 1)
+	if c.popularity == nil {
+		out <- nil
+		return out
+	}
+	go func() {
+		pop, _ := c.popularityOf(ctx, id)
+		out <- pop
+	}()
+	return out
 }
 
 // changed reports whether a conference changed since old was built: by
@@ -170,6 +228,7 @@ func (c *Cache) changed(ctx context.Context, id string, old *Snapshot) (bool, er
 func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 	var shared string
 	tierUp := false
+	pop := c.popularityAsync(ctx, id)
 	if c.shared != nil {
 		rev, data, err := c.shared.Prebuilt(ctx, id)
 		switch {
@@ -178,7 +237,7 @@ func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 		case data != nil && rev != "":
 			if p, err := DecodePrebuilt(data); err == nil && p.Shared == rev {
 				c.stats.sharedHits.Add(1)
-				s := p.Snapshot(c.seq.Add(1))
+				s := p.Snapshot(c.seq.Add(1), <-pop)
 				s.SharedRevision = rev
 				return s, nil
 			}
@@ -188,7 +247,7 @@ func (c *Cache) build(ctx context.Context, id string) (*Snapshot, error) {
 		}
 		c.stats.sharedMisses.Add(1)
 	}
-	s, err := c.read(ctx, id, shared, tierUp && shared == "")
+	s, err := c.read(ctx, id, shared, tierUp && shared == "", pop)
 	if err == nil && c.shared != nil && s.SharedRevision != "" && !s.Missing {
 		go c.savePrebuilt(context.WithoutCancel(ctx), s)
 	}
@@ -207,7 +266,9 @@ func (c *Cache) Prebuild(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.read(ctx, id, rev, false)
+	none := make(chan Popularity, 1)
+	none <- nil // the tier keeps parties only
+	s, err := c.read(ctx, id, rev, false, none)
 	if err != nil || s.Missing {
 		return err
 	}
@@ -228,8 +289,9 @@ func (c *Cache) savePrebuilt(ctx context.Context, s *Snapshot) error {
 // read builds a snapshot from the store; shared is the shared tier's
 // revision read before it ("" for none). With askShared, the tier had no
 // revision yet: it is asked for one (which creates it) once the store
-// knows the conference, still before the parties are read.
-func (c *Cache) read(ctx context.Context, id, shared string, askShared bool) (_ *Snapshot, err error) {
+// knows the conference, still before the parties are read. pop yields the
+// parties' popularity, read meanwhile.
+func (c *Cache) read(ctx context.Context, id, shared string, askShared bool, pop <-chan Popularity) (_ *Snapshot, err error) {
 	// The one place the feed reads the store: worth a span of its own.
 	ctx, span := tracer.Start(ctx, "feed.build", trace.WithAttributes(attribute.String("conference", id)))
 	defer func() {
@@ -268,7 +330,7 @@ func (c *Cache) read(ctx context.Context, id, shared string, askShared bool) (_ 
 	if err != nil {
 		return nil, storeErr("load parties", err)
 	}
-	snap := NewSnapshotAt(conf, ps, log, rev, c.seq.Add(1))
+	snap := newSnapshot(conf, ps, log, rev, c.seq.Add(1), <-pop)
 	snap.SharedRevision = shared
 	return snap, nil
 }

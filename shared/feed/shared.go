@@ -57,9 +57,10 @@ type Prebuilt struct {
 	Log party.Log `json:"log"`
 }
 
-// Snapshot returns the snapshot p holds, numbered seq.
-func (p Prebuilt) Snapshot(seq uint64) *Snapshot {
-	return NewSnapshotAt(p.Conference, p.Parties, p.Log, p.Revision, seq)
+// Snapshot returns the snapshot p holds, numbered seq, with the parties'
+// popularity (which the tier does not keep: it has a pace of its own).
+func (p Prebuilt) Snapshot(seq uint64, pop Popularity) *Snapshot {
+	return newSnapshot(p.Conference, p.Parties, p.Log, p.Revision, seq, pop)
 }
 
 // EncodePrebuilt encodes a snapshot's conference, parties and order of

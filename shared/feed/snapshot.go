@@ -46,6 +46,9 @@ type Snapshot struct {
 	Position int64
 	Horizon  int64
 
+	// Popularity is the saves of the parties that show them (Popularity).
+	Popularity Popularity
+
 	log        party.Log         // as read, for the prebuilt copy
 	tombstones []party.Tombstone // of parties not in the snapshot: the last of each, by position
 	synced     []int64           // the positions of entries and tombstones, ascending
@@ -70,8 +73,36 @@ func NewSnapshot(c conference.Conference, parties []party.Party, revision string
 // nothing (its tombstones are those of the log, of parties not public in
 // parties).
 func NewSnapshotAt(c conference.Conference, parties []party.Party, log party.Log, revision string, seq uint64) *Snapshot {
+	return newSnapshot(c, parties, log, revision, seq, nil)
+}
+
+// Popularity is the saves of each party whose saves may be shown, by
+// party id; a party not in it shows none (null). Who may be shown is the
+// analytics rule (analytics.Popularity), applied by whatever fills it.
+type Popularity map[string]int64
+
+// WithPopularity returns a snapshot like s but for its parties'
+// popularity, numbered seq: what a popularity refresh makes, with no read
+// of the store.
+func (s *Snapshot) WithPopularity(pop Popularity, seq uint64) *Snapshot {
+	n := newSnapshot(s.Conference, s.Parties(), s.log, s.Revision, seq, pop)
+	n.SharedRevision = s.SharedRevision
+	return n
+}
+
+// PartyJSON returns a party as the snapshot shows it, with the
+// popularity it has in the snapshot.
+func (s *Snapshot) PartyJSON(p party.Party) FeedPartyJSON {
+	out := FeedPartyJSON{PartyJSON: NewPartyJSON(p, s.Location)}
+	if n, ok := s.Popularity[p.ID]; ok {
+		out.Popularity = &PopularityJSON{Saves: n}
+	}
+	return out
+}
+
+func newSnapshot(c conference.Conference, parties []party.Party, log party.Log, revision string, seq uint64, pop Popularity) *Snapshot {
 	s := &Snapshot{Conference: c, Location: c.Location(), Revision: revision, Seq: seq,
-		Epoch: log.Epoch, Position: log.Last, Horizon: log.Horizon, log: log.Clone(),
+		Epoch: log.Epoch, Position: log.Last, Horizon: log.Horizon, log: log.Clone(), Popularity: pop,
 		byID: make(map[string]int), memo: make(map[string]any)}
 	for _, p := range parties {
 		if !p.Status.Public() {
@@ -79,7 +110,7 @@ func NewSnapshotAt(c conference.Conference, parties []party.Party, log party.Log
 		}
 		e := Entry{Party: p, end: p.EndOrStart()}
 		e.Date = p.LocalDate(s.Location)
-		e.JSON = Marshal(NewPartyJSON(p, s.Location))
+		e.JSON = Marshal(s.PartyJSON(p))
 		e.search = fold.String(strings.Join([]string{p.Title, strings.Join(p.Hosts, " "), p.Venue, p.Description, p.Address, p.Category.Label}, " \x00 "))
 		s.Entries = append(s.Entries, e)
 	}

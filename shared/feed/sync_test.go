@@ -438,7 +438,7 @@ func TestSyncFromPrebuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := p.Snapshot(2)
+	got := p.Snapshot(2, nil)
 	if got.SyncToken() != want.SyncToken() || got.Horizon != want.Horizon {
 		t.Fatalf("prebuilt snapshot at %q (horizon %d), want %q (%d)", got.SyncToken(), got.Horizon, want.SyncToken(), want.Horizon)
 	}

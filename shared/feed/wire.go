@@ -45,6 +45,19 @@ type PartyJSON struct {
 	Version      int64        `json:"version"`
 }
 
+// PopularityJSON is how many people saved a party.
+type PopularityJSON struct {
+	Saves int64 `json:"saves"`
+}
+
+// FeedPartyJSON is a party as the public feed shows it: with its
+// popularity, null unless enough people saved it to show (the snapshot's
+// Popularity says which).
+type FeedPartyJSON struct {
+	PartyJSON
+	Popularity *PopularityJSON `json:"popularity"`
+}
+
 // Coordinates is a position in the shape older clients read.
 type Coordinates struct {
 	Lat float64 `json:"lat"`
