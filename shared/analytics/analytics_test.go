@@ -186,22 +186,24 @@ func TestHotspots(t *testing.T) {
 	mk := func(id, venue string, hour int) party.Party {
 		return party.Party{ID: id, Venue: venue, Start: t0.Add(time.Duration(hour) * time.Hour), Status: party.Published}
 	}
-	ps := []party.Party{mk("a", "Koelnmesse Hall 7", 0), mk("b", "KÖLNMESSE hall 7!", 1), mk("c", "Bootshaus", 2), mk("d", "Empty Bar", 3)}
+	ps := []party.Party{mk("a", "Koelnmesse Hall 7", 0), mk("b", "KÖLNMESSE hall 7!", 1), mk("c", "Bootshaus", 2), mk("d", "Empty Bar", 3),
+		mk("e", "Tiny Bar", 4)}
 	stats := []PartyStats{
 		{PartyID: "a", Counters: Counters{Saves: 2}, Savers: Mix{Developer: 2}},
 		{PartyID: "b", Counters: Counters{Saves: 3}, Savers: Mix{Investor: 1, Publisher: 2}},
-		{PartyID: "c", Counters: Counters{Saves: 4}, Savers: Mix{ServiceProvider: 4}},
+		{PartyID: "c", Counters: Counters{Saves: 6}, Savers: Mix{ServiceProvider: 6}},
 		{PartyID: "d", Counters: Counters{Views: 9}},
+		{PartyID: "e", Counters: Counters{Saves: 4}, Savers: Mix{Investor: 4}},
 	}
 	hs := Hotspots(ps, stats)
 	if len(hs) != 2 {
-		t.Fatalf("hotspots %+v, want two venues (one without saves left out)", hs)
+		t.Fatalf("hotspots %+v, want two venues (one without saves and one of 4 saves left out)", hs)
 	}
-	if hs[0].VenueID != "kolnmesse-hall-7" || hs[0].Total != 5 || hs[0].Sample.ID != "b" ||
-		hs[0].Persona != (Mix{Developer: 2, Investor: 1, Publisher: 2}) {
+	if hs[0].Venue != "Bootshaus" || hs[0].Total != 6 || hs[0].Persona.Total() != 6 {
 		t.Errorf("first hotspot %+v", hs[0])
 	}
-	if hs[1].Venue != "Bootshaus" || hs[1].Total != 4 || hs[1].Persona.Total() != 4 {
+	if hs[1].VenueID != "kolnmesse-hall-7" || hs[1].Total != 5 || hs[1].Sample.ID != "b" ||
+		hs[1].Persona != (Mix{Developer: 2, Investor: 1, Publisher: 2}) {
 		t.Errorf("second hotspot %+v", hs[1])
 	}
 }

@@ -20,7 +20,8 @@ type Hotspot struct {
 }
 
 // Hotspots groups the conference's visible parties by venue with their
-// saves, most saved first; venues nobody saved are left out.
+// saves, most saved first. Venues of fewer than MinShownSaves saves are
+// left out: their persona mix would tell who the few savers are.
 func Hotspots(ps []party.Party, stats []PartyStats) []Hotspot {
 	byParty := make(map[string]PartyStats, len(stats))
 	for _, s := range stats {
@@ -53,7 +54,9 @@ func Hotspots(ps []party.Party, stats []PartyStats) []Hotspot {
 	}
 	out := make([]Hotspot, 0, len(order))
 	for _, k := range order {
-		out = append(out, venues[k].h)
+		if _, ok := ShownSaves(venues[k].h.Total); ok {
+			out = append(out, venues[k].h)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b Hotspot) int {
 		return cmp.Or(cmp.Compare(b.Total, a.Total), strings.Compare(a.VenueID, b.VenueID))
