@@ -237,8 +237,19 @@ func firestoreEmulatorBinary() string {
 // launchFirestoreEmulator starts a Firestore emulator of the caller's own
 // on a free port (calling Firestore triggers at functionsAddr, if any) and
 // returns its host:port and a function that kills it (its whole process
-// group: the launcher forks a JVM).
+// group: the launcher forks a JVM). A port another process took between
+// its pick and the emulator's bind (suites running side by side) costs a
+// retry on another one, not the run.
 func launchFirestoreEmulator(functionsAddr string) (host string, stop func(), err error) {
+	for attempt := 1; ; attempt++ {
+		host, stop, err = launchFirestoreEmulatorOnce(functionsAddr)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "BindException") && !strings.Contains(err.Error(), "Address already in use") {
+			return host, stop, err
+		}
+	}
+}
+
+func launchFirestoreEmulatorOnce(functionsAddr string) (host string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
