@@ -76,3 +76,20 @@ func BenchmarkFeedResponse(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "body-bytes")
 }
+
+// BenchmarkWithPopularity is what a popularity refresh that changed counts
+// costs an instance: the conference's snapshot remade from the one in
+// memory with new numbers (no store read), every tenth party popular.
+func BenchmarkWithPopularity(b *testing.B) {
+	s := benchSnapshot(b, 500)
+	pop := feed.Popularity{}
+	for i := 0; i < 500; i += 10 {
+		pop[fmt.Sprintf("bench-%04d", i)] = int64(5 + i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := s.WithPopularity(pop, 2); len(n.Entries) != 500 {
+			b.Fatalf("%d entries", len(n.Entries))
+		}
+	}
+}
