@@ -69,6 +69,33 @@ func NewChange(before *Party, after Party, seq int64, at time.Time) Change {
 	return c
 }
 
+// RemovalChange returns the change that deleting a party outright records
+// at position seq: a tombstone for readers that saw it when it was public.
+// Only writes made past the API delete parties (the console, a script);
+// the API unpublishes or cancels instead.
+func RemovalChange(before Party, seq int64, at time.Time) Change {
+	return Change{Seq: seq, ConferenceID: before.ConferenceID, PartyID: before.ID, At: at.UTC(),
+		Hidden: before.Status.Public(), Changed: []string{"status"}, Before: factsOf(before, []string{"status"})}
+}
+
+// Unrecorded reports whether a write of a party (before nil for a
+// creation, after nil for a deletion) took no position in its
+// conference's order of changes although it changed the party: every
+// write through a store takes one in its own transaction (Seq moves), so
+// this is a write made past them, in the Firestore console or with the
+// Admin SDK. Deleting a party that was never public changes nothing any
+// reader saw.
+func Unrecorded(before, after *Party) bool {
+	switch {
+	case after == nil:
+		return before != nil && before.Status.Public()
+	case before == nil:
+		return after.Seq == 0
+	default:
+		return after.Seq == before.Seq && len(before.Changes(*after)) > 0
+	}
+}
+
 // factsOf returns the Facts of p that fields name.
 func factsOf(p Party, fields []string) Facts {
 	var f Facts
