@@ -197,6 +197,9 @@ var Triggers = []Trigger{
 	}},
 	{TrOnPartyWritten, []string{"parties/{partyId}"}, false, func(a *App) CloudEventHandler {
 		h := &onpartywritten.Handler{Decode: decodeParty, Events: a.remoteEvents()}
+		if r, ok := a.Store.(onpartywritten.Recorder); ok {
+			h.Record = r
+		}
 		a.built = append(a.built, "party trigger")
 		return h.Handle
 	}},

@@ -36,7 +36,8 @@ func spansOf(output, traceID string) map[string]bool {
 //     a store) reaches both Pub/Sub handlers through OnPartyWritten: the
 //     analytics handler takes it, and the cache handler raises the
 //     revision, which is the only way the serving instance can learn of
-//     the edit.
+//     the edit; and the trigger gives the edit its place in the order of
+//     changes, so a device's delta sync brings it.
 func TestPipelineOnTheEmulators(t *testing.T) {
 	skipOn(t, "it starts a runner of its own with --events pubsub on its own emulators, the same whatever the target: the runner target's run covers it", targetFirestore, targetFunctions)
 	psHost := os.Getenv("PUBSUB_EMULATOR_HOST")
@@ -92,6 +93,8 @@ func TestPipelineOnTheEmulators(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fs.Close()
+		device := &syncCopy{conference: p.ConferenceID}
+		device.sync(t, s)
 		title := "Edited in the console " + strings.ToLower(rand.Text()[:6])
 		if _, err := fs.Doc("parties/"+p.ID).Update(t.Context(), []gfs.Update{
 			{Path: "title", Value: title}, {Path: "version", Value: gfs.Increment(1)},
@@ -111,6 +114,21 @@ func TestPipelineOnTheEmulators(t *testing.T) {
 			}
 			r := s.get(t, "/api/parties/"+p.ID)
 			if handled("AggregateAnalytics") && handled("InvalidateCache") && r.Status == http.StatusOK && strings.Contains(string(r.Body), title) {
+				// The serving instance shows the edit: its delta sync
+				// brings it, once, as the only change, when the trigger
+				// has recorded it (right after it published its events).
+				before := device.token
+				items := device.sync(t, s)
+				for len(items) == 0 && time.Now().Before(deadline) {
+					time.Sleep(200 * time.Millisecond)
+					items = device.sync(t, s)
+				}
+				if len(items) != 1 || items[0].ID != p.ID || items[0].Title != title {
+					t.Fatalf("delta sync after the console's edit brings %+v, want %s titled %q\nserver output:\n%s", items, p.ID, title, s.output())
+				}
+				if again := device.sync(t, s); len(again) != 0 || device.token == before {
+					t.Errorf("a second sync brings %+v (token %s, was %s)", again, device.token, before)
+				}
 				return
 			}
 			if time.Now().After(deadline) {

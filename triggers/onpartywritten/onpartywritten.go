@@ -5,7 +5,10 @@
 // the handlers the same way.
 //
 // Each event's id derives from the CloudEvent's id, so a redelivered
-// trigger publishes the same ids.
+// trigger publishes the same ids. A write made past the store (the
+// console, the Admin SDK) took no position in its conference's order of
+// changes; the handler has it recorded (Recorder), so delta sync and the
+// change digest see it too.
 package onpartywritten
 
 import (
@@ -35,16 +38,25 @@ type Decoder func(data []byte) (Change, error)
 
 var tracer = otel.Tracer("github.com/partyfinder/partyfinder/triggers/onpartywritten")
 
+// Recorder gives a write made past the store its position in the
+// conference's order of changes (the firestore store's
+// RecordOutsideWrite); it records nothing for a write that has one.
+type Recorder interface {
+	RecordOutsideWrite(ctx context.Context, before, after *party.Party) error
+}
+
 // Handler handles the function's CloudEvents.
 type Handler struct {
 	Decode Decoder
 	Events event.Publisher
+	Record Recorder // nil: writes past the store stay without a position
 }
 
-// Handle derives and publishes the events of one party document write.
-// An undecodable event is acknowledged and logged (no retry changes a
-// document's data); a failed publish is returned so the trigger is
-// retried.
+// Handle derives and publishes the events of one party document write,
+// and has a write made past the store recorded. An undecodable event is
+// acknowledged and logged (no retry changes a document's data); a failed
+// publish or recording is returned so the trigger is retried (the events
+// again with the same ids, the recording only if it did not happen).
 func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 	c, err := h.Decode(ce.Data())
 	if err != nil {
@@ -57,12 +69,16 @@ func (h *Handler) Handle(ctx context.Context, ce cloudevent.Event) error {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	events := Events(c, ce.ID(), at)
-	if len(events) == 0 {
-		return nil
+	if events := Events(c, ce.ID(), at); len(events) > 0 {
+		if err := h.Events.Publish(ctx, events...); err != nil {
+			return fmt.Errorf("publish the events of %s: %w", ce.ID(), err)
+		}
 	}
-	if err := h.Events.Publish(ctx, events...); err != nil {
-		return fmt.Errorf("publish the events of %s: %w", ce.ID(), err)
+	if h.Record != nil && party.Unrecorded(c.Before, c.After) {
+		if err := h.Record.RecordOutsideWrite(ctx, c.Before, c.After); err != nil {
+			return fmt.Errorf("record the write of %s: %w", ce.ID(), err)
+		}
+		slog.InfoContext(ctx, "OnPartyWritten: a write made past the store took its place in the order of changes", "party", c.PartyID, "ceId", ce.ID())
 	}
 	return nil
 }

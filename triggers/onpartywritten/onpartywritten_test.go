@@ -148,6 +148,7 @@ func doc(p party.Party) *firestoredata.Document {
 			"status":       str(string(p.Status)),
 			"start":        {ValueType: &firestoredata.Value_TimestampValue{TimestampValue: timestamppb.New(p.Start)}},
 			"version":      {ValueType: &firestoredata.Value_IntegerValue{IntegerValue: p.Version}},
+			"seq":          {ValueType: &firestoredata.Value_IntegerValue{IntegerValue: p.Seq}},
 		},
 	}
 }
@@ -275,5 +276,33 @@ func TestHandleReturnsPublishFailure(t *testing.T) {
 	err := h.Handle(t.Context(), cloudEvent(t, "ce-f1", t0, nil, doc(published(t))))
 	if err == nil || !strings.Contains(err.Error(), "ce-f1") {
 		t.Errorf("Handle with a failing publisher = %v, want an error naming the CloudEvent", err)
+	}
+}
+
+// failingRecorder cannot record: failure injection.
+type failingRecorder struct{ calls int }
+
+func (f *failingRecorder) RecordOutsideWrite(context.Context, *party.Party, *party.Party) error {
+	f.calls++
+	return errors.New("injected: firestore unavailable")
+}
+
+// A write made past the store is handed to the recorder, and a failed
+// recording is returned so the trigger is retried; a write through the
+// store (its position moved) is not handed over.
+func TestHandleRecordsOutsideWrites(t *testing.T) {
+	p := published(t)
+	p.Seq = 3
+	moved := with(p, func(q *party.Party) { q.Venue, q.Seq = "Stadtgarten", 4 })
+	edited := with(p, func(q *party.Party) { q.Venue = "Stadtgarten" })
+	h, _ := handler()
+	rec := &failingRecorder{}
+	h.Record = rec
+	if err := h.Handle(t.Context(), cloudEvent(t, "ce-r1", t0, doc(p), doc(*moved))); err != nil || rec.calls != 0 {
+		t.Errorf("a write through the store: %v, %d recordings", err, rec.calls)
+	}
+	err := h.Handle(t.Context(), cloudEvent(t, "ce-r2", t0, doc(p), doc(*edited)))
+	if rec.calls != 1 || err == nil || !strings.Contains(err.Error(), "ce-r2") {
+		t.Errorf("a console edit with a failing recorder: %v after %d recordings, want an error naming the CloudEvent", err, rec.calls)
 	}
 }
