@@ -112,3 +112,42 @@ func TestCachePopularityUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot remade with new popularity is the snapshot a build with
+// that popularity gives, byte for byte, and leaves the old one as it was.
+func TestWithPopularityIsABuild(t *testing.T) {
+	first := feed.Popularity{"opening": 5, "brunch": 9}
+	next := feed.Popularity{"opening": 6, "midnight": 5} // one changed, one gone, one new
+	old := fixtureSnapshot(t).WithPopularity(first, 2)
+	before := map[string]string{}
+	for _, e := range old.Entries {
+		before[e.Party.ID] = string(e.JSON)
+	}
+	got := old.WithPopularity(next, 3)
+	want := feed.NewSnapshotWithPopularity(testConference(t), fixture(t), "rev-1", 4, next)
+	if len(got.Entries) != len(want.Entries) || len(got.Entries) == 0 {
+		t.Fatalf("%d entries, want %d", len(got.Entries), len(want.Entries))
+	}
+	for i := range got.Entries {
+		if string(got.Entries[i].JSON) != string(want.Entries[i].JSON) {
+			t.Errorf("entry %s: %s, want %s", got.Entries[i].Party.ID, got.Entries[i].JSON, want.Entries[i].JSON)
+		}
+	}
+	for _, e := range old.Entries {
+		if string(e.JSON) != before[e.Party.ID] {
+			t.Errorf("the old snapshot's %s changed", e.Party.ID)
+		}
+	}
+	q := parseQuery(t, "limit=500")
+	if g, w := got.FeedResponse(q), want.FeedResponse(q); g.ETag != w.ETag || got.Key() == old.Key() {
+		t.Errorf("feed of the remade snapshot: ETag %s, want %s; key %s (old %s)", g.ETag, w.ETag, got.Key(), old.Key())
+	}
+	for _, id := range []string{"opening", "midnight"} {
+		if e, ok := got.Entry(id); !ok || !strings.Contains(string(e.JSON), `"popularity":{"saves":`+fmt.Sprint(next[id])+`}`) {
+			t.Errorf("%s in the remade snapshot: %s", id, e.JSON)
+		}
+	}
+	if e, _ := got.Entry("brunch"); !strings.HasSuffix(string(e.JSON), `"popularity":null}`) {
+		t.Errorf("brunch, no longer shown: %s", e.JSON)
+	}
+}

@@ -83,10 +83,21 @@ type Popularity map[string]int64
 
 // WithPopularity returns a snapshot like s but for its parties'
 // popularity, numbered seq: what a popularity refresh makes, with no read
-// of the store.
+// of the store. Only the parties whose count changed are encoded again;
+// everything else is shared with s, which no one mutates.
 func (s *Snapshot) WithPopularity(pop Popularity, seq uint64) *Snapshot {
-	n := newSnapshot(s.Conference, s.Parties(), s.log, s.Revision, seq, pop)
-	n.SharedRevision = s.SharedRevision
+	n := &Snapshot{Conference: s.Conference, Location: s.Location, Revision: s.Revision, SharedRevision: s.SharedRevision,
+		Seq: seq, Days: s.Days, Epoch: s.Epoch, Position: s.Position, Horizon: s.Horizon, Popularity: pop,
+		log: s.log, tombstones: s.tombstones, synced: s.synced, token: s.token, byID: s.byID, memo: make(map[string]any)}
+	n.Entries = slices.Clone(s.Entries)
+	for i := range n.Entries {
+		e := &n.Entries[i]
+		was, had := s.Popularity[e.Party.ID]
+		now, has := pop[e.Party.ID]
+		if had != has || was != now {
+			e.JSON = Marshal(n.PartyJSON(e.Party))
+		}
+	}
 	return n
 }
 
