@@ -11,6 +11,7 @@ import (
 
 	gfs "cloud.google.com/go/firestore"
 
+	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party/partytest"
 	"github.com/partyfinder/partyfinder/shared/testenv"
@@ -56,6 +57,19 @@ func emulatorClient(t *testing.T) *gfs.Client {
 // emulator stalls each collision for about two seconds, the production
 // budget (TestContendedWritesFailFast holds the store to that one).
 const emulatorTxBudget = 60 * time.Second
+
+// createConference stores a conference of Gamescom's week in Köln with
+// the id and name, for tests that need one to write parties to.
+func createConference(t *testing.T, s *firestore.Store, id, name string) {
+	t.Helper()
+	conf, err := conference.New(id, name, "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateConference(t.Context(), conf); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // isolated returns a store whose collections no other test uses.
 func isolated(t *testing.T, c *gfs.Client) *firestore.Store {

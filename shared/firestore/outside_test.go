@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -17,13 +16,7 @@ func TestOutsideWritesTakePositions(t *testing.T) {
 	c := emulatorClient(t)
 	ctx := t.Context()
 	s := isolated(t, c)
-	conf, err := conference.New("outcon", "Out Con", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateConference(ctx, conf); err != nil {
-		t.Fatal(err)
-	}
+	createConference(t, s, "outcon", "Out Con")
 	start := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
 	mk := func(id string) party.Party {
 		p, err := party.New(party.Party{ID: id, ConferenceID: "outcon", Title: "Night " + id, Venue: "Bootshaus", Start: start, Status: party.Published})

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/feed"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -23,13 +22,7 @@ func TestSharedTier(t *testing.T) {
 	c := emulatorClient(t)
 	ctx := t.Context()
 	s := isolated(t, c)
-	conf, err := conference.New("tiercon", "Tier Con", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateConference(ctx, conf); err != nil {
-		t.Fatal(err)
-	}
+	createConference(t, s, "tiercon", "Tier Con")
 	p, err := party.New(party.Party{ID: "tier-a", ConferenceID: "tiercon", Title: "Night A",
 		Start: time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC), Status: party.Published})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -15,13 +14,7 @@ func TestRevisionIsOneDocument(t *testing.T) {
 	c := emulatorClient(t)
 	ctx := t.Context()
 	s, prefix := prefixed(c)
-	conf, err := conference.New("revcon", "Rev Con", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateConference(ctx, conf); err != nil {
-		t.Fatal(err)
-	}
+	createConference(t, s, "revcon", "Rev Con")
 	read := func() int64 {
 		snap, err := c.Collection(prefix + "revisions").Doc("revcon").Get(ctx)
 		if err != nil {

@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/testenv"
@@ -184,13 +183,7 @@ func TestDecodePartyChangeFromEmulator(t *testing.T) {
 		}
 	}
 
-	conf, err := conference.New("trigcon", "Trigger Con", "Köln", "Europe/Berlin", "2025-08-20", "2025-08-24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateConference(ctx, conf); err != nil {
-		t.Fatal(err)
-	}
+	createConference(t, s, "trigcon", "Trigger Con")
 	p, err := party.New(party.Party{
 		ID: "night-1", ConferenceID: "trigcon", Title: "Indie Night", Description: "Games and music",
 		Venue: "Bootshaus", Address: "Auenweg 173, Köln", Location: &party.Point{Lat: 50.9531, Lng: 6.9871},
