@@ -13,6 +13,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
+	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/party/partytest"
 	"github.com/partyfinder/partyfinder/shared/testenv"
 )
@@ -69,6 +70,18 @@ func createConference(t *testing.T, s *firestore.Store, id, name string) {
 	if _, err := s.CreateConference(t.Context(), conf); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// night returns a published party of the conference, at 18:00 UTC on
+// its first day, titled after its id.
+func night(t *testing.T, id, conferenceID string) party.Party {
+	t.Helper()
+	p, err := party.New(party.Party{ID: id, ConferenceID: conferenceID, Title: "Night " + id,
+		Start: time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC), Status: party.Published})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // isolated returns a store whose collections no other test uses.

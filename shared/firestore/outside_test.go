@@ -3,7 +3,6 @@ package firestore_test
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -17,12 +16,9 @@ func TestOutsideWritesTakePositions(t *testing.T) {
 	ctx := t.Context()
 	s := isolated(t, c)
 	createConference(t, s, "outcon", "Out Con")
-	start := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
 	mk := func(id string) party.Party {
-		p, err := party.New(party.Party{ID: id, ConferenceID: "outcon", Title: "Night " + id, Venue: "Bootshaus", Start: start, Status: party.Published})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := night(t, id, "outcon")
+		p.Venue = "Bootshaus"
 		return p
 	}
 	stored, err := s.CreateParty(ctx, mk("out-a"))

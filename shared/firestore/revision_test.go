@@ -2,7 +2,6 @@ package firestore_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/partyfinder/partyfinder/shared/party"
 )
@@ -23,14 +22,7 @@ func TestRevisionIsOneDocument(t *testing.T) {
 		n, _ := snap.Data()["n"].(int64)
 		return n
 	}
-	start := time.Date(2025, 8, 20, 18, 0, 0, 0, time.UTC)
-	mk := func(id string) party.Party {
-		p, err := party.New(party.Party{ID: id, ConferenceID: "revcon", Title: "Night " + id, Start: start, Status: party.Published})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	mk := func(id string) party.Party { return night(t, id, "revcon") }
 	if _, err := s.CreateParty(ctx, mk("rev-a")); err != nil {
 		t.Fatal(err)
 	}
