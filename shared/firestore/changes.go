@@ -181,6 +181,13 @@ func (q *sequence) assign(before *party.Party, p *party.Party, at time.Time) {
 	q.changes = append(q.changes, party.NewChange(before, *p, p.Seq, at))
 }
 
+// remove records the deletion of before at the next position of q's
+// order: a tombstone, where before was public.
+func (q *sequence) remove(before party.Party, at time.Time) {
+	q.doc.Seq++
+	q.changes = append(q.changes, party.RemovalChange(before, q.doc.Seq, at))
+}
+
 // write writes, in tx, what q recorded: its changes, the deletion of the
 // expired ones, and the revision document, raised.
 func (s *Store) write(tx *gfs.Transaction, q *sequence, now time.Time) error {

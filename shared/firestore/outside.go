@@ -21,8 +21,9 @@ import (
 // the same trigger) leaves everything as it is. The position is written
 // back into the document's seq field alone; the trigger that write fires
 // finds the position moved and records nothing more. A deletion is
-// recorded as a tombstone; a redelivered one records it again, which
-// readers take as the same tombstone.
+// recorded as a tombstone, and so is a public party's move to another
+// conference, in the conference it left; a redelivered deletion records
+// it again, which readers take as the same tombstone.
 func (s *Store) RecordOutsideWrite(ctx context.Context, before, after *party.Party) error {
 	if !party.Unrecorded(before, after) {
 		return nil
@@ -51,8 +52,7 @@ func (s *Store) RecordOutsideWrite(ctx context.Context, before, after *party.Par
 				return err
 			}
 			q := seqs[before.ConferenceID]
-			q.doc.Seq++
-			q.changes = append(q.changes, party.RemovalChange(*before, q.doc.Seq, now))
+			q.remove(*before, now)
 			return s.write(tx, q, now)
 		}
 		if !exists {
@@ -65,11 +65,27 @@ func (s *Store) RecordOutsideWrite(ctx context.Context, before, after *party.Par
 		if cur.Seq != after.Seq || cur.ConferenceID != after.ConferenceID {
 			return nil // written since, through the store or by this very recording
 		}
-		written := []party.Party{cur}
-		if err := s.record(tx, []*party.Party{before}, written); err != nil {
+		// A party moved to another conference leaves the old one: readers
+		// of that one get a tombstone.
+		confs := []string{cur.ConferenceID}
+		moved := before != nil && before.ConferenceID != cur.ConferenceID && before.Status.Public() && validDocID(before.ConferenceID)
+		if moved {
+			confs = append(confs, before.ConferenceID)
+		}
+		seqs, err := s.readSequences(tx, confs, now)
+		if err != nil {
 			return err
 		}
-		return tx.Update(ref, []gfs.Update{{Path: "seq", Value: written[0].Seq}})
+		seqs[cur.ConferenceID].assign(before, &cur, now)
+		if moved {
+			seqs[before.ConferenceID].remove(*before, now)
+		}
+		for _, c := range confs {
+			if err := s.write(tx, seqs[c], now); err != nil {
+				return err
+			}
+		}
+		return tx.Update(ref, []gfs.Update{{Path: "seq", Value: cur.Seq}})
 	})
 	if err != nil {
 		return fmt.Errorf("record the outside write of %s: %w", doc.ID, translate(err))

@@ -96,7 +96,33 @@ func TestOutsideWritesTakePositions(t *testing.T) {
 	if log.Last != cs[1].Seq || len(log.Tombstones) != 1 || log.Tombstones[0].PartyID != "out-a" {
 		t.Errorf("change log after the deletion: %+v", log)
 	}
-	if b, err := s.Party(ctx, "out-b"); err != nil || b.Seq != cs[0].Seq {
-		t.Errorf("the console's party stands at %d (%v), want %d", b.Seq, err, cs[0].Seq)
+	b, err := s.Party(ctx, "out-b")
+	if err != nil || b.Seq != cs[0].Seq {
+		t.Fatalf("the console's party stands at %d (%v), want %d", b.Seq, err, cs[0].Seq)
+	}
+
+	// Moved to another conference in the console: it leaves a tombstone
+	// in the conference it left, and is a change of the other.
+	createConference(t, s, "othercon", "Other Con")
+	movedTo := b.Clone()
+	movedTo.ConferenceID = "othercon"
+	if err := firestore.WriteOutside(ctx, s, movedTo); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordOutsideWrite(ctx, &b, &movedTo); err != nil {
+		t.Fatal(err)
+	}
+	left := changesAfter(log.Last)
+	joined, err := s.Changes(ctx, "othercon", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err = s.Party(ctx, "out-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].PartyID != "out-b" || !left[0].Hidden || len(joined) != 1 || joined[0].PartyID != "out-b" ||
+		joined[0].Hidden || now.Seq != joined[0].Seq || now.ConferenceID != "othercon" {
+		t.Errorf("after a move: the old conference's changes %+v, the new one's %+v, the party at %d in %s", left, joined, now.Seq, now.ConferenceID)
 	}
 }
