@@ -266,9 +266,7 @@ func (c *Cache) Prebuild(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	none := make(chan Popularity, 1)
-	none <- nil // the tier keeps parties only
-	s, err := c.read(ctx, id, rev, false, none)
+	s, err := c.read(ctx, id, rev, false, nil) // the tier keeps parties only
 	if err != nil || s.Missing {
 		return err
 	}
@@ -290,7 +288,7 @@ func (c *Cache) savePrebuilt(ctx context.Context, s *Snapshot) error {
 // revision read before it ("" for none). With askShared, the tier had no
 // revision yet: it is asked for one (which creates it) once the store
 // knows the conference, still before the parties are read. pop yields the
-// parties' popularity, read meanwhile.
+// parties' popularity, read meanwhile; nil for none.
 func (c *Cache) read(ctx context.Context, id, shared string, askShared bool, pop <-chan Popularity) (_ *Snapshot, err error) {
 	// The one place the feed reads the store: worth a span of its own.
 	ctx, span := tracer.Start(ctx, "feed.build", trace.WithAttributes(attribute.String("conference", id)))
@@ -330,7 +328,11 @@ func (c *Cache) read(ctx context.Context, id, shared string, askShared bool, pop
 	if err != nil {
 		return nil, storeErr("load parties", err)
 	}
-	snap := newSnapshot(conf, ps, log, rev, c.seq.Add(1), <-pop)
+	var popularity Popularity
+	if pop != nil {
+		popularity = <-pop
+	}
+	snap := newSnapshot(conf, ps, log, rev, c.seq.Add(1), popularity)
 	snap.SharedRevision = shared
 	return snap, nil
 }
@@ -522,26 +524,48 @@ func (c *Cache) CachedPage(s *Snapshot, rawQuery string) (*rendered.Response, bo
 // CachedPage.
 func (c *Cache) FeedPage(ctx context.Context, s *Snapshot, q Query, rawQuery string) (*rendered.Response, error) {
 	key := s.Key() + "|" + q.Key()
+	if r, ok := c.hit(s, key, rawQuery); ok {
+		return r, nil
+	}
+	return c.load(ctx, s, key, rawQuery, "feed page", func() (*rendered.Response, error) {
+		if q.Calendar() {
+			return s.QueryCalendar(q, c.calendar)
+		}
+		return s.FeedResponse(q), nil
+	})
+}
+
+// hit returns the response cached under key, remembering it under the
+// raw query string too, for CachedPage. A hit allocates nothing more: the
+// hot path of every page.
+func (c *Cache) hit(s *Snapshot, key, rawQuery string) (*rendered.Response, bool) {
 	r, ok := c.responses.GetIfPresent(key)
 	if ok {
 		c.stats.respHits.Add(1)
-	} else {
-		var err error
-		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
-			c.stats.respMisses.Add(1)
-			if q.Calendar() {
-				return s.QueryCalendar(q, c.calendar)
-			}
-			return s.FeedResponse(q), nil
-		}))
-		if err != nil {
-			return nil, storeErr("feed page", err)
-		}
+		c.remember(s, rawQuery, r)
 	}
+	return r, ok
+}
+
+// load builds the response cached under key at most once for
+// concurrent askers, and remembers it as hit does. what names the page
+// in errors.
+func (c *Cache) load(ctx context.Context, s *Snapshot, key, rawQuery, what string, build func() (*rendered.Response, error)) (*rendered.Response, error) {
+	r, err := c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
+		c.stats.respMisses.Add(1)
+		return build()
+	}))
+	if err != nil {
+		return nil, storeErr(what, err)
+	}
+	c.remember(s, rawQuery, r)
+	return r, nil
+}
+
+func (c *Cache) remember(s *Snapshot, rawQuery string, r *rendered.Response) {
 	if len(rawQuery) <= maxRawKey {
 		c.responses.Set(s.Key()+"?"+rawQuery, r)
 	}
-	return r, nil
 }
 
 // Apply keeps the cache current with a domain event published in this

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/maypok86/otter/v2"
-
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -198,20 +196,10 @@ func (c *Cache) SyncPage(ctx context.Context, s *Snapshot, q Query, rawQuery str
 		return s.SyncResponse(since), nil
 	}
 	key := s.Key() + "|" + s.syncKey(since)
-	r, ok := c.responses.GetIfPresent(key)
-	if ok {
-		c.stats.respHits.Add(1)
-	} else {
-		r, err = c.responses.Get(ctx, key, otter.LoaderFunc[string, *rendered.Response](func(context.Context, string) (*rendered.Response, error) {
-			c.stats.respMisses.Add(1)
-			return s.SyncResponse(since), nil
-		}))
-		if err != nil {
-			return nil, storeErr("sync page", err)
-		}
+	if r, ok := c.hit(s, key, rawQuery); ok {
+		return r, nil
 	}
-	if len(rawQuery) <= maxRawKey {
-		c.responses.Set(s.Key()+"?"+rawQuery, r)
-	}
-	return r, nil
+	return c.load(ctx, s, key, rawQuery, "sync page", func() (*rendered.Response, error) {
+		return s.SyncResponse(since), nil
+	})
 }
