@@ -24,7 +24,7 @@ func TestChangeDigestOverHTTP(t *testing.T) {
 	wantStatus(t, r, http.StatusOK, "the organizer moves the party")
 	moved := decode[envelope[writtenJSON]](t, r).Data
 
-	var digest []struct {
+	type digestJSON []struct {
 		PartyID string `json:"partyId"`
 		Changes []struct {
 			Kinds  []string          `json:"kinds"`
@@ -32,17 +32,11 @@ func TestChangeDigestOverHTTP(t *testing.T) {
 			After  map[string]string `json:"after"`
 		} `json:"changes"`
 	}
+	var digest digestJSON
 	consistent(t, s, func() error {
 		r := s.as(t, u, http.MethodGet, "/api/me/changes", "")
 		wantStatus(t, r, http.StatusOK, "GET /api/me/changes")
-		digest = decode[envelope[[]struct {
-			PartyID string `json:"partyId"`
-			Changes []struct {
-				Kinds  []string          `json:"kinds"`
-				Before map[string]string `json:"before"`
-				After  map[string]string `json:"after"`
-			} `json:"changes"`
-		}]](t, r).Data
+		digest = decode[envelope[digestJSON]](t, r).Data
 		if len(digest) != 1 {
 			return fmt.Errorf("the digest lists %d parties, want the moved one", len(digest))
 		}

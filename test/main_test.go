@@ -67,19 +67,22 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "blackbox: the OpenAPI contract:", err)
 		return 1
 	}
-	binary = filepath.Join(tmp, "partyfinder")
-	build := exec.Command("go", "build", "-o", binary, "./scripts/partyfinder")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "blackbox: go build ./scripts/partyfinder: %v\n%s", err, out)
+	build := func(pkg, name string) (string, bool) {
+		out := filepath.Join(tmp, name)
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = repoRoot
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "blackbox: go build %s: %v\n%s", pkg, err, msg)
+			return "", false
+		}
+		return out, true
+	}
+	var ok bool
+	if binary, ok = build("./scripts/partyfinder", "partyfinder"); !ok {
 		return 1
 	}
 	if target == targetFunctions {
-		functionsBinary = filepath.Join(tmp, "functionsmain")
-		build := exec.Command("go", "build", "-o", functionsBinary, "./test/functionsmain")
-		build.Dir = repoRoot
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "blackbox: go build ./test/functionsmain: %v\n%s", err, out)
+		if functionsBinary, ok = build("./test/functionsmain", "functionsmain"); !ok {
 			return 1
 		}
 	}

@@ -346,11 +346,11 @@ func TestUnknownConferenceLeavesNoLastingKey(t *testing.T) {
 	}
 }
 
-func TestPrebuiltRoundTrip(t *testing.T) {
-	c, ps := demo.Data(demotest.Now)
-	want := feed.NewSnapshot(c, ps, "40.57", 1)
-	want.SharedRevision = "1767225600000000007"
-	data, err := feed.EncodePrebuilt(want)
+// roundTrip encodes a snapshot for the shared tier and decodes it, as a
+// cold instance gets it.
+func roundTrip(t *testing.T, s *feed.Snapshot) feed.Prebuilt {
+	t.Helper()
+	data, err := feed.EncodePrebuilt(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,6 +358,14 @@ func TestPrebuiltRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func TestPrebuiltRoundTrip(t *testing.T) {
+	c, ps := demo.Data(demotest.Now)
+	want := feed.NewSnapshot(c, ps, "40.57", 1)
+	want.SharedRevision = "1767225600000000007"
+	p := roundTrip(t, want)
 	if p.Shared != want.SharedRevision || p.Revision != want.Revision || p.Conference.ID != c.ID || p.Conference.TimeZone != c.TimeZone {
 		t.Errorf("decoded shared %q revision %q conference %q %q", p.Shared, p.Revision, p.Conference.ID, p.Conference.TimeZone)
 	}

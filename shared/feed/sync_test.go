@@ -430,15 +430,7 @@ func TestSyncPagesShareAnswers(t *testing.T) {
 // the one it was built from.
 func TestSyncFromPrebuilt(t *testing.T) {
 	want := syncSnapshot(t)
-	data, err := feed.EncodePrebuilt(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := feed.DecodePrebuilt(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := p.Snapshot(2, nil)
+	got := roundTrip(t, want).Snapshot(2, nil)
 	if got.SyncToken() != want.SyncToken() || got.Horizon != want.Horizon {
 		t.Fatalf("prebuilt snapshot at %q (horizon %d), want %q (%d)", got.SyncToken(), got.Horizon, want.SyncToken(), want.Horizon)
 	}
