@@ -19,6 +19,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"partyId":"p1","events":[{"type":"a","n":1}],"extra":{"k":"v"}}`,
 		`{"PARTYID":"p1"}`, `{"partyId":"a","partyId":"b"}`, `{"events":[{"n":1e999}]}`,
 		`{"partyId":"p1"} {"partyId":"p2"}`, `[]`, `{"extra":{"k":"a","k":"b"}}`, `{"partyId":"\ud800"}`,
+		strings.Repeat("[", 18000) + strings.Repeat("]", 18000), `{"extra":` + strings.Repeat(`{"k":`, 40) + `1` + strings.Repeat("}", 41),
 	} {
 		f.Add(seed)
 	}

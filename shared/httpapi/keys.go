@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strconv"
@@ -13,16 +14,24 @@ import (
 	"github.com/partyfinder/partyfinder/shared/apperr"
 )
 
+// MaxDepth is how deeply a request body may nest arrays and objects. No
+// request of ours nests deeper than four levels; a body nested deeper than
+// this is refused before anything else reads it, so the cost of reading a
+// body stays linear in its size whatever its shape.
+const MaxDepth = 32
+
 // checkKeys walks a JSON document against the Go type it is decoded into
 // and refuses what encoding/json would let through silently: a key that
 // matches a field only when case is ignored ({"PARTYID": …} for
 // "partyId"), and a key given twice in one object (the last one would
 // win, so two readers of one body could disagree). Names are exact, as the
-// contract spells them.
+// contract spells them. It also refuses a body nested deeper than
+// MaxDepth.
 func checkKeys(data []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	err := walkValue(dec, t, "")
+	w := walker{dec: dec}
+	err := w.value(t)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil // malformed JSON: the decoder that follows says where
 	}
@@ -33,10 +42,49 @@ func checkKeys(data []byte, t reflect.Type) error {
 	return err
 }
 
-// walkValue reads one value; t is its Go type (nil: anything, checked only
+// walker reads one document token by token. It keeps where it is as a
+// stack of keys and indexes and spells that path out only for the error
+// it reports: building a path string at every level would cost memory
+// with the square of the depth.
+type walker struct {
+	dec  *json.Decoder
+	path []step
+}
+
+// step is one level of the path: an object's key, or an array's index
+// when key is unset.
+type step struct {
+	key   string
+	index int
+	isKey bool
+}
+
+// at spells the path to the current value, with name as its last key.
+func (w *walker) at(name string) string {
+	var b strings.Builder
+	for _, s := range w.path {
+		if s.isKey {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.key)
+		} else {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteByte('.')
+	}
+	b.WriteString(name)
+	return b.String()
+}
+
+// value reads one value; t is its Go type (nil: anything, checked only
 // for duplicate keys).
-func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
-	tok, err := dec.Token()
+func (w *walker) value(t reflect.Type) error {
+	tok, err := w.dec.Token()
 	if err != nil {
 		return err
 	}
@@ -47,18 +95,24 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	if !ok {
 		return nil
 	}
+	if len(w.path) >= MaxDepth {
+		return apperr.Field("body", "depth", fmt.Sprintf("nests arrays and objects deeper than %d levels", MaxDepth))
+	}
 	switch d {
 	case '[':
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		for i := 0; dec.More(); i++ {
-			if err := walkValue(dec, elem, path+"["+strconv.Itoa(i)+"]"); err != nil {
+		w.path = append(w.path, step{})
+		for i := 0; w.dec.More(); i++ {
+			w.path[len(w.path)-1].index = i
+			if err := w.value(elem); err != nil {
 				return err
 			}
 		}
-		_, err := dec.Token() // ]
+		w.path = w.path[:len(w.path)-1]
+		_, err := w.dec.Token() // ]
 		return err
 	case '{':
 		var fields map[string]reflect.Type
@@ -70,33 +124,32 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 			elem = t.Elem()
 		}
 		seen := map[string]bool{}
-		for dec.More() {
-			tok, err := dec.Token()
+		for w.dec.More() {
+			tok, err := w.dec.Token()
 			if err != nil {
 				return err
 			}
 			key, _ := tok.(string)
-			at := key
-			if path != "" {
-				at = path + "." + key
-			}
 			if seen[key] {
-				return apperr.Field(at, "conflict", "appears twice in one object")
+				return apperr.Field(w.at(key), "conflict", "appears twice in one object")
 			}
 			seen[key] = true
 			vt := elem
 			if fields != nil {
 				ft, ok := fields[key]
 				if !ok {
-					return apperr.Field(at, "unknown", "is not a field that can be set (names are case-sensitive)")
+					return apperr.Field(w.at(key), "unknown", "is not a field that can be set (names are case-sensitive)")
 				}
 				vt = ft
 			}
-			if err := walkValue(dec, vt, at); err != nil {
+			w.path = append(w.path, step{key: key, isKey: true})
+			err = w.value(vt)
+			w.path = w.path[:len(w.path)-1]
+			if err != nil {
 				return err
 			}
 		}
-		_, err := dec.Token() // }
+		_, err := w.dec.Token() // }
 		return err
 	}
 	return nil
