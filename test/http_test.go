@@ -347,6 +347,11 @@ func TestBadParameters(t *testing.T) {
 		{"/api/parties?category=" + categories(32), []string{"category"}},
 		{"/api/parties?limit=0&free=maybe&bogus=1", []string{"limit", "free", "bogus"}},
 		{"/api/party-days?date=2025-08-20", []string{"date"}},
+		{"/api/parties?limit=1&limit=2", []string{"limit"}},
+		{"/api/parties?q=rooftop&q=mixer&free=true&free=false", []string{"q", "free"}},
+		{"/api/party-days?conference=" + demoConference + "&conference=" + demoConference, []string{"conference"}},
+		{"/api/calendar/ics?partyId=a&partyId=b", []string{"partyId"}},
+		{"/api/hotspots?conference=" + demoConference + "&conference=other", []string{"conference"}},
 		{"/api/calendar/ics", []string{"partyId"}},
 	} {
 		r := shared.send(t, http.MethodGet, tc.query, nil)

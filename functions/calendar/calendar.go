@@ -50,9 +50,14 @@ func (h *Handler) Routes() http.Handler {
 }
 
 func (h *Handler) party(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("partyId")
+	v := r.URL.Query()
+	if err := httpapi.OnlyParams(v, "partyId", "eventId"); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	id := v.Get("partyId")
 	if id == "" {
-		id = r.URL.Query().Get("eventId")
+		id = v.Get("eventId")
 	}
 	if id == "" {
 		httpapi.Error(w, r, apperr.Field("partyId", "required", "is required"))

@@ -55,12 +55,21 @@ func echo(s string) string {
 	return strconv.Quote(s[:cut]) + "…"
 }
 
-// unknown rejects parameters ParseQuery does not know, in name order so the
-// errors do not depend on map order.
+// repeatable lists the parameters that may be given more than once: each
+// is a list ("date=A&date=B" means the same as "date=A,B").
+var repeatable = map[string]bool{"date": true, "category": true, "include": true}
+
+// unknown rejects parameters ParseQuery does not know, and a parameter
+// that is not a list given more than once ("limit=1&limit=2" would
+// otherwise quietly mean the first), in name order so the errors do not
+// depend on map order.
 func (p *queryParser) unknown() {
 	for _, k := range slices.Sorted(maps.Keys(p.v)) {
-		if !known[k] {
+		switch {
+		case !known[k]:
 			p.bad(k, "unknown", "is not a known parameter")
+		case len(p.v[k]) > 1 && !repeatable[k]:
+			p.bad(k, "repeated", fmt.Sprintf("is given %d times; give it once", len(p.v[k])))
 		}
 	}
 }
@@ -229,11 +238,7 @@ func (p *queryParser) sync() {
 		return
 	}
 	p.q.Sync = true
-	if len(tokens) > 1 {
-		p.bad("since", "too_many", "give one since")
-	} else {
-		p.q.SinceToken = strings.TrimSpace(tokens[0])
-	}
+	p.q.SinceToken = strings.TrimSpace(tokens[0]) // given twice: unknown() reported it
 	for _, k := range slices.Sorted(maps.Keys(p.v)) {
 		switch {
 		case k == "since" || k == "conference" || k == "conferenceId" || !known[k]:

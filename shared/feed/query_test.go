@@ -209,6 +209,12 @@ func TestParseQueryInvalid(t *testing.T) {
 		{"page=-1", []fe{{"page", "range"}}},
 		{"page=x", []fe{{"page", "range"}}},
 		{"page=10001", []fe{{"page", "range"}}},
+		{"limit=1&limit=2", []fe{{"limit", "repeated"}}},
+		{"q=rooftop&q=mixer", []fe{{"q", "repeated"}}},
+		{"free=true&free=false", []fe{{"free", "repeated"}}},
+		{"conference=a1&conference=b2", []fe{{"conference", "repeated"}}},
+		{"cursor=" + validCursor() + "&cursor=" + validCursor(), []fe{{"cursor", "repeated"}}},
+		{"format=ics&format=json&since=", []fe{{"format", "repeated"}, {"format", "conflict"}}},
 		{"catgory=x&limit=0&free=maybe&date=nope", []fe{{"catgory", "unknown"}, {"limit", "range"}, {"free", "format"}, {"date", "format"}}},
 	}
 	for _, tt := range tests {

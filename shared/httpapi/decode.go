@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -163,15 +164,32 @@ func jsonKind(k reflect.Kind) string {
 	return "number"
 }
 
-// OnlyParams returns an Invalid error naming a query parameter that is
-// not one of allowed: a typo is an error, not silently ignored.
+// OnlyParams returns an Invalid error naming each query parameter that is
+// not one of allowed, or that is given more than once: a typo is an error,
+// not silently ignored, and "?limit=1&limit=2" does not quietly mean the
+// first. None of the parameters it checks is repeatable (the feed's lists
+// are parsed by the feed itself). Names come in order, so the answer does
+// not depend on map order.
 func OnlyParams(v url.Values, allowed ...string) error {
-	for k := range v {
-		if !slices.Contains(allowed, k) {
-			return apperr.Field(k, "unknown", "is not a known parameter")
+	var fs []apperr.FieldError
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		switch {
+		case !slices.Contains(allowed, k):
+			fs = append(fs, apperr.FieldError{Field: k, Code: "unknown", Message: "is not a known parameter"})
+		case len(v[k]) > 1:
+			fs = append(fs, Repeated(k, len(v[k])))
 		}
 	}
-	return nil
+	if len(fs) == 1 {
+		return apperr.Field(fs[0].Field, fs[0].Code, fs[0].Message)
+	}
+	return apperr.Fields("invalid query parameters", fs)
+}
+
+// Repeated is the field error of a parameter that may be given once and
+// came n times.
+func Repeated(name string, n int) apperr.FieldError {
+	return apperr.FieldError{Field: name, Code: "repeated", Message: fmt.Sprintf("is given %d times; give it once", n)}
 }
 
 // requestTimeout is an HTTP-only kind for a body that did not arrive in

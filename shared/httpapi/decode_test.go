@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,6 +127,47 @@ func TestDecodeJSONDepth(t *testing.T) {
 			}
 			if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
 				t.Errorf("decoding a %d-byte body allocated %d bytes; want at most 4 MiB", len(tc.body), got)
+			}
+		})
+	}
+}
+
+// A parameter is named when it is unknown or given twice: the handler
+// would otherwise read only the first of two values.
+func TestOnlyParams(t *testing.T) {
+	type fe struct{ field, code string }
+	tests := []struct {
+		raw  string
+		want []fe
+	}{
+		{"conference=a&limit=5", nil},
+		{"", nil},
+		{"limit=1&limit=2", []fe{{"limit", "repeated"}}},
+		{"conference=a&conference=a", []fe{{"conference", "repeated"}}},
+		{"limit=1&limit=2&cursor=x&cursor=y", []fe{{"cursor", "repeated"}, {"limit", "repeated"}}},
+		{"limt=5", []fe{{"limt", "unknown"}}},
+		{"limt=5&limit=1&limit=1", []fe{{"limit", "repeated"}, {"limt", "unknown"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.raw, func(t *testing.T) {
+			v, err := url.ParseQuery(tc.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = httpapi.OnlyParams(v, "conference", "limit", "cursor")
+			var got []fe
+			if e, ok := apperr.As(err); ok {
+				if e.Kind != apperr.Invalid {
+					t.Fatalf("kind %s", e.Kind)
+				}
+				for _, f := range e.Fields {
+					got = append(got, fe{f.Field, f.Code})
+				}
+			} else if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("field errors %v, want %v", got, tc.want)
 			}
 		})
 	}
