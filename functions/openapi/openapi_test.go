@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/partyfinder/partyfinder/functions/openapi"
 	"github.com/partyfinder/partyfinder/shared/feed"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/httpapi/httpapitest"
 )
 
@@ -129,5 +131,46 @@ func TestSpecIsValid(t *testing.T) {
 	}
 	if err := doc.Validate(loader.Context); err != nil {
 		t.Fatalf("validate: %v", err)
+	}
+}
+
+// Every request header an operation of the contract reads can be sent by
+// a browser page on an allowed origin: the preflight allows it.
+func TestPreflightAllowsTheContractsHeaders(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(openapi.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "https://app.example"
+	rt := httpapi.NewRouter()
+	rt.Handle("POST", "/x", func(http.ResponseWriter, *http.Request) {})
+	h := httpapi.Chain(rt, httpapi.Options{CORS: httpapi.NewCORS([]string{origin})})
+	req := httptest.NewRequest(http.MethodOptions, "/x", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	allowed := map[string]bool{}
+	for _, v := range rec.Header().Values("Access-Control-Allow-Headers") {
+		for name := range strings.SplitSeq(v, ",") {
+			allowed[http.CanonicalHeaderKey(strings.TrimSpace(name))] = true
+		}
+	}
+	seen := 0
+	for p, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, ref := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				if ref.Value == nil || ref.Value.In != openapi3.ParameterInHeader {
+					continue
+				}
+				seen++
+				if name := http.CanonicalHeaderKey(ref.Value.Name); !allowed[name] {
+					t.Errorf("%s %s reads the header %s, which the preflight does not allow (%v)", method, p, name, rec.Header().Values("Access-Control-Allow-Headers"))
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("the contract declares no request header: this test checks nothing")
 	}
 }

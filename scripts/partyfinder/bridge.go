@@ -130,7 +130,7 @@ func newBridge(regs []firestoreRegistration, handler func(string) partyfinder.Cl
 func (b *bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, id, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, functionsPath), "/triggers/")
 	if !ok || r.Method != http.MethodPost {
-		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+		httpapi.NotFound(w, r)
 		return
 	}
 	if b.isProbe(id) {

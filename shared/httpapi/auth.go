@@ -86,7 +86,7 @@ func authenticate(v Verifier, next http.Handler, optional bool) http.Handler {
 			Error(w, r, fmt.Errorf("%w: %w", errAuthUnavailable, err))
 			return
 		}
-		slog.InfoContext(r.Context(), "token rejected", "error", err.Error(), "path", r.URL.Path)
+		slog.InfoContext(r.Context(), "token rejected", "error", err.Error(), "path", RoutePath(r))
 		w.Header()["Www-Authenticate"] = hChallengeInvalid
 		Error(w, r, errTokenInvalid)
 	})

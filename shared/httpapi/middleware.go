@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,7 @@ func Chain(h http.Handler, o Options) http.Handler {
 	h = withSecurityHeaders(h, o.HSTS)
 	h = withLogging(h)
 	if o.Tracing {
+		h = withRedactedPath(h)
 		// Named by method alone until the router knows the route: a path
 		// may hold a secret (a personal calendar token), a route template
 		// never does.
@@ -88,7 +90,7 @@ func withRecovery(next http.Handler) http.Handler {
 					panic(v)
 				}
 				slog.ErrorContext(r.Context(), "panic serving request",
-					"panic", fmt.Sprint(v), "path", r.URL.Path, "stack", string(debug.Stack()))
+					"panic", fmt.Sprint(v), "path", RoutePath(r), "stack", string(debug.Stack()))
 				Error(w, r, apperr.New(apperr.Internal, "panic: %v", v))
 			}
 		}()
@@ -316,13 +318,66 @@ func matched(r *http.Request, method, template string) {
 const maxLoggedPath = 200
 
 // RoutePath returns what logs and spans may say of r's path: the template
-// of the route it matched ("/api/calendar/u/{file}"), or the path clipped
-// when it matched none.
+// of the route it matched ("/api/calendar/u/{file}"), or, when it matched
+// none (a preflight, a redirect, a 404), the path with every segment that
+// is not a word of some route's template replaced by "{redacted}": a
+// calendar token or a share code in a path that no route took must not
+// reach a log or a span either.
 func RoutePath(r *http.Request) string {
 	if t := RouteTemplate(r); t != "" {
 		return t
 	}
-	return clip(r.URL.Path, maxLoggedPath)
+	return redactPath(r.URL.Path)
+}
+
+// literals holds every fixed segment of a route template ("api",
+// "calendar", "u" of "/api/calendar/u/{file}"): what a path may show of
+// itself in telemetry when no route matched it.
+var literals sync.Map // string -> struct{}
+
+// learnLiterals records the fixed segments of a route template.
+func learnLiterals(template string) {
+	for seg := range strings.SplitSeq(template, "/") {
+		if seg != "" && !strings.ContainsAny(seg, "{}") {
+			literals.Store(seg, struct{}{})
+		}
+	}
+}
+
+// redacted stands for a path segment that telemetry must not show.
+const redacted = "{redacted}"
+
+// redactPath keeps a path's known words and empty segments (so an untidy
+// "//" stays visible) and replaces every other segment, clipped.
+func redactPath(p string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(p, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if b.Len() > maxLoggedPath {
+			b.WriteString("…")
+			break
+		}
+		if _, known := literals.Load(seg); known || seg == "" {
+			b.WriteString(seg)
+		} else {
+			b.WriteString(redacted)
+		}
+	}
+	return b.String()
+}
+
+// withRedactedPath sits just inside the tracing handler: when no route
+// matched a request, the span's url.path (which otelhttp took from the raw
+// path) is overwritten with the redacted one before the span ends.
+func withRedactedPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() && RouteTemplate(r) == "" {
+			span.SetAttributes(attribute.String("url.path", RoutePath(r)))
+		}
+	})
 }
 
 // RouteTemplate is the template of the route that matched r ("GET

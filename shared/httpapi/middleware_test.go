@@ -374,45 +374,79 @@ func TestChainRefusesQueriesThatDoNotParse(t *testing.T) {
 	}
 }
 
-// A secret in a path (a personal calendar token) reaches neither the
-// span's name and attributes nor the logs: they name the route template.
+// A secret in a path (a personal calendar token, a share code) reaches
+// neither the span's name and attributes nor the logs, whether a route
+// matched the request or not: a preflight, a wrong method, an untidy path
+// and a path that names nothing are traced and logged as well.
 func TestSecretsInPathsStayOutOfTracesAndLogs(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	old := otel.GetTracerProvider()
 	otel.SetTracerProvider(tp)
 	t.Cleanup(func() { otel.SetTracerProvider(old) })
-	logs := captureLogs(t, slog.LevelDebug)
 
 	const secret = "k3Q9zSecretToken"
+	const origin = "https://app.example"
 	rt := httpapi.NewRouter()
 	rt.Handle("GET", "/api/calendar/u/{file}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, errors.New("the store broke"))
 	})
-	h := httpapi.Chain(rt, httpapi.Options{Name: "calendar", Tracing: true})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/calendar/u/"+secret+".ics", nil))
-	if rec.Code != http.StatusInternalServerError {
-		t.Fatalf("status %d", rec.Code)
+	rt.Handle("GET", "/api/shares/{code}", func(w http.ResponseWriter, r *http.Request) {})
+	h := httpapi.Chain(rt, httpapi.Options{Name: "calendar", Tracing: true, CORS: httpapi.NewCORS([]string{origin})})
+	tests := []struct {
+		name, method, path string
+		status             int
+		route              string // what the span and the logs name
+	}{
+		{"a matched route that fails", "GET", "/api/calendar/u/" + secret + ".ics", 500, "/api/calendar/u/{file}"},
+		{"a preflight", "OPTIONS", "/api/calendar/u/" + secret + ".ics", 204, "/api/calendar/u/{file}"},
+		{"a wrong method", "PUT", "/api/calendar/u/" + secret + ".ics", 405, "/api/calendar/u/{file}"},
+		{"a wrong method on a share", "DELETE", "/api/shares/" + secret, 405, "/api/shares/{code}"},
+		{"an untidy path", "GET", "/api/calendar/u//" + secret + ".ics", 307, "/api/calendar/u/{file}"},
+		{"an untidy path that names nothing", "GET", "/api//calendar/" + secret, 404, "/api//calendar/{redacted}"},
+		{"a path that names nothing", "GET", "/api/calendar/" + secret + "/x", 404, "/api/calendar/{redacted}/{redacted}"},
 	}
-	ended := spans.Ended()
-	if len(ended) != 1 {
-		t.Fatalf("%d spans, want 1", len(ended))
-	}
-	s := ended[0]
-	if s.Name() != "GET /api/calendar/u/{file}" {
-		t.Errorf("span name %q, want the route template", s.Name())
-	}
-	for _, a := range s.Attributes() {
-		if strings.Contains(a.Value.Emit(), secret) {
-			t.Errorf("span attribute %s = %q holds the secret", a.Key, a.Value.Emit())
-		}
-	}
-	if strings.Contains(logs.String(), secret) {
-		t.Errorf("the logs hold the secret: %s", logs)
-	}
-	if !strings.Contains(logs.String(), "/api/calendar/u/{file}") {
-		t.Errorf("the logs do not name the route: %s", logs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spans.Reset()
+			logs := captureLogs(t, slog.LevelDebug)
+			req := httptest.NewRequest(tc.method, tc.path, nil)
+			req.Header.Set("Origin", origin)
+			if tc.method == "OPTIONS" {
+				req.Header.Set("Access-Control-Request-Method", "GET")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d", rec.Code, tc.status)
+			}
+			ended := spans.Ended()
+			if len(ended) != 1 {
+				t.Fatalf("%d spans, want 1", len(ended))
+			}
+			s := ended[0]
+			if strings.Contains(s.Name(), secret) {
+				t.Errorf("span name %q holds the secret", s.Name())
+			}
+			var path string
+			for _, a := range s.Attributes() {
+				if strings.Contains(a.Value.Emit(), secret) {
+					t.Errorf("span attribute %s = %q holds the secret", a.Key, a.Value.Emit())
+				}
+				if a.Key == "url.path" {
+					path = a.Value.AsString()
+				}
+			}
+			if path != tc.route {
+				t.Errorf("span url.path %q, want %q", path, tc.route)
+			}
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("the logs hold the secret: %s", logs)
+			}
+			if !strings.Contains(logs.String(), tc.route) {
+				t.Errorf("the logs do not name %s: %s", tc.route, logs)
+			}
+		})
 	}
 }
 

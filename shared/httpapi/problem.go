@@ -57,9 +57,12 @@ func ProblemType(kind apperr.Kind) string { return "urn:partyfinder:problem:" + 
 // Bounds of a problem body: however a request was made, its error
 // answer stays a few kilobytes.
 const (
-	maxDetail      = 1000
+	maxDetail      = 500
 	maxFieldErrors = 20
 	maxFieldText   = 300
+	// maxEcho bounds a value of the request that an answer repeats (the
+	// path as the problem's instance, a path in a message).
+	maxEcho = 200
 )
 
 // boundedFields returns at most maxFieldErrors field errors, each with
@@ -99,7 +102,7 @@ func ProblemFor(r *http.Request, err error) Problem {
 		Type:     ProblemType(kind),
 		Title:    http.StatusText(status),
 		Status:   status,
-		Instance: r.URL.Path,
+		Instance: clip(r.URL.Path, maxEcho),
 		Code:     kind,
 	}
 	if e, ok := apperr.As(err); ok && kind != apperr.Internal {

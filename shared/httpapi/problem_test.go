@@ -176,3 +176,34 @@ func TestProblemIsBounded(t *testing.T) {
 		t.Errorf("%d errors, detail %.20q…; want the first 20, clipped", len(p.Errors), p.Detail)
 	}
 }
+
+// An answer repeats no more of a request than a few hundred bytes, marked
+// as cut: a 900 KB path got a 900 KB problem back.
+func TestProblemEchoesLittleOfTheRequest(t *testing.T) {
+	huge := strings.Repeat("a", 900_000)
+	rt := httpapi.NewRouter()
+	rt.Handle("GET", "/api/conferences/{id}", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "no conference %q", r.PathValue("id")))
+	})
+	h := httpapi.Chain(rt, httpapi.Options{Name: "t"})
+	for _, path := range []string{"/api/conferences/" + huge, "/api/nowhere/" + huge} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if n := rec.Body.Len(); n > 2<<10 {
+			t.Errorf("GET %.30s…: the problem body is %d bytes, want at most 2 KiB", path, n)
+		}
+		var p httpapi.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(p.Instance, "…") || !strings.HasPrefix(path, strings.TrimSuffix(p.Instance, "…")) {
+			t.Errorf("instance %.40q… (%d bytes), want the path's start marked as cut", p.Instance, len(p.Instance))
+		}
+		if !strings.HasSuffix(p.Detail, "…") {
+			t.Errorf("detail %.60q… (%d bytes), want it marked as cut", p.Detail, len(p.Detail))
+		}
+	}
+}

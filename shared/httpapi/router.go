@@ -27,6 +27,7 @@ func NewRouter() *Router {
 // GET routes answer HEAD too.
 func (rt *Router) Handle(method, path string, h http.HandlerFunc) {
 	rt.mux.HandleFunc(method+" "+path, h)
+	learnLiterals(path)
 	if !strings.Contains(path, "{") {
 		rt.static[method+" "+path] = h
 	}
@@ -63,6 +64,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, m := range rt.methods {
 		probe.Method = m
 		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			if len(allow) == 0 {
+				// The path is a route's, the method is not: logs and
+				// spans name the route, as for a request it serves.
+				_, template, _ := strings.Cut(pattern, " ")
+				matched(r, r.Method, template)
+			}
 			allow = append(allow, m)
 			if m == http.MethodGet {
 				allow = append(allow, http.MethodHead)
@@ -70,7 +77,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(allow) == 0 {
-		Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+		NotFound(w, r)
 		return
 	}
 	allow = append(allow, http.MethodOptions)
@@ -86,3 +93,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const methodNotAllowed apperr.Kind = "method_not_allowed"
 
 func init() { statusOf[methodNotAllowed] = http.StatusMethodNotAllowed }
+
+// NotFound answers a path that names no resource with a 404 problem.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", clip(r.URL.Path, maxEcho)))
+}
