@@ -182,7 +182,10 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 		}
 		e.night = nightOf(e.start)
 		e.link = safeLink(p.Link)
-		e.room = rooms.add(place(p), e.start)
+		// A party with an address and no venue is in a room named after
+		// the address ("to be announced" would be untrue); one with
+		// neither is in NoVenueRoom.
+		e.room = rooms.add(p.Place(), e.start)
 		label := p.Category.Label
 		if strings.TrimSpace(label) == "" {
 			label = party.NewCategory("").Label
@@ -206,17 +209,6 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 	}
 	s.estimate()
 	return s, nil
-}
-
-// place returns what names a party's room: its venue; else its address,
-// which is where it is all the same (a third of the real Gamescom sheet
-// gives a street address and no venue name, and "to be announced" would be
-// untrue for them); else "", which is NoVenueRoom.
-func place(p *party.Party) string {
-	if p.Venue != "" {
-		return p.Venue
-	}
-	return p.Address
 }
 
 // frame returns the conference's zone and its first and last day.
