@@ -64,9 +64,10 @@ type event struct {
 	day   int32
 	room  int32
 	track int32
-	start time.Time // local
-	end   time.Time // local; zero when open-ended
-	link  string    // the party's link made safe to write, or ""
+	start time.Time     // local
+	end   time.Time     // local; zero when open-ended
+	shown time.Duration // the duration listed (see listed)
+	link  string        // the party's link made safe to write, or ""
 }
 
 // civil is a calendar day, counted from 1970-01-01.
@@ -181,6 +182,7 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 			e.end = p.End.In(loc)
 		}
 		e.night = nightOf(e.start)
+		e.shown = listed(e, s.openEnd, s.loc)
 		e.link = safeLink(p.Link)
 		// A party with an address and no venue is in a room named after
 		// the address ("to be announced" would be untrue); one with
@@ -209,6 +211,27 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 	}
 	s.estimate()
 	return s, nil
+}
+
+// maxListed is the longest duration an event lists. Apps read the duration
+// as a clock time: Giggity refuses a whole schedule over a duration of
+// 26:00 and reads 24:00 as no time at all.
+const maxListed = 23*time.Hour + 59*time.Minute
+
+// listed returns the duration e lists: its own (or openEnd without an
+// end), cut so that the event ends by the end of its day, DayChange the
+// next morning, and at most maxListed. Apps show an event on the day tabs
+// it lies in, so a party running past 06:00, or for days, would be on
+// none; the description then gives its true end (the JSON end and the
+// calendar export keep it too). It counts from the start as listed, in
+// whole minutes, and lists at least a minute.
+func listed(e *event, openEnd time.Duration, loc *time.Location) time.Duration {
+	d := openEnd
+	if !e.end.IsZero() {
+		d = e.end.Sub(e.start)
+	}
+	limit := (e.night + 1).at(loc).Sub(e.start.Truncate(time.Minute))
+	return max(min(d, limit, maxListed), min(d, time.Minute))
 }
 
 // frame returns the conference's zone and its first and last day.
