@@ -182,7 +182,6 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 			e.end = p.End.In(loc)
 		}
 		e.night = nightOf(e.start)
-		e.shown = listed(e, s.openEnd, s.loc)
 		e.link = safeLink(p.Link)
 		// A party with an address and no venue is in a room named after
 		// the address ("to be announced" would be untrue); one with
@@ -204,6 +203,10 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 	}
 
 	s.layDays(first, last)
+	for i := range s.events {
+		e := &s.events[i]
+		e.shown = listed(e, s.openEnd, s.days[e.day].end)
+	}
 	s.first = s.days[0].start.Format(conference.DateLayout)
 	s.last = s.days[len(s.days)-1].start.Format(conference.DateLayout)
 	if s.version == "" {
@@ -219,18 +222,18 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 const maxListed = 23*time.Hour + 59*time.Minute
 
 // listed returns the duration e lists: its own (or openEnd without an
-// end), cut so that the event ends by the end of its day, DayChange the
-// next morning, and at most maxListed. Apps show an event on the day tabs
+// end), cut so that the event ends by dayEnd, the end of its day at
+// DayChange the next morning, and at most maxListed. Apps show an event on the day tabs
 // it lies in, so a party running past 06:00, or for days, would be on
 // none; the description then gives its true end (the JSON end and the
 // calendar export keep it too). It counts from the start as listed, in
 // whole minutes, and lists at least a minute.
-func listed(e *event, openEnd time.Duration, loc *time.Location) time.Duration {
+func listed(e *event, openEnd time.Duration, dayEnd time.Time) time.Duration {
 	d := openEnd
 	if !e.end.IsZero() {
 		d = e.end.Sub(e.start)
 	}
-	limit := (e.night + 1).at(loc).Sub(e.start.Truncate(time.Minute))
+	limit := dayEnd.Sub(e.start.Truncate(time.Minute))
 	return max(min(d, limit, maxListed), min(d, time.Minute))
 }
 
