@@ -262,11 +262,18 @@ func (h *Handler) ifMatch(r *http.Request, id string) (int64, error) {
 	return 0, apperr.New(apperr.Stale, "the party changed since you loaded it: load it again")
 }
 
+// written answers a write with the party as stored and its warnings
+// (party.Warnings): what the write let through but looks like a mistake,
+// such as an end a day late, for the organizer to check.
 func (h *Handler) written(w http.ResponseWriter, p party.Party, c conference.Conference, status int) {
 	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, p.Version))
 	w.Header().Set("Cache-Control", "no-store")
+	warnings := []apperr.FieldError{}
+	for _, pw := range p.Warnings() {
+		warnings = append(warnings, apperr.FieldError{Field: pw.Field, Code: pw.Code, Message: pw.Message})
+	}
 	httpapi.JSON(w, status, map[string]any{"success": true,
-		"data": feed.NewOwnedPartyJSON(p, c.Location())})
+		"data": feed.NewOwnedPartyJSON(p, c.Location()), "warnings": warnings})
 }
 
 // apply sets the fields sent on p, with date and time local to the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -205,6 +206,54 @@ func TestHotspots(t *testing.T) {
 	if hs[1].VenueID != "kolnmesse-hall-7" || hs[1].Total != 5 || hs[1].Sample.ID != "b" ||
 		hs[1].Persona != (Mix{Developer: 2, Investor: 1, Publisher: 2}) {
 		t.Errorf("second hotspot %+v", hs[1])
+	}
+}
+
+// TestHotspotsPlace checks what a party is grouped under: its venue, else
+// its address (a third of the real sheet names no venue), and nowhere when
+// it gives neither.
+func TestHotspotsPlace(t *testing.T) {
+	mk := func(id, venue, address string, hour int) party.Party {
+		return party.Party{ID: id, Venue: venue, Address: address, Start: t0.Add(time.Duration(hour) * time.Hour), Status: party.Published}
+	}
+	saves := func(id string, n int64) PartyStats {
+		return PartyStats{PartyID: id, Counters: Counters{Saves: n}, Savers: Mix{Developer: n}}
+	}
+	type spot struct {
+		venue, id string
+		total     int64
+		sample    string
+	}
+	tests := []struct {
+		name  string
+		ps    []party.Party
+		stats []PartyStats
+		want  []spot
+	}{
+		{"an address and no venue", []party.Party{mk("a", "", "STARTPLATZ, Im Mediapark 5", 0)}, []PartyStats{saves("a", 6)},
+			[]spot{{"STARTPLATZ, Im Mediapark 5", "startplatz-im-mediapark-5", 6, "a"}}},
+		{"spellings of one address are one place", []party.Party{mk("a", "", "STARTPLATZ, Im Mediapark 5", 0), mk("b", "", "Startplatz,  im Mediapark 5", 1)},
+			[]PartyStats{saves("a", 2), saves("b", 3)},
+			[]spot{{"STARTPLATZ, Im Mediapark 5", "startplatz-im-mediapark-5", 5, "b"}}},
+		{"the venue wins over the address", []party.Party{mk("a", "Bootshaus", "Auenweg 173, Köln", 0), mk("b", "Bootshaus", "", 1)},
+			[]PartyStats{saves("a", 3), saves("b", 3)},
+			[]spot{{"Bootshaus", "bootshaus", 6, "a"}}},
+		{"an address and a venue of the same name apart", []party.Party{mk("a", "Startplatz", "", 0), mk("b", "", "STARTPLATZ, Im Mediapark 5", 1)},
+			[]PartyStats{saves("a", 5), saves("b", 6)},
+			[]spot{{"STARTPLATZ, Im Mediapark 5", "startplatz-im-mediapark-5", 6, "b"}, {"Startplatz", "startplatz", 5, "a"}}},
+		{"an address of few saves stays hidden", []party.Party{mk("a", "", "Bolzengasse 7, Köln", 0)}, []PartyStats{saves("a", 4)}, nil},
+		{"neither venue nor address", []party.Party{mk("a", "", "", 0)}, []PartyStats{saves("a", 9)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []spot
+			for _, h := range Hotspots(tt.ps, tt.stats) {
+				got = append(got, spot{h.Venue, h.VenueID, h.Total, h.Sample.ID})
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("hotspots %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }
 

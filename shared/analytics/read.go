@@ -12,15 +12,16 @@ import (
 
 // Hotspot is a venue with the people who saved its parties.
 type Hotspot struct {
-	Venue   string
-	VenueID string // the venue's name folded into a stable key
+	Venue   string // the place's name (party.Place): the venue, else the address
+	VenueID string // the place's name folded into a stable key
 	Total   int64  // current saves of the venue's parties
 	Persona Mix
 	Sample  party.Party // the venue's most saved party (earliest on a tie)
 }
 
-// Hotspots groups the conference's visible parties by venue with their
-// saves, most saved first. Venues of fewer than MinShownSaves saves are
+// Hotspots groups the conference's visible parties by place
+// (party.Place: the venue, else the address) with their saves, most saved
+// first; parties that give neither have no place to group under. Venues of fewer than MinShownSaves saves are
 // left out: their persona mix would tell who the few savers are.
 func Hotspots(ps []party.Party, stats []PartyStats) []Hotspot {
 	byParty := make(map[string]PartyStats, len(stats))
@@ -36,13 +37,14 @@ func Hotspots(ps []party.Party, stats []PartyStats) []Hotspot {
 	var order []string
 	for _, p := range ps {
 		s, ok := byParty[p.ID]
-		if !ok || s.Counters.Saves <= 0 || p.Venue == "" || !p.Status.Public() {
+		place := p.Place()
+		if !ok || s.Counters.Saves <= 0 || place == "" || !p.Status.Public() {
 			continue
 		}
-		key := VenueKey(p.Venue)
+		key := VenueKey(place)
 		a := venues[key]
 		if a == nil {
-			a = &acc{h: Hotspot{Venue: p.Venue, VenueID: key}}
+			a = &acc{h: Hotspot{Venue: place, VenueID: key}}
 			venues[key] = a
 			order = append(order, key)
 		}

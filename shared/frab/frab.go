@@ -22,9 +22,12 @@
 //     spacing are one room. Parties with neither share the room NoVenueRoom.
 //   - each public party → event, with a stable id and guid derived from the
 //     party id (see EventGUID and EventID); date (with the conference's
-//     offset), start and duration; title; subtitle = the price; track = the
-//     category; type = EventType; abstract = the organizer's description;
-//     description = where exactly, the audience, the tags and an open end;
+//     offset), start and duration, cut so that the event ends by the end of
+//     its day and lasts at most 23:59, as the apps need (the JSON's end
+//     stays true); title; subtitle = the price; track = the category; type =
+//     EventType; abstract = the organizer's description; description =
+//     where exactly, the audience, the tags, and an open end or the true end
+//     of a cut duration;
 //     persons = the hosts; links = the party's link; url = its page under
 //     Options.BaseURL, else its link. No language: parties do not say.
 //

@@ -56,7 +56,7 @@ func TestValidDocuments(t *testing.T) {
 			{ID: "raw", ConferenceID: "gamescom2025", Title: "bell\a nul\x00 bad\xff utf8 \uFFFE", Venue: "esc\x1b[31m", Description: "vt\v ff\f",
 				Start: at(berlin, "2025-08-20 18:00"), Status: party.Published, Hosts: []string{"\x01"}, Category: party.Category{Label: "\x02"}},
 		}},
-		{name: "a party longer than 99 hours", conf: gamescom(), parties: []party.Party{mk(t, "festival", "Festival", "Park", "2025-08-17 10:00", "2025-08-22 18:00")}},
+		{name: "a party of five days", conf: gamescom(), parties: []party.Party{mk(t, "festival", "Festival", "Park", "2025-08-17 10:00", "2025-08-22 18:00")}},
 		{name: "parties outside the conference days", conf: gamescom(), parties: []party.Party{
 			mk(t, "before", "Warm-up", "Bar", "2025-08-10 20:00", "2025-08-10 23:00"),
 			mk(t, "after", "Hangover", "Bar", "2025-08-30 12:00", "2025-08-30 14:00"),
@@ -215,7 +215,7 @@ func TestNights(t *testing.T) {
 	for _, tt := range []struct{ id, day, date, start, duration string }{
 		{"evening", "2025-08-20", "2025-08-20T20:00:00+02:00", "20:00", "07:00"},
 		{"after", "2025-08-20", "2025-08-21T01:00:00+02:00", "01:00", "04:00"},
-		{"dawn", "2025-08-20", "2025-08-21T05:59:00+02:00", "05:59", "01:01"},
+		{"dawn", "2025-08-20", "2025-08-21T05:59:00+02:00", "05:59", "00:01"}, // listed until the day ends
 		{"breakfast", "2025-08-21", "2025-08-21T06:00:00+02:00", "06:00", "03:00"},
 		{"before", "2025-08-12", "2025-08-12T19:00:00+02:00", "19:00", "03:00"},
 		{"after-con", "2025-08-24", "2025-08-25T02:00:00+02:00", "02:00", "02:00"},
@@ -272,11 +272,6 @@ func TestOpenEnd(t *testing.T) {
 		if e.x.Duration != tt.duration || e.j.End != nil || !strings.Contains(deref(e.x.Description), tt.says) {
 			t.Errorf("open end %v: duration %s, JSON end %v, description %q", tt.openEnd, e.x.Duration, e.j.End, deref(e.x.Description))
 		}
-	}
-	// A week-long party says 99:59, the most the XML can; the JSON end is true.
-	d := export(t, gamescom(), []party.Party{mk(t, "week", "Festival", "Park", "2025-08-17 10:00", "2025-08-23 10:00")}, frab.Options{})
-	if e := d.event(t, "week"); e.x.Duration != "99:59" || deref(e.j.End) != "2025-08-23T10:00:00+02:00" {
-		t.Errorf("week-long party: duration %s end %s", e.x.Duration, deref(e.j.End))
 	}
 }
 
@@ -526,5 +521,77 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("New: %v, want an Invalid error", err)
 			}
 		})
+	}
+}
+
+// TestLongParties checks how parties that run past the end of their day
+// are listed: schedule apps read a duration of 24:00 or more as nothing or
+// refuse the whole schedule, and show an event only on a day it lies in.
+// So the listed duration ends the event by the end of its day (06:00 the
+// next morning), at most 23:59, and the description gives the true end,
+// which the JSON keeps.
+func TestLongParties(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		day, duration  string
+		says           string // in the description; "" when it mentions no end
+		jsonEnd        string // "" when none
+	}{
+		{"26 hours", "2025-08-20 18:00", "2025-08-21 20:00", "2025-08-20", "12:00", "End: Thu 21 Aug 2025 20:00 (shown as 12 hours)", "2025-08-21T20:00:00+02:00"},
+		{"exactly 24 hours", "2025-08-20 18:00", "2025-08-21 18:00", "2025-08-20", "12:00", "End: Thu 21 Aug 2025 18:00 (shown as 12 hours)", "2025-08-21T18:00:00+02:00"},
+		{"until 07:00 the next day", "2025-08-20 20:00", "2025-08-21 07:00", "2025-08-20", "10:00", "End: Thu 21 Aug 2025 07:00 (shown as 10 hours)", "2025-08-21T07:00:00+02:00"},
+		{"from 06:00, a day and more", "2025-08-20 06:00", "2025-08-21 12:00", "2025-08-20", "23:59", "End: Thu 21 Aug 2025 12:00 (shown as 23 hours 59 minutes)", "2025-08-21T12:00:00+02:00"},
+		{"a week", "2025-08-17 10:00", "2025-08-23 10:00", "2025-08-17", "20:00", "End: Sat 23 Aug 2025 10:00 (shown as 20 hours)", "2025-08-23T10:00:00+02:00"},
+		{"until 06:00 the next day", "2025-08-20 22:00", "2025-08-21 06:00", "2025-08-20", "08:00", "", "2025-08-21T06:00:00+02:00"},
+		{"an evening", "2025-08-20 18:00", "2025-08-20 23:00", "2025-08-20", "05:00", "", "2025-08-20T23:00:00+02:00"},
+		{"after midnight", "2025-08-21 01:00", "2025-08-21 05:00", "2025-08-20", "04:00", "", "2025-08-21T05:00:00+02:00"},
+		{"open end, late", "2025-08-21 05:00", "", "2025-08-20", "01:00", "End: open (shown as 1 hour)", ""},
+	}
+	var ps []party.Party
+	for i, tt := range tests {
+		ps = append(ps, mk(t, fmt.Sprint("long", i), tt.name, "Park", tt.from, tt.to))
+	}
+	d := export(t, gamescom(), ps, frab.Options{})
+	days := map[string][2]time.Time{}
+	for _, day := range d.x.Days {
+		s, _ := time.Parse(time.RFC3339, day.Start)
+		e, _ := time.Parse(time.RFC3339, day.End)
+		days[day.Date] = [2]time.Time{s, e}
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := d.event(t, fmt.Sprint("long", i))
+			desc := deref(e.x.Description)
+			if e.day != tt.day || e.x.Duration != tt.duration || e.j.Duration != tt.duration || deref(e.j.End) != tt.jsonEnd {
+				t.Errorf("day %s duration %s (JSON %s) JSON end %s, want %s %s %s", e.day, e.x.Duration, e.j.Duration, deref(e.j.End), tt.day, tt.duration, tt.jsonEnd)
+			}
+			if tt.says != "" && !strings.Contains(desc, tt.says) || tt.says == "" && strings.Contains(desc, "End:") || desc != deref(e.j.Description) {
+				t.Errorf("description %q (JSON %q), want it to say %q", desc, deref(e.j.Description), tt.says)
+			}
+			// What an app works out from the listed start and duration
+			// lies in the day the event is listed in.
+			start, _ := time.Parse(time.RFC3339, e.x.Date)
+			var h, m int
+			fmt.Sscanf(e.x.Duration, "%d:%d", &h, &m)
+			end := start.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+			if day := days[e.day]; h >= 24 || start.Before(day[0]) || end.After(day[1]) {
+				t.Errorf("listed %s to %s, outside its day %s to %s", start, end, day[0], day[1])
+			}
+		})
+	}
+
+	// Nights when clocks change: the day from 06:00 to 06:00 lasts 23 or
+	// 25 hours, and the listed duration is real time.
+	for _, tt := range []struct{ first, from, to, duration string }{
+		{"2025-03-29", "2025-03-29 06:00", "2025-03-30 12:00", "23:00"},
+		{"2025-10-25", "2025-10-25 06:00", "2025-10-26 12:00", "23:59"},
+		{"2025-10-25", "2025-10-25 22:00", "2025-10-26 08:00", "09:00"},
+	} {
+		conf := mustConf(t, "dst", "Europe/Berlin", tt.first, tt.first)
+		d := export(t, conf, []party.Party{{ID: "dst", ConferenceID: "dst", Title: "Long night", Status: party.Published,
+			Start: at(berlin, tt.from), End: at(berlin, tt.to)}}, frab.Options{})
+		if e := d.event(t, "dst"); e.x.Duration != tt.duration || e.day != tt.first {
+			t.Errorf("%s to %s: day %s duration %s, want %s %s", tt.from, tt.to, e.day, e.x.Duration, tt.first, tt.duration)
+		}
 	}
 }

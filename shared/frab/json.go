@@ -122,7 +122,7 @@ func (s *Schedule) appendEventJSON(b, scratch []byte, it *norm.Iter, e *event) (
 		b = e.end.AppendFormat(b, dateTimeLayout)
 	}
 	b = append(b, `","duration":"`...)
-	b = appendClock(b, s.duration(e))
+	b = appendClock(b, e.shown)
 	b = append(b, `","room":`...)
 	b = appendJSON(b, s.rooms[e.room].name)
 	b = append(b, `,"slug":"`...)

@@ -2,6 +2,7 @@ package frab_test
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,6 +84,13 @@ func TestRealGamescom(t *testing.T) {
 		case e.room != frab.NoVenueRoom:
 			t.Errorf("%s has no venue and no address but is in room %q", p.ID, e.room)
 		}
+		// The apps show an event on the day tabs it lies in, and read a
+		// duration of 24:00 or more as nothing or not at all.
+		if h, m, ok := clockOf(e.x.Duration); !ok || h >= 24 {
+			t.Errorf("%s: duration %q", p.ID, e.x.Duration)
+		} else if listedEnd := start.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute); listedEnd.After(dayEnd(t, d, e.day)) {
+			t.Errorf("%s: listed until %s, after its day %s ends", p.ID, listedEnd.Format(time.DateTime), e.day)
+		}
 		if e.x.Room != e.room || e.j.Room != e.room {
 			t.Errorf("%s sits in room %q but says %q (JSON %q)", p.ID, e.room, e.x.Room, e.j.Room)
 		}
@@ -102,4 +110,30 @@ func TestRealGamescom(t *testing.T) {
 	if c := d.x.Conference; c.Start != "2025-08-17" || c.End != "2025-08-23" || c.Days != 7 {
 		t.Errorf("conference %s to %s, %d days, want the Gamescom week", c.Start, c.End, c.Days)
 	}
+}
+
+// clockOf reads a listed duration, HH:MM.
+func clockOf(s string) (h, m int, ok bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, 0, false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	return h, m, err1 == nil && err2 == nil && m < 60
+}
+
+// dayEnd returns when the document's day of date ends.
+func dayEnd(t *testing.T, d doc, date string) time.Time {
+	t.Helper()
+	for _, day := range d.x.Days {
+		if day.Date == date {
+			end, err := time.Parse(time.RFC3339, day.End)
+			if err != nil {
+				t.Fatalf("day %s ends %q", date, day.End)
+			}
+			return end
+		}
+	}
+	t.Fatalf("no day %s", date)
+	return time.Time{}
 }

@@ -64,9 +64,10 @@ type event struct {
 	day   int32
 	room  int32
 	track int32
-	start time.Time // local
-	end   time.Time // local; zero when open-ended
-	link  string    // the party's link made safe to write, or ""
+	start time.Time     // local
+	end   time.Time     // local; zero when open-ended
+	shown time.Duration // the duration listed (see listed)
+	link  string        // the party's link made safe to write, or ""
 }
 
 // civil is a calendar day, counted from 1970-01-01.
@@ -182,7 +183,10 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 		}
 		e.night = nightOf(e.start)
 		e.link = safeLink(p.Link)
-		e.room = rooms.add(place(p), e.start)
+		// A party with an address and no venue is in a room named after
+		// the address ("to be announced" would be untrue); one with
+		// neither is in NoVenueRoom.
+		e.room = rooms.add(p.Place(), e.start)
 		label := p.Category.Label
 		if strings.TrimSpace(label) == "" {
 			label = party.NewCategory("").Label
@@ -199,6 +203,10 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 	}
 
 	s.layDays(first, last)
+	for i := range s.events {
+		e := &s.events[i]
+		e.shown = listed(e, s.openEnd, s.days[e.day].end)
+	}
 	s.first = s.days[0].start.Format(conference.DateLayout)
 	s.last = s.days[len(s.days)-1].start.Format(conference.DateLayout)
 	if s.version == "" {
@@ -208,15 +216,25 @@ func New(conf conference.Conference, parties []party.Party, o Options) (*Schedul
 	return s, nil
 }
 
-// place returns what names a party's room: its venue; else its address,
-// which is where it is all the same (a third of the real Gamescom sheet
-// gives a street address and no venue name, and "to be announced" would be
-// untrue for them); else "", which is NoVenueRoom.
-func place(p *party.Party) string {
-	if p.Venue != "" {
-		return p.Venue
+// maxListed is the longest duration an event lists. Apps read the duration
+// as a clock time: Giggity refuses a whole schedule over a duration of
+// 26:00 and reads 24:00 as no time at all.
+const maxListed = 23*time.Hour + 59*time.Minute
+
+// listed returns the duration e lists: its own (or openEnd without an
+// end), cut so that the event ends by dayEnd, the end of its day at
+// DayChange the next morning, and at most maxListed. Apps show an event on the day tabs
+// it lies in, so a party running past 06:00, or for days, would be on
+// none; the description then gives its true end (the JSON end and the
+// calendar export keep it too). It counts from the start as listed, in
+// whole minutes, and lists at least a minute.
+func listed(e *event, openEnd time.Duration, dayEnd time.Time) time.Duration {
+	d := openEnd
+	if !e.end.IsZero() {
+		d = e.end.Sub(e.start)
 	}
-	return p.Address
+	limit := dayEnd.Sub(e.start.Truncate(time.Minute))
+	return max(min(d, limit, maxListed), min(d, time.Minute))
 }
 
 // frame returns the conference's zone and its first and last day.

@@ -43,8 +43,9 @@ func appendAbstract(b []byte, p *party.Party) []byte {
 
 // appendDescription appends the facts the other fields have no place for:
 // where exactly (the room is only the venue's name), the audience, the tags,
-// and that the end is open. Hosts are persons, the price is the subtitle,
-// the category is the track and the link is in links.
+// and the end when it is open or later than the listed duration says. Hosts
+// are persons, the price is the subtitle, the category is the track and the
+// link is in links.
 func (s *Schedule) appendDescription(b []byte, e *event) []byte {
 	start := len(b)
 	line := func(b []byte, label string, parts ...string) []byte {
@@ -73,12 +74,23 @@ func (s *Schedule) appendDescription(b []byte, e *event) []byte {
 	b = line(b, "Where", venue, addr)
 	b = line(b, "Audience", p.Focus)
 	b = line(b, "Tags", p.Tags...)
-	if e.end.IsZero() {
+	switch {
+	case e.end.IsZero():
 		if len(b) > start {
 			b = append(b, '\n')
 		}
 		b = append(b, "End: open (shown as "...)
-		b = appendSpan(b, s.openEnd)
+		b = appendSpan(b, e.shown)
+		b = append(b, ')')
+	case e.shown < e.end.Sub(e.start):
+		// The listed duration stops at the end of the day (see listed).
+		if len(b) > start {
+			b = append(b, '\n')
+		}
+		b = append(b, "End: "...)
+		b = e.end.AppendFormat(b, "Mon 2 Jan 2006 15:04")
+		b = append(b, " (shown as "...)
+		b = appendSpan(b, e.shown)
 		b = append(b, ')')
 	}
 	return b
@@ -243,22 +255,9 @@ func (s *Schedule) appendURL(b []byte, e *event) []byte {
 	return b
 }
 
-// duration returns how long the event is shown for.
-func (s *Schedule) duration(e *event) time.Duration {
-	if e.end.IsZero() {
-		return s.openEnd
-	}
-	return e.end.Sub(e.start)
-}
-
-// maxDuration is the longest duration the XML schema can say (two digits of
-// hours). Longer parties (multi-day festivals; a party may last a week) say
-// 99:59; the JSON end gives their true end.
-const maxDuration = 99*time.Hour + 59*time.Minute
-
-// appendClock appends d as HH:MM (whole minutes, at most maxDuration).
+// appendClock appends d as HH:MM (whole minutes, at most maxListed).
 func appendClock(b []byte, d time.Duration) []byte {
-	d = min(max(d, 0), maxDuration)
+	d = min(max(d, 0), maxListed)
 	return append2(append(append2(b, int(d/time.Hour)), ':'), int(d%time.Hour/time.Minute))
 }
 

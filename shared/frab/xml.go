@@ -89,7 +89,7 @@ func (s *Schedule) appendEventXML(b, scratch []byte, it *norm.Iter, e *event) ([
 	b = append(b, "</date>\n        <start>"...)
 	b = e.start.AppendFormat(b, clockLayout)
 	b = append(b, "</start>\n        <duration>"...)
-	b = appendClock(b, s.duration(e))
+	b = appendClock(b, e.shown)
 	b = append(b, "</duration>\n        <room>"...)
 	b = appendXML(b, s.rooms[e.room].name, false)
 	b = append(b, "</room>\n        <slug>"...)

@@ -88,6 +88,7 @@ const (
 	codeActiveUnknown = "active-unknown"
 	codeReading       = "reading"
 	codeControl       = "control-characters"
+	codeLong          = "unusually-long"
 )
 
 // placeholders are values organisers type for "nothing here yet". They are

@@ -651,3 +651,35 @@ func wantTime(t *testing.T, what string, got, want time.Time) {
 		t.Errorf("%s = %v, want %v", what, got.In(berlin), want.In(berlin))
 	}
 }
+
+// TestLongParties checks that a party of 24 hours or more is imported with
+// a warning that says so, and that ordinary nights are not flagged.
+func TestLongParties(t *testing.T) {
+	tests := []struct {
+		name, format, file string
+		long               bool
+	}{
+		{"26 hours, exported", "json", `[{"id":"long","title":"Long Party","venue":"Bar","start":"2025-08-20T18:00:00+02:00","end":"2025-08-21T20:00:00+02:00"}]`, true},
+		{"exactly 24 hours, a duration in the sheet", "csv", "Date,Start Time,Time,Event Name,Address\n2025-08-20,18:00,24h,Day Long,Bar\n", true},
+		{"until 07:00 the next day", "csv", "Date,Start Time,End Time,Event Name,Address\n2025-08-20,20:00,07:00,All Nighter,Bar\n", false},
+		{"an evening", "csv", "Date,Start Time,End Time,Event Name,Address\n2025-08-20,18:00,23:00,Mixer,Bar\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := Parse(strings.NewReader(tt.file), Format(tt.format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := prepare(t, gc2025, nil, in, Options{})
+			row := plan.Report.Rows[0]
+			if _, ok := partyOf(plan, row); !ok {
+				t.Fatalf("not imported: %s %v", row.Status, row.Errors)
+			}
+			got := slices.Contains(row.Kinds, codeLong)
+			said := strings.Contains(strings.Join(row.Warnings, ";"), "24 hours or more is unusually long")
+			if got != tt.long || said != tt.long || tt.long && (row.Status != StatusWarning || plan.Report.WarningKinds[codeLong] != 1) {
+				t.Errorf("status %s, kinds %v, warnings %v; want a long-party warning: %v", row.Status, row.Kinds, row.Warnings, tt.long)
+			}
+		})
+	}
+}

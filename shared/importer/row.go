@@ -156,4 +156,13 @@ func (r *rowResult) validate(p party.Party) {
 	}
 	r.p = p
 	r.title = p.Title
+	// What the party model finds unusual (a party of a day or more) is
+	// kept, and the admin told to check it.
+	for _, w := range p.Warnings() {
+		code := w.Code
+		if w.Code == party.WarnLong {
+			code = codeLong
+		}
+		r.warn(issuef(code, w.Field, "%s", w.Message))
+	}
 }

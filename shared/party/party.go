@@ -321,3 +321,14 @@ func Chronological(a, b Party) int {
 	}
 	return strings.Compare(a.ID, b.ID)
 }
+
+// Place returns the name the party's place is shown and grouped under:
+// its venue, else its address, which is where it is all the same (a
+// third of the real Gamescom sheet gives a street address and no venue
+// name); "" when it gives neither.
+func (p Party) Place() string {
+	if p.Venue != "" {
+		return p.Venue
+	}
+	return p.Address
+}

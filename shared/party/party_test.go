@@ -234,3 +234,16 @@ func TestControlCharactersAreRefused(t *testing.T) {
 		t.Errorf("line breaks and tabs in a description: %v", err)
 	}
 }
+
+func TestPlace(t *testing.T) {
+	for _, tt := range []struct{ venue, address, want string }{
+		{"Bootshaus", "Auenweg 173, Köln", "Bootshaus"},
+		{"", "STARTPLATZ, Im Mediapark 5", "STARTPLATZ, Im Mediapark 5"},
+		{"Bootshaus", "", "Bootshaus"},
+		{"", "", ""},
+	} {
+		if got := (Party{Venue: tt.venue, Address: tt.address}).Place(); got != tt.want {
+			t.Errorf("venue %q, address %q: Place %q, want %q", tt.venue, tt.address, got, tt.want)
+		}
+	}
+}
