@@ -172,6 +172,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// re-synced now and every PARTYFINDER_SYNC_INTERVAL (default 1h).
 	a.SyncSheets(ctx)
 
+	if err := serveUntil(ctx, servers, listeners); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return nil
+}
+
+// serveUntil serves each listener with its server until ctx is done, then
+// shuts them down.
+func serveUntil(ctx context.Context, servers []*http.Server, listeners []net.Listener) error {
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -197,7 +207,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
 
