@@ -45,6 +45,12 @@ type Config struct {
 	// the right: 0 uses the peer's address (local runs), 1 on Cloud Run.
 	ProxyHops   int
 	SignInBurst int // dev sign-ins a client may make at once (then one a second)
+	// The local runner's connections: how many it holds open at once per
+	// listener, how long a keep-alive one may idle, and on a stop how long
+	// it goes on answering, with keep-alive off, before it shuts down.
+	MaxConns    int
+	IdleTimeout time.Duration
+	Drain       time.Duration
 }
 
 // Event transports.
@@ -77,6 +83,9 @@ const (
 	EnvSyncTopic         = "PARTYFINDER_SYNC_TOPIC"
 	EnvProxyHops         = "PARTYFINDER_PROXY_HOPS"
 	EnvSignInBurst       = "PARTYFINDER_SIGNIN_BURST"
+	EnvMaxConns          = "PARTYFINDER_MAX_CONNS"
+	EnvIdleTimeout       = "PARTYFINDER_IDLE_TIMEOUT"
+	EnvDrain             = "PARTYFINDER_DRAIN"
 )
 
 // SharedRefresh is how often cached snapshots are checked when the check
@@ -108,6 +117,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		WriteBurst:        20,
 		SyncInterval:      time.Hour,
 		SignInBurst:       30,
+		MaxConns:          4096,
+		IdleTimeout:       30 * time.Second,
+		Drain:             time.Second,
 		SyncTopic:         or(getenv(EnvSyncTopic), "partyfinder-sheet-sync"),
 	}
 	for _, o := range strings.Split(getenv(EnvCORSOrigins), ",") {
@@ -142,6 +154,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{EnvWriteBurst, &c.WriteBurst, 1, "a positive number of writes"},
 		{EnvProxyHops, &c.ProxyHops, 0, "a number of proxies, 0 or more"},
 		{EnvSignInBurst, &c.SignInBurst, 1, "a positive number of sign-ins"},
+		{EnvMaxConns, &c.MaxConns, 1, "a positive number of connections"},
 	} {
 		if s := getenv(n.env); s != "" {
 			v, err := strconv.Atoi(s)
@@ -164,6 +177,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{EnvFeedRefresh, "5s", &c.FeedRefresh},
 		{EnvPopularityRefresh, "10m", &c.PopularityRefresh},
+		{EnvIdleTimeout, "30s", &c.IdleTimeout},
 	} {
 		if s := getenv(n.env); s != "" {
 			d, err := time.ParseDuration(s)
@@ -172,6 +186,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			}
 			*n.dst = d
 		}
+	}
+	if s := getenv(EnvDrain); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("%s=%q: want a duration such as 1s, or 0 for none", EnvDrain, s)
+		}
+		c.Drain = d
 	}
 	return c, c.validate()
 }

@@ -31,6 +31,19 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("popularity refresh = %s", c.PopularityRefresh)
 			}
 		}},
+		{name: "runner connection defaults", env: nil, check: func(t *testing.T, c Config) {
+			if c.MaxConns != 4096 || c.IdleTimeout != 30*time.Second || c.Drain != time.Second {
+				t.Errorf("max conns %d, idle timeout %s, drain %s", c.MaxConns, c.IdleTimeout, c.Drain)
+			}
+		}},
+		{name: "runner connections", env: map[string]string{EnvMaxConns: "100", EnvIdleTimeout: "5s", EnvDrain: "0"}, check: func(t *testing.T, c Config) {
+			if c.MaxConns != 100 || c.IdleTimeout != 5*time.Second || c.Drain != 0 {
+				t.Errorf("max conns %d, idle timeout %s, drain %s", c.MaxConns, c.IdleTimeout, c.Drain)
+			}
+		}},
+		{name: "no connections", env: map[string]string{EnvMaxConns: "0"}, wantErr: true},
+		{name: "bad idle timeout", env: map[string]string{EnvIdleTimeout: "0s"}, wantErr: true},
+		{name: "bad drain", env: map[string]string{EnvDrain: "-1s"}, wantErr: true},
 		{name: "bad exporter", env: map[string]string{EnvTraceExporter: "zipkin"}, wantErr: true},
 		{name: "bad metrics exporter", env: map[string]string{EnvMetricsExporter: "statsd"}, wantErr: true},
 		{name: "google cloud export needs a project", env: map[string]string{EnvMetricsExporter: "gcp"}, wantErr: true},

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -38,9 +40,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics, to clients on this machine only")
 	config := fs.String("firebase", "firebase.json", "firebase.json whose hosting rewrites map paths to functions")
 	fs.StringVar(&cfg.Events, "events", cfg.Events, "where domain events go beyond this process: inproc, or pubsub (the Pub/Sub emulator at PUBSUB_EMULATOR_HOST)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "connections open at once on each listener; beyond, new ones wait")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM or Ctrl-C, how long to go on answering new connections, with keep-alive off, before stopping")
 	functionsAddr := fs.String("functions-emulator", "", "with --store firestore --events pubsub: also serve the Firestore emulator's trigger calls on this address, the one it was started with (--functions_emulator=ADDR); --addr always serves them")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 || cfg.Drain < 0 {
+		return errors.New("--max-conns wants a positive number, --idle-timeout a positive duration, --drain a duration of 0 or more")
 	}
 	// Firestore triggers run here when their events can leave this
 	// process: on Firestore with --events pubsub, where the API leaves
@@ -134,8 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	servers := []*http.Server{newServer(handler)}
-	listeners := []net.Listener{ln}
+	servers := []*httpServer{newServer(ln, handler, cfg)}
 	bridgeAddr := ln.Addr().String()
 	if *functionsAddr != "" {
 		fnLn, err := net.Listen("tcp", *functionsAddr)
@@ -143,12 +150,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			ln.Close()
 			return fmt.Errorf("--functions-emulator: %w", err)
 		}
-		servers, listeners = append(servers, newServer(bridgeHandler)), append(listeners, fnLn)
+		servers = append(servers, newServer(fnLn, bridgeHandler, cfg))
 		bridgeAddr = fnLn.Addr().String()
 	}
 	closeAll := func() {
-		for _, l := range listeners {
-			l.Close()
+		for _, s := range servers {
+			s.ln.Close()
 		}
 	}
 	if cfg.Events == partyfinder.EventsPubSub {
@@ -172,43 +179,100 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// re-synced now and every PARTYFINDER_SYNC_INTERVAL (default 1h).
 	a.SyncSheets(ctx)
 
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() { errc <- srv.Serve(listeners[i]) }()
-	}
-	select {
-	case err := <-errc:
-		for _, srv := range servers {
-			srv.Close()
-		}
+	if err := serveUntil(ctx, servers, cfg.Drain); err != nil {
 		return err
-	case <-ctx.Done():
-	}
-	slog.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			return err
-		}
-	}
-	for range servers {
-		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
 
-func newServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
+// httpServer is one of the runner's HTTP servers with its listener.
+type httpServer struct {
+	*http.Server
+	ln       *limitListener
+	draining atomic.Bool // stopping: every answer closes its connection
+}
+
+// newServer serves h on ln, holding at most cfg.MaxConns connections
+// open, closing keep-alive ones idle for cfg.IdleTimeout.
+func newServer(ln net.Listener, h http.Handler, cfg partyfinder.Config) *httpServer {
+	s := &httpServer{ln: newLimitListener(ln, cfg.MaxConns)}
+	s.Server = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s.draining.Load() {
+				// Unlike SetKeepAlivesEnabled(false), this closes no idle
+				// connection a client may be sending its next request on:
+				// the server closes each after its next answer.
+				w.Header().Set("Connection", "close")
+			}
+			h.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout,
+		ConnState:         s.ln.ConnState,
 	}
+	return s
+}
+
+// serveUntil runs the servers until ctx is done, then stops them without
+// breaking a request a client has sent. First they stop listening, once
+// the connections waiting in the listen backlog are accepted: a client
+// connecting later is refused, which it may safely retry. Then, for at
+// most the drain time, they answer the requests still coming on their
+// connections, each answer closing its connection (a client may be
+// sending a request on an idle keep-alive connection at the moment the
+// server would close it). Last they shut down, closing the connections
+// still idle and waiting for the requests in flight.
+func serveUntil(ctx context.Context, servers []*httpServer, drain time.Duration) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.Serve(s.ln) }()
+	}
+	select {
+	case err := <-errc:
+		for _, s := range servers {
+			s.Close()
+		}
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down", "drain", drain)
+	// Listening ends before answers close their connections: else every
+	// client would be connecting anew just as the listener closes, and a
+	// handshake in flight then is reset.
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() { s.ln.closeEmpty(time.Second) })
+	}
+	wg.Wait()
+	for _, s := range servers {
+		s.draining.Store(true)
+	}
+	for deadline := time.Now().Add(drain); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		open := 0
+		for _, s := range servers {
+			open += s.ln.Open()
+		}
+		if open == 0 {
+			break
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
+	}
+	for range servers {
+		// Serve ends with net.ErrClosed when closeEmpty came first.
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	return nil
 }
 
 // defaultAddr listens on loopback only: a development server is not for
