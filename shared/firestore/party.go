@@ -209,6 +209,7 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	return nil
 }
 
+// stepsLen counts the parties of the steps.
 func stepsLen(steps [][]party.Party) int {
 	n := 0
 	for _, st := range steps {
