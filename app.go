@@ -96,8 +96,18 @@ var sloOf = map[string]string{
 }
 
 // ImportMaxBody is the largest request body of the admin function, whose
-// imports send files: a Gamescom week's sheet is about 200 KB.
-const ImportMaxBody = 5 << 20
+// imports send files, and of a sheet it fetches: Cloud Run's own limit
+// for an HTTP/1 request, so every file that can reach the function can
+// be imported. A Gamescom week's export is 45 KB; 20,000 side events are
+// about 10 MiB as CSV and 13 MiB as JSON (docs/PERFORMANCE.md), and
+// parsing and importing them peaks at about 250 MiB.
+const ImportMaxBody = 32 << 20
+
+// ImportTimeout is the admin function's deadline per request, where
+// others have 15 s: importing 20,000 rows takes 10 s on the Firestore
+// emulator, more over the network. Cloud Run's request timeout (5
+// minutes by default) is longer, so the import's own deadline answers.
+const ImportTimeout = 4 * time.Minute
 
 // Function is one deployable HTTP function: its name, where its resources
 // live behind Firebase Hosting (a function called on its own URL sees paths
@@ -435,7 +445,7 @@ func (a *App) Chain(name string, h http.Handler) http.Handler {
 		a.metrics.Request(r.Context(), name, httpapi.RouteTemplate(r), r.Method, status, took)
 	}
 	if name == FnAdmin {
-		o.MaxBody = ImportMaxBody // imports send files
+		o.MaxBody, o.Timeout = ImportMaxBody, ImportTimeout // imports send files, of any number of rows
 	}
 	return httpapi.Chain(h, o)
 }
@@ -575,7 +585,11 @@ func (a *App) importer() *importer.Importer {
 // address that is not a public host (shared/fetch).
 func (a *App) sheetFetcher() func(ctx context.Context, url string) ([]byte, error) {
 	if a.fetcher == nil {
-		a.fetcher = fetch.New(a.FetchOptions)
+		o := a.FetchOptions
+		if o.MaxBytes == 0 {
+			o.MaxBytes = ImportMaxBody // a published sheet may be as large as an uploaded one
+		}
+		a.fetcher = fetch.New(o)
 	}
 	c := a.fetcher
 	return func(ctx context.Context, url string) ([]byte, error) {

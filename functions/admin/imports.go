@@ -20,6 +20,10 @@ import (
 // maxSource bounds ?source=, part of every derived party id.
 const maxSource = 64
 
+// payloadTooLarge is the kind of the body limit's own error, which the
+// HTTP edge answers with 413 (httpapi's withBodyLimit).
+const payloadTooLarge apperr.Kind = "payload_too_large"
+
 // urlRequest is the body that names a sheet to fetch instead of sending
 // the file: {"url": "https://…"}. The fetcher decides whether the URL may
 // be fetched, and says why not.
@@ -132,8 +136,15 @@ func (h *Handler) input(r *http.Request) (importer.Input, error) {
 		}
 	}
 	body, err := io.ReadAll(r.Body)
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		// A body sent without its length, over the limit: a file this
+		// large cannot reach the function in the cloud either.
+		return importer.Input{}, &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf(
+			"the file is larger than the %d MiB an import may send; import it from the command line (partyfinder import), which has no limit", big.Limit>>20)}
+	}
 	if err != nil {
-		return importer.Input{}, err // the body limit's 413, or a broken connection
+		return importer.Input{}, err // a broken connection
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return importer.Input{}, apperr.Field("body", "required", "send a CSV or JSON file, or {\"url\": …} naming a published sheet")

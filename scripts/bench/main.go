@@ -14,6 +14,7 @@
 //	go run ./scripts/bench -shapes filtered-ics,ceiling-filtered-ics -micro=false -write=false   # one calendar format against its ceiling
 //	go run ./scripts/bench coldstart         # process start to first full feed on the Firestore emulator (coldstart.go)
 //	go run ./scripts/bench contention        # swipes on one hot document and on many on the Firestore emulator (contention.go)
+//	go run ./scripts/bench import            # 5,000 and 20,000 rows imported in one call, SQLite and the Firestore emulator (imports.go)
 //
 // scripts/bench.sh does the same after installing wrk where it can. The
 // machine is shared: the benchmark waits for other work to calm down and
@@ -44,6 +45,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "importprobe" {
+		if err := runImportProbe(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench importprobe:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "coldprobe" {
 		if err := runColdProbe(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench coldprobe:", err)
@@ -60,6 +68,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "contention" {
 		runner, args = runContention, args[1:]
+	}
+	if len(args) > 0 && args[0] == "import" {
+		runner, args = runImports, args[1:]
 	}
 	if err := runner(ctx, args, os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	gfs "cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -160,60 +159,166 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 	return out, nil
 }
 
-// SaveParties writes a batch atomically, in one transaction: all of it or
-// none of it. A party with Version 1 must not exist yet; any other party
-// must be stored with Version-1, else the whole batch fails with Conflict.
-// Versions and timestamps are kept as given (to the microsecond). Invalid if
-// a party breaks an invariant, an id appears twice, a party would move to
-// another conference or the batch is larger than party.MaxBatch parties or
-// party.MaxBatchBytes (Firestore's request size, not its former 500-write
-// limit, is what bounds one transaction).
+// SaveParties writes a batch of any size. A party with Version 1 must not
+// exist yet; any other party must be stored with Version-1, else the batch
+// fails with Conflict; a party already stored exactly as given is skipped
+// (party.Saved). Versions and timestamps are kept as given (to the
+// microsecond). Invalid if a party breaks an invariant, an id appears
+// twice or a party would move to another conference.
+//
+// A batch that fits one step (party.Steps: party.MaxBatch parties,
+// party.MaxBatchBytes, under Firestore's 10 MiB request) is one
+// transaction: all of it or none of it. A larger one cannot be: it is
+// checked whole first, so a batch that conflicts with what is stored
+// writes nothing, and then written step by step, each step a transaction
+// that checks its parties again, takes their positions and raises the
+// revision. Readers see the steps arrive one by one. An interrupted batch
+// leaves its first steps stored; saving it again skips them, and the
+// audit entries, written with the last step, are written once
+// (docs/adr/0006-imports-of-any-size.md).
 func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	if err := party.CheckBatch(ps, checkParty); err != nil {
 		return fmt.Errorf("save parties: %w", err)
 	}
-	if len(ps) == 0 {
-		return nil
+	stored := make([]party.Party, len(ps))
+	for i, p := range ps {
+		stored[i] = asStored(p)
 	}
+	steps := party.Steps(stored)
+	if len(steps) > 1 {
+		pending, err := s.unsaved(ctx, stored)
+		if err != nil {
+			return fmt.Errorf("save parties: %w", translate(err))
+		}
+		steps = party.Steps(pending)
+	}
+	for i, step := range steps {
+		written, err := s.saveStep(ctx, step, i == len(steps)-1)
+		if err != nil {
+			if i > 0 {
+				return fmt.Errorf("save parties: step %d of %d (%d parties stored before it): %w", i+1, len(steps), stepsLen(steps[:i]), translate(err))
+			}
+			return fmt.Errorf("save parties: %w", translate(err))
+		}
+		if len(written) > 0 {
+			if err := party.Stepped(ctx, written); err != nil {
+				return fmt.Errorf("save parties: after step %d of %d: %w", i+1, len(steps), err)
+			}
+		}
+	}
+	return nil
+}
+
+// stepsLen counts the parties of the steps.
+func stepsLen(steps [][]party.Party) int {
+	n := 0
+	for _, st := range steps {
+		n += len(st)
+	}
+	return n
+}
+
+// unsaved checks a batch too large for one transaction against what is
+// stored, reading a step's worth of parties at a time outside any
+// transaction, and returns the parties still to write: Conflict (nothing
+// written) when one does not follow its stored version. Each step checks
+// its parties again in its transaction; this only keeps a batch that
+// conflicts from the start from being written in part.
+func (s *Store) unsaved(ctx context.Context, ps []party.Party) ([]party.Party, error) {
+	var out []party.Party
+	for lo := 0; lo < len(ps); lo += party.MaxBatch {
+		chunk := ps[lo:min(lo+party.MaxBatch, len(ps))]
+		refs := make([]*gfs.DocumentRef, len(chunk))
+		for i, p := range chunk {
+			refs[i] = s.parties.Doc(p.ID)
+		}
+		snaps, err := s.client.GetAll(ctx, refs)
+		if err != nil {
+			return nil, err
+		}
+		for i, snap := range snaps {
+			todo, _, err := checkSaved(chunk[i], snap)
+			if err != nil {
+				return nil, err
+			}
+			if todo {
+				out = append(out, chunk[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkSaved applies SaveParties' rules to a party of a batch and its
+// stored document: todo is false for a party stored exactly as given
+// already; before is the stored party, nil for none.
+func checkSaved(p party.Party, snap *gfs.DocumentSnapshot) (todo bool, before *party.Party, err error) {
+	var stored party.Party
+	if snap.Exists() {
+		if stored, err = decodeParty(snap); err != nil {
+			return false, nil, err
+		}
+		if party.Saved(p, stored) {
+			return false, nil, nil
+		}
+		before = &stored
+	}
+	if err := party.CheckStored(p, snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
+		return false, nil, err
+	}
+	return true, before, nil
+}
+
+// saveStep writes one step of a batch in one transaction and returns the
+// parties it wrote (those not stored as given already); the last step
+// also writes the pending audit entries.
+func (s *Store) saveStep(ctx context.Context, ps []party.Party, last bool) ([]party.Party, error) {
 	refs := make([]*gfs.DocumentRef, len(ps))
 	for i, p := range ps {
 		refs[i] = s.parties.Doc(p.ID)
 	}
+	var written []party.Party
 	err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
 		}
-		befores := make([]*party.Party, len(ps))
+		written = written[:0]
+		var befores []*party.Party
+		var wrefs []*gfs.DocumentRef
 		for i, snap := range snaps {
-			var stored party.Party
-			if snap.Exists() {
-				if stored, err = decodeParty(snap); err != nil {
-					return err
-				}
-				befores[i] = &stored
-			}
-			if err := party.CheckStored(ps[i], snap.Exists(), stored.ConferenceID, stored.Version); err != nil {
+			todo, before, err := checkSaved(ps[i], snap)
+			if err != nil {
 				return err
 			}
+			if todo {
+				written = append(written, ps[i])
+				befores = append(befores, before)
+				wrefs = append(wrefs, refs[i])
+			}
+		}
+		if len(written) == 0 {
+			return nil // saved before, audit entries included
 		}
 		// Positions, one per party in the batch's order, and each
 		// conference's revision raised once.
-		written := slices.Clone(ps)
 		if err := s.record(tx, befores, written); err != nil {
 			return err
 		}
 		for i, p := range written {
-			if err := tx.Set(refs[i], marshalParty(p)); err != nil {
+			if err := tx.Set(wrefs[i], marshalParty(p)); err != nil {
 				return err
 			}
+		}
+		if !last {
+			return nil
 		}
 		return s.writeAudit(ctx, tx)
 	})
 	if err != nil {
-		return fmt.Errorf("save parties: %w", translate(err))
+		return nil, err
 	}
-	return nil
+	return written, nil
 }
 
 func (s *Store) revisionRef(conferenceID string) *gfs.DocumentRef {

@@ -29,8 +29,9 @@ const (
 	// within milliseconds by aborting one side.
 	txBudget = 2 * time.Second
 
-	// longTxBudget bounds the writes of many documents at once, an import
-	// (up to party.MaxBatch parties; 1,500 took 1.3 s on the emulator) or
+	// longTxBudget bounds the writes of many documents at once, one step
+	// of an import (up to party.MaxBatch parties; 2,000 take about 1 s on
+	// the emulator; a larger import is several, each with this budget) or
 	// an erasure's batch of deletes, and writes in the background, where
 	// nobody waits for an answer but contention with the requests' writes
 	// is likely (analytics batches, a conference's revision).

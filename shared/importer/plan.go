@@ -27,7 +27,8 @@ type Options struct {
 }
 
 // Plan is what an import will do: the conference (to create when
-// NewConference), the parties to write in one atomic batch, and the report.
+// NewConference), the parties to write in one SaveParties batch, and the
+// report.
 type Plan struct {
 	Conference    conference.Conference
 	NewConference bool
@@ -94,9 +95,6 @@ func Prepare(conf conference.Conference, isNew bool, existing []party.Party, in 
 			return Plan{}, apperr.New(apperr.Invalid, "refusing to prune: no row of the file was accepted")
 		}
 		plan.prune(results, existing, conf, pl.loc, opts, now)
-	}
-	if len(plan.Writes) > party.MaxBatch {
-		plan.Report.Notes = append(plan.Report.Notes, tooMany(len(plan.Writes)).Error())
 	}
 	return plan, nil
 }
@@ -226,27 +224,19 @@ func (rep *Report) add(r *rowResult) {
 }
 
 // Check applies the checks the store makes before it writes the plan that
-// depend on nothing stored: a new conference is valid, and the writes fit
-// in one atomic batch (party.MaxBatch), are valid parties and name each
-// party once. The store's own checks against what it holds (versions,
-// ids of other conferences) remain for the write. A dry run calls Check,
-// so it fails where the import would.
+// depend on nothing stored: a new conference is valid, and the writes are
+// valid parties and name each party once. A plan may hold any number of
+// writes (SaveParties takes a batch of any size). The store's own checks
+// against what it holds (versions, ids of other conferences) remain for
+// the write. A dry run calls Check, so it fails where the import would.
 func (plan Plan) Check() error {
 	if plan.NewConference {
 		if err := plan.Conference.Validate(); err != nil {
 			return fmt.Errorf("new conference: %w", err)
 		}
 	}
-	if len(plan.Writes) > party.MaxBatch {
-		return tooMany(len(plan.Writes))
-	}
 	if err := party.CheckBatch(plan.Writes, nil); err != nil {
 		return fmt.Errorf("save parties: %w", err)
 	}
 	return nil
-}
-
-// tooMany is the error for a plan that cannot be written in one atomic batch.
-func tooMany(n int) error {
-	return apperr.New(apperr.Invalid, "this import would write %d parties, more than the %d one atomic batch can hold; split the file", n, party.MaxBatch)
 }

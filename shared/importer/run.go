@@ -67,15 +67,20 @@ type Request struct {
 	Actor string
 }
 
-// Run imports the request's rows. Rejected rows are part of the report, not
-// errors. Run returns an error only when the import as a whole cannot be
-// done: Invalid for a bad request (unknown conference without its details,
-// bad time zone, more writes than one batch holds), Conflict when parties
-// changed while importing (run again), and store errors. In every such case
-// no party was written; only a new conference may already exist when saving
-// its parties failed (the next run then finds it and completes the import).
-// A dry run returns the same errors, except those only writing can meet
-// (Conflict and store errors on save).
+// Run imports the request's rows, any number of them, in one call.
+// Rejected rows are part of the report, not errors. Run returns an error
+// only when the import as a whole cannot be done: Invalid for a bad
+// request (unknown conference without its details, bad time zone),
+// Conflict when parties changed while importing (run again), and store
+// errors. In such a case no party was written, with two exceptions the
+// next run completes: a new conference may already exist when saving its
+// parties failed, and a store that writes a large batch in steps
+// (Firestore) keeps the steps it committed before a later one failed. Run
+// announces the events of those steps' parties; running the same import
+// again writes the rest, so it ends where one uninterrupted run would
+// (docs/adr/0006-imports-of-any-size.md). A dry run returns the same
+// errors, except those only writing can meet (Conflict and store errors on
+// save).
 func (im *Importer) Run(ctx context.Context, req Request) (Report, error) {
 	r, err := im.run(ctx, req)
 	if err == nil && im.Done != nil {
@@ -130,7 +135,8 @@ func (im *Importer) run(ctx context.Context, req Request) (Report, error) {
 		}
 	}
 	if len(plan.Writes) > 0 {
-		plan.Report.Events = im.events(req, plan, existing, now)
+		var ofParty map[string][]event.Event
+		plan.Report.Events, ofParty = im.events(req, plan, existing, now)
 		// A store with an outbox keeps the events in the same transaction
 		// as the parties: none is lost if the process dies right after.
 		ctx, pending := event.WithPending(ctx)
@@ -146,11 +152,17 @@ func (im *Importer) run(ctx context.Context, req Request) (Report, error) {
 			entry.Note = fmt.Sprintf("source %q: %s", req.Options.Source, entry.Note)
 		}
 		trail.Set(entry)
-		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
-			if apperr.Is(err, apperr.Conflict) {
-				return Report{}, fmt.Errorf("save parties: parties of %s changed during the import; nothing was written, run it again: %w", id, err)
+		// The parties of the steps a store committed, when a later step
+		// fails: they are stored, so their events are due.
+		var stored []event.Event
+		ctx = party.WithStepFunc(ctx, func(written []party.Party) error {
+			for _, p := range written {
+				stored = append(stored, ofParty[p.ID]...)
 			}
-			return Report{}, fmt.Errorf("save parties: %w", err)
+			return nil
+		})
+		if err := im.Store.SaveParties(ctx, plan.Writes); err != nil {
+			return Report{}, im.failed(ctx, id, stored, err)
 		}
 	}
 	if len(plan.Writes) == 0 {
@@ -165,10 +177,29 @@ func (im *Importer) run(ctx context.Context, req Request) (Report, error) {
 	return plan.Report, nil
 }
 
+// failed explains a failed save. When steps of it were stored (stored
+// holds their parties' events) it announces them, and the error says that
+// running the import again completes it; else nothing was written.
+func (im *Importer) failed(ctx context.Context, id string, stored []event.Event, err error) error {
+	if len(stored) == 0 {
+		if apperr.Is(err, apperr.Conflict) {
+			return fmt.Errorf("save parties: parties of %s changed during the import; nothing was written, run it again: %w", id, err)
+		}
+		return fmt.Errorf("save parties: %w", err)
+	}
+	if im.Events != nil {
+		if perr := im.Events.Publish(ctx, stored...); perr != nil {
+			slog.ErrorContext(ctx, "publish import events", "conference", id, "error", perr)
+		}
+	}
+	return fmt.Errorf("save parties: the import of %s stopped part way; run it again to complete it: %w", id, err)
+}
+
 // events derives the domain events of an applied import: one set per
 // party written (created, updated, published, cancelled, by the party
-// domain's rule), then ImportAppliedEvent with the report's counts.
-func (im *Importer) events(req Request, plan Plan, existing []party.Party, now func() time.Time) []event.Event {
+// domain's rule), then ImportAppliedEvent with the report's counts. It
+// also returns each written party's events by id.
+func (im *Importer) events(req Request, plan Plan, existing []party.Party, now func() time.Time) ([]event.Event, map[string][]event.Event) {
 	stamp := event.Stamper{Now: now, NewID: im.NewID}
 	actor := req.Actor
 	if actor == "" {
@@ -180,12 +211,15 @@ func (im *Importer) events(req Request, plan Plan, existing []party.Party, now f
 		before[p.ID] = p
 	}
 	var out []event.Event
+	ofParty := make(map[string][]event.Event, len(plan.Writes))
 	for _, p := range plan.Writes {
 		var was *party.Party
 		if old, ok := before[p.ID]; ok {
 			was = &old
 		}
-		out = append(out, party.Events(was, p, meta)...)
+		evs := party.Events(was, p, meta)
+		ofParty[p.ID] = evs
+		out = append(out, evs...)
 	}
 	rep := plan.Report
 	return append(out, party.ImportAppliedEvent{
@@ -193,7 +227,7 @@ func (im *Importer) events(req Request, plan Plan, existing []party.Party, now f
 		Source:  req.Options.Source,
 		Created: rep.Created, Updated: rep.Updated, Cancelled: rep.Cancelled,
 		Unchanged: rep.Unchanged, Rejected: rep.Rejected,
-	})
+	}), ofParty
 }
 
 // conference loads the conference, or prepares a new one from spec.

@@ -1,6 +1,7 @@
 package party
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -51,18 +52,11 @@ func ApplyUpdate(old, p Party, now time.Time, validate func(Party) error) (Party
 }
 
 // CheckBatch validates a SaveParties batch before it touches the store:
-// at most MaxBatch parties of at most MaxBatchBytes together, each valid,
-// each id once, versions from 1.
+// each party valid, each id once, versions from 1. A batch may be of any
+// size; Steps cuts it into what one transaction holds.
 func CheckBatch(ps []Party, validate func(Party) error) error {
-	if len(ps) > MaxBatch {
-		return apperr.New(apperr.Invalid, "a batch holds at most %d parties, got %d", MaxBatch, len(ps))
-	}
-	size := 0
 	seen := make(map[string]bool, len(ps))
 	for _, p := range ps {
-		if size += p.encodedSize(); size > MaxBatchBytes {
-			return apperr.New(apperr.Invalid, "a batch holds at most %d MiB of parties; these %d parties are larger", MaxBatchBytes>>20, len(ps))
-		}
 		if err := validated(p, validate); err != nil {
 			return fmt.Errorf("party %s: %w", p.ID, err)
 		}
@@ -73,6 +67,60 @@ func CheckBatch(ps []Party, validate func(Party) error) error {
 			return apperr.New(apperr.Invalid, "party %q appears twice in the batch", p.ID)
 		}
 		seen[p.ID] = true
+	}
+	return nil
+}
+
+// Steps cuts a batch into consecutive steps of at most MaxBatch parties
+// and MaxBatchBytes each, in the batch's order; none for an empty batch.
+// One party always fits a step: its text is bounded far below
+// MaxBatchBytes.
+func Steps(ps []Party) [][]Party {
+	var out [][]Party
+	lo, size := 0, 0
+	for i, p := range ps {
+		n := p.encodedSize()
+		if i > lo && (i-lo == MaxBatch || size+n > MaxBatchBytes) {
+			out = append(out, ps[lo:i:i])
+			lo, size = i, 0
+		}
+		size += n
+	}
+	if len(ps) > lo {
+		out = append(out, ps[lo:len(ps):len(ps)])
+	}
+	return out
+}
+
+// Saved reports whether stored is p as a batch gives it, version,
+// content and timestamps alike: an earlier try of the batch wrote it, so
+// SaveParties skips it instead of failing with Conflict. Both are in the
+// store's own precision (times in UTC, as the store keeps them).
+func Saved(p, stored Party) bool {
+	return p.Version == stored.Version && p.Equal(stored) &&
+		p.CreatedAt.Equal(stored.CreatedAt) && p.UpdatedAt.Equal(stored.UpdatedAt)
+}
+
+// StepFunc hears of each committed step of a SaveParties batch: the
+// parties that step wrote (never those Saved skipped). An error from it
+// stops the batch there, as an interruption would; what was committed
+// stays. An import uses it to announce the parties of the steps that were
+// stored when a later step fails; the contract suite, to interrupt a batch.
+type StepFunc func(written []Party) error
+
+type stepKey struct{}
+
+// WithStepFunc returns ctx carrying fn for the SaveParties calls made
+// with it.
+func WithStepFunc(ctx context.Context, fn StepFunc) context.Context {
+	return context.WithValue(ctx, stepKey{}, fn)
+}
+
+// Stepped tells the StepFunc of ctx, if any, that a step wrote the
+// parties; stores call it after each commit and return its error.
+func Stepped(ctx context.Context, written []Party) error {
+	if fn, _ := ctx.Value(stepKey{}).(StepFunc); fn != nil {
+		return fn(written)
 	}
 	return nil
 }

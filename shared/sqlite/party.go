@@ -159,12 +159,19 @@ func (s *Store) UpdateParty(ctx context.Context, id string, fn func(*party.Party
 	return out, nil
 }
 
-// SaveParties writes a batch atomically: all of it or none of it. A party
-// with Version 1 must not exist yet; any other party must be stored with
-// Version-1, else the whole batch fails with Conflict. Versions and
-// timestamps are kept as given. Invalid if a party breaks an invariant, an
-// id appears twice, a party would move to another conference or the batch
-// holds more than party.MaxBatch parties.
+// SaveParties writes a batch of any size atomically, in one transaction:
+// all of it or none of it. A party with Version 1 must not exist yet; any
+// other party must be stored with Version-1, else the whole batch fails
+// with Conflict; a party already stored exactly as given is skipped
+// (party.Saved), and a batch with nothing else writes nothing. Versions
+// and timestamps are kept as given. Invalid if a party breaks an
+// invariant, an id appears twice or a party would move to another
+// conference.
+//
+// SQLite is one file with one writer: a transaction of 20,000 parties
+// takes about a second (docs/PERFORMANCE.md) and holds the write lock that
+// long, so an import needs no steps here and readers never see half of
+// one (docs/adr/0006-imports-of-any-size.md).
 func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	if err := party.CheckBatch(ps, nil); err != nil {
 		return fmt.Errorf("save parties: %w", err)
@@ -172,35 +179,49 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	ps = slices.Clone(ps)
 	rows := make([][]any, len(ps))
-	for i, p := range ps {
-		args, err := partyArgs(inUTC(p))
+	for i := range ps {
+		ps[i] = inUTC(ps[i])
+		args, err := partyArgs(ps[i])
 		if err != nil {
-			return fmt.Errorf("save parties: party %s: %w", p.ID, err)
+			return fmt.Errorf("save parties: party %s: %w", ps[i].ID, err)
 		}
 		rows[i] = args
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	var written []party.Party
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		check, err := tx.PrepareContext(ctx, `SELECT `+partyColumns+` FROM parties WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("save parties: %w", err)
 		}
 		defer check.Close()
-		befores := make([]*party.Party, len(ps))
+		written = make([]party.Party, 0, len(ps))
+		var befores []*party.Party
+		var args [][]any
 		for i, p := range ps {
 			old, err := scanParty(check.QueryRowContext(ctx, p.ID))
 			exists := err == nil
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("save parties: %w", err)
 			}
+			if exists && party.Saved(p, old) {
+				continue
+			}
 			if err := party.CheckStored(p, exists, old.ConferenceID, old.Version); err != nil {
 				return fmt.Errorf("save parties: %w", err)
 			}
+			var before *party.Party
 			if exists {
-				befores[i] = &old
+				before = &old
 			}
+			befores = append(befores, before)
+			written = append(written, p)
+			args = append(args, rows[i])
 		}
-		written := slices.Clone(ps)
+		if len(written) == 0 {
+			return errUnchanged // saved before: no events, no audit entry again
+		}
 		if err := record(ctx, tx, befores, written, s.nowUTC()); err != nil {
 			return fmt.Errorf("save parties: %w", err)
 		}
@@ -209,14 +230,18 @@ func (s *Store) SaveParties(ctx context.Context, ps []party.Party) error {
 			return fmt.Errorf("save parties: %w", err)
 		}
 		defer upsert.Close()
-		for i, args := range rows {
-			args[len(args)-1] = written[i].Seq
-			if _, err := upsert.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("save parties: party %s: %w", ps[i].ID, err)
+		for i, p := range written {
+			args[i][len(args[i])-1] = p.Seq
+			if _, err := upsert.ExecContext(ctx, args[i]...); err != nil {
+				return fmt.Errorf("save parties: party %s: %w", p.ID, err)
 			}
 		}
 		return nil
 	})
+	if err != nil || len(written) == 0 {
+		return err
+	}
+	return party.Stepped(ctx, written)
 }
 
 // PartiesOwnedBy returns the parties the organizer submitted, in every

@@ -160,8 +160,10 @@ func testChangePositions(t *testing.T, s Store, _ *Clock) {
 			stamped(minimalParty("d", conf, at(20, 20, 0)), 1, t0, t0),
 		})
 	})
+	stale := bv2
+	stale.Venue = "Stadtgarten" // another change from the same version: stored is newer
 	refused("a batch with a stale party", apperr.Conflict, func() error {
-		return s.SaveParties(ctx, []party.Party{stamped(minimalParty("e", conf, at(22, 20, 0)), 1, t0, t0), bv2})
+		return s.SaveParties(ctx, []party.Party{stamped(minimalParty("e", conf, at(22, 20, 0)), 1, t0, t0), stale})
 	})
 
 	// Another conference: an order of its own.
