@@ -9,7 +9,9 @@ package blackbox_test
 //     failing command or a failing part of a pipeline fails the test.
 //   - The block after a line `<!-- setup -->` is the setup block (it sets
 //     B=${B:-http://localhost:8080}); it runs before every later block, so
-//     each example needs only it. The test sets B to its runner.
+//     each example needs only it. The test sets B to its runner just
+//     before the setup block, and nowhere else: a block that uses $B
+//     without the setup block before it fails under set -u.
 //   - A ```sh block right after a line `<!-- not run: REASON -->` is not
 //     run (cloud deploys, commands that start servers on fixed ports); the
 //     reason is required. Output shown as a transcript uses ```console.
@@ -18,12 +20,15 @@ package blackbox_test
 //   - curl is a shell function for the run: it records each call's status,
 //     and the test fails on a call that does not answer 2xx unless its
 //     command's trailing comment names the status (`... # 409 a duplicate`,
-//     `# 304`). A curl whose URL is not on $B is refused (examples talk to
-//     the runner only, and the test to nothing but loopback). A body cut
+//     `# 304`). A curl whose URL is not on the runner is refused (examples
+//     talk to the runner only, and the test to nothing but loopback);
+//     gcloud, gsutil, firebase and npx are stubs that fail. A body cut
 //     short by its reader (`curl … | head`) is no failure, as at a prompt.
+//   - A block may not leave a process running, and may take 2 minutes.
+//   - After the last block the default feed must still be the demo week.
 //
 // The blocks run in a temporary directory (files they write stay there)
-// with HOME there too.
+// with HOME there too and an environment of PATH and LANG only.
 
 import (
 	"bufio"
