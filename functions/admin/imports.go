@@ -20,10 +20,6 @@ import (
 // maxSource bounds ?source=, part of every derived party id.
 const maxSource = 64
 
-// payloadTooLarge is the kind of the body limit's own error, which the
-// HTTP edge answers with 413 (httpapi's withBodyLimit).
-const payloadTooLarge apperr.Kind = "payload_too_large"
-
 // urlRequest is the body that names a sheet to fetch instead of sending
 // the file: {"url": "https://…"}. The fetcher decides whether the URL may
 // be fetched, and says why not.
@@ -140,7 +136,7 @@ func (h *Handler) input(r *http.Request) (importer.Input, error) {
 	if errors.As(err, &big) {
 		// A body sent without its length, over the limit: a file this
 		// large cannot reach the function in the cloud either.
-		return importer.Input{}, &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf(
+		return importer.Input{}, &apperr.Error{Kind: httpapi.PayloadTooLarge, Message: fmt.Sprintf(
 			"the file is larger than the %d MiB an import may send; import it from the command line (partyfinder import), which has no limit", big.Limit>>20)}
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/partyfinder/partyfinder"
 	"github.com/partyfinder/partyfinder/shared/hosting"
+	"github.com/partyfinder/partyfinder/shared/httpapi"
 )
 
 // loadRewrites reads the hosting rewrites from firebase.json: the one place
@@ -23,7 +24,7 @@ type router struct {
 }
 
 func newRouter(rewrites []hosting.Rewrite, a *partyfinder.App) (http.Handler, error) {
-	rt := &router{table: hosting.NewTable(rewrites), notFound: a.Chain("notFound", http.HandlerFunc(notFound))}
+	rt := &router{table: hosting.NewTable(rewrites), notFound: a.Chain("notFound", http.HandlerFunc(httpapi.NotFound))}
 	for _, rw := range rewrites {
 		h := a.Handler(rw.Function)
 		if h == nil {

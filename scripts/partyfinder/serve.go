@@ -330,11 +330,6 @@ func seedIfEmpty(ctx context.Context, store partyfinder.Store, now time.Time) (i
 	return len(parties), nil
 }
 
-// notFound answers paths that no rewrite covers.
-func notFound(w http.ResponseWriter, r *http.Request) {
-	httpapi.Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
-}
-
 // canonicalPaths sends a request whose path is not clean ("/api/./parties",
 // "//api/parties") to redirect instead of letting http.ServeMux answer it:
 // ServeMux redirects before any middleware, so its answer would carry no

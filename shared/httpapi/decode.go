@@ -135,7 +135,7 @@ func decodeError(err error) error {
 		// closes after it).
 		return &apperr.Error{Kind: requestTimeout, Message: "the request body did not arrive in time"}
 	case errors.As(err, &big):
-		return &apperr.Error{Kind: payloadTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", big.Limit)}
+		return &apperr.Error{Kind: PayloadTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", big.Limit)}
 	case errors.As(err, &syn):
 		return apperr.Field("body", "format", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
 	case errors.As(err, &typ) && typ.Field == "":

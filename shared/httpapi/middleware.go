@@ -227,15 +227,17 @@ func withSecurityHeaders(next http.Handler, hsts bool) http.Handler {
 	})
 }
 
-// payloadTooLarge is an HTTP-only kind for oversized bodies.
-const payloadTooLarge apperr.Kind = "payload_too_large"
+// PayloadTooLarge is an HTTP-only kind for oversized bodies (413). A
+// handler that reads a body itself answers with it when the body limit
+// stops the read.
+const PayloadTooLarge apperr.Kind = "payload_too_large"
 
-func init() { statusOf[payloadTooLarge] = http.StatusRequestEntityTooLarge }
+func init() { statusOf[PayloadTooLarge] = http.StatusRequestEntityTooLarge }
 
 func withBodyLimit(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			Error(w, r, &apperr.Error{Kind: payloadTooLarge,
+			Error(w, r, &apperr.Error{Kind: PayloadTooLarge,
 				Message: fmt.Sprintf("request body is larger than %d bytes", limit)})
 			return
 		}
