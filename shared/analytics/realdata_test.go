@@ -1,17 +1,12 @@
 package analytics_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
-	"github.com/partyfinder/partyfinder/shared/conference"
-	"github.com/partyfinder/partyfinder/shared/importer"
+	"github.com/partyfinder/partyfinder/shared/importer/importertest"
 	"github.com/partyfinder/partyfinder/shared/party"
-	"github.com/partyfinder/partyfinder/shared/testenv"
 )
 
 // TestHotspotsRealSheet imports the real Gamescom 2025 sheet as production
@@ -19,22 +14,8 @@ import (
 // Mediapark 5, ...") and no venue, six times: the hotspots show it under
 // its address.
 func TestHotspotsRealSheet(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "gamescom-2025", "sheet-export-2025-08-06.json")
-	f, err := os.Open(path)
-	if err != nil {
-		testenv.Need(t, "the read-only data folder beside the repository is missing ("+err.Error()+")")
-	}
-	defer f.Close()
-	in, err := importer.Parse(f, importer.Auto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := conference.Conference{ID: "gamescom2025", Name: "Gamescom 2025", City: "Cologne", TimeZone: "Europe/Berlin"}
-	plan, err := importer.Prepare(conf, true, nil, in, importer.Options{}, time.Date(2025, 8, 6, 15, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := slices.Clone(plan.Writes)
+	_, writes := importertest.RealSheet(t, "../..")
+	ps := slices.Clone(writes)
 	slices.SortFunc(ps, party.Chronological)
 	first := ps[0]
 	if first.Venue != "" || first.Address == "" {

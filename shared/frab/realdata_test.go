@@ -1,7 +1,6 @@
 package frab_test
 
 import (
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -9,7 +8,7 @@ import (
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/fold"
 	"github.com/partyfinder/partyfinder/shared/frab"
-	"github.com/partyfinder/partyfinder/shared/importer"
+	"github.com/partyfinder/partyfinder/shared/importer/importertest"
 	"github.com/partyfinder/partyfinder/shared/party"
 )
 
@@ -18,24 +17,11 @@ import (
 // it would write.
 func realParties(t testing.TB) (conference.Conference, []party.Party) {
 	t.Helper()
-	f, err := os.Open(sharedData(t, "gamescom-2025/sheet-export-2025-08-06.json"))
-	if err != nil {
-		t.Fatal(err)
+	conf, writes := importertest.RealSheet(t, "../..")
+	if len(writes) < 50 {
+		t.Fatalf("the importer accepted %d parties of the real sheet, expected most of its 65 rows", len(writes))
 	}
-	defer f.Close()
-	in, err := importer.Parse(f, importer.Auto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := conference.Conference{ID: "gamescom2025", Name: "Gamescom 2025", City: "Cologne", TimeZone: "Europe/Berlin"}
-	plan, err := importer.Prepare(conf, true, nil, in, importer.Options{}, time.Date(2025, 8, 6, 15, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(plan.Writes) < 50 {
-		t.Fatalf("the importer accepted %d parties of the real sheet, expected most of its 65 rows", len(plan.Writes))
-	}
-	return plan.Conference, plan.Writes
+	return conf, writes
 }
 
 // TestRealGamescom exports the real Gamescom week and checks what an
