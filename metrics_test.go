@@ -55,11 +55,14 @@ func TestMetricsOfRequestsCachesEventsAndImports(t *testing.T) {
 	before := collect(t, reader)
 
 	// Requests: the same feed page twice (rendered once, then from the
-	// response cache), one unknown party, one method no route knows.
+	// response cache), one unknown party, one method the feed's route
+	// does not take (counted under the route: its path is the route's),
+	// one path no route knows.
 	feedFn := a.Handler(FnParties)
 	for _, req := range []struct{ method, target string }{
 		{http.MethodGet, "/api/parties"}, {http.MethodGet, "/api/parties"},
 		{http.MethodGet, "/api/parties/no-such-party"}, {"BREW", "/api/parties"},
+		{http.MethodGet, "/api/parties/x/y/z"},
 	} {
 		feedFn.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(req.method, req.target, nil))
 	}
@@ -116,7 +119,8 @@ func TestMetricsOfRequestsCachesEventsAndImports(t *testing.T) {
 	}{
 		{"/api/parties", "GET", "2xx", 2},
 		{"/api/parties/{id}", "GET", "4xx", 1},
-		{"unmatched", "_OTHER", "4xx", 1},
+		{"/api/parties", "_OTHER", "4xx", 1},
+		{"unmatched", "GET", "4xx", 1},
 	} {
 		key := "faas.name=parties,http.request.method=" + tc.method + ",http.response.status_class=" + tc.class + ",http.route=" + tc.route
 		if n := requests[key]; n != float64(tc.count) {
