@@ -997,12 +997,50 @@ func (a *App) Close() error {
 
 // Lazy builds the App on first use, from the environment, so that a cold
 // start of one function opens only what it needs and a misconfiguration is
-// a clear 503 with a logged reason rather than a crash loop.
+// a clear 503 with a logged reason rather than a crash loop. A build that
+// failed is tried again on a request at least RetryBuild after the
+// failure: a store that was briefly unreachable at the first request must
+// not leave the instance answering 503 until it is recycled.
 type Lazy struct {
-	once   sync.Once
-	app    *App
-	err    error
-	Getenv func(string) string
+	app      atomic.Pointer[App] // set once built: the request path reads it without a lock
+	mu       sync.Mutex          // one build at a time
+	err      error               // the last failed build's, until RetryBuild has passed
+	failedAt time.Time
+	Getenv   func(string) string
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// RetryBuild is how long a failed build's error is answered before the
+// next request tries again.
+const RetryBuild = 5 * time.Second
+
+// get returns the built App, building it if no build succeeded yet and
+// the last failure is RetryBuild old.
+func (l *Lazy) get(ctx context.Context) (*App, error) {
+	if a := l.app.Load(); a != nil {
+		return a, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a := l.app.Load(); a != nil {
+		return a, nil
+	}
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	if l.err != nil && now().Sub(l.failedAt) < RetryBuild {
+		return nil, l.err
+	}
+	a, err := l.build(ctx)
+	if err != nil {
+		l.err, l.failedAt = err, now()
+		return nil, err
+	}
+	l.err = nil
+	l.app.Store(a)
+	return a, nil
 }
 
 // Handler returns a handler for the named function that builds the App on
@@ -1014,9 +1052,9 @@ func (l *Lazy) Handler(name string) http.HandlerFunc {
 		h     http.Handler // kept here: no lock on the request path
 	)
 	return func(w http.ResponseWriter, r *http.Request) {
-		l.once.Do(func() { l.app, l.err = l.build(r.Context()) })
-		if l.err != nil {
-			httpapi.LogError(r, "startup failed", l.err)
+		a, err := l.get(r.Context())
+		if err != nil {
+			httpapi.LogError(r, "startup failed", err)
 			httpapi.Error(w, r, &apperr.Error{Kind: apperr.Unavailable, Message: "the service is not configured correctly"})
 			return
 		}
@@ -1024,7 +1062,7 @@ func (l *Lazy) Handler(name string) http.HandlerFunc {
 			httpapi.Error(w, r, errors.New("unknown function "+name))
 			return
 		}
-		built.Do(func() { h = l.app.Handler(name) })
+		built.Do(func() { h = a.Handler(name) })
 		if !strings.HasPrefix(r.URL.Path, "/api/") {
 			r.URL.Path = strings.TrimSuffix(f.Base+r.URL.Path, "/")
 			r.URL.RawPath = ""
@@ -1042,12 +1080,12 @@ func (l *Lazy) CloudEvent(name string) CloudEventHandler {
 		h     CloudEventHandler
 	)
 	return func(ctx context.Context, e cloudevent.Event) error {
-		l.once.Do(func() { l.app, l.err = l.build(ctx) })
-		if l.err != nil {
-			slog.ErrorContext(ctx, "startup failed", "error", l.err)
-			return fmt.Errorf("%s: the service is not configured correctly: %w", name, l.err)
+		a, err := l.get(ctx)
+		if err != nil {
+			slog.ErrorContext(ctx, "startup failed", "error", err)
+			return fmt.Errorf("%s: the service is not configured correctly: %w", name, err)
 		}
-		built.Do(func() { h = l.app.TriggerHandler(name) })
+		built.Do(func() { h = a.TriggerHandler(name) })
 		if h == nil {
 			return fmt.Errorf("unknown trigger %s", name)
 		}
@@ -1064,11 +1102,13 @@ func (l *Lazy) build(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	flushOnTerm(shutdown)
 	// The store outlives the request that opened it.
 	store, err := OpenStore(context.WithoutCancel(ctx), c)
 	if err != nil {
+		// The next try sets telemetry up again: this one's exporters stop.
+		_ = shutdown(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	flushOnTerm(shutdown)
 	return New(c, store, Auth{Verifier: firebaseauth.New(c.ProjectID), CalendarSecret: c.CalendarSecret}), nil
 }

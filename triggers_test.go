@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -118,5 +119,37 @@ func TestTriggersBuild(t *testing.T) {
 		if fromPubSub := len(tr.Documents) == 0; fromPubSub != (err != nil) {
 			t.Errorf("%s on a poison message: %v; want an error: %v", tr.Name, err, fromPubSub)
 		}
+	}
+}
+
+// A build that failed is tried again once RetryBuild has passed: an
+// instance whose first request met a store it could not open recovers
+// when the store is back, instead of answering 503 for its life.
+func TestLazyRetriesAFailedBuild(t *testing.T) {
+	env := map[string]string{EnvStore: "nope"}
+	now := time.Date(2026, 8, 20, 20, 0, 0, 0, time.UTC)
+	l := &Lazy{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
+	t.Cleanup(func() {
+		if a := l.app.Load(); a != nil {
+			a.Close()
+		}
+	})
+	h := l.Handler(FnHealth)
+	status := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+		return rec.Code
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Fatalf("misconfigured: status %d, want 503", got)
+	}
+	env[EnvStore], env[EnvDB] = StoreSQLite, filepath.Join(t.TempDir(), "pf.db") // fixed meanwhile
+	now = now.Add(RetryBuild / 2)
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Errorf("before RetryBuild has passed: status %d, want the failure's 503 again", got)
+	}
+	now = now.Add(RetryBuild)
+	if got := status(); got != http.StatusOK {
+		t.Errorf("after RetryBuild: status %d, want 200 from a new build", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/contrib/detectors/gcp"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
@@ -83,22 +84,34 @@ func SetupTracing(ctx context.Context, exporter string, s Service, w io.Writer) 
 // platform knows (the Cloud Run service, revision and instance), so that
 // each instance's metrics are series of their own.
 func newResource(ctx context.Context, exporter string, s Service) (*resource.Resource, error) {
-	attrs := resource.NewWithAttributes(semconv.SchemaURL,
-		semconv.ServiceName(s.Name), semconv.ServiceVersion(s.Version))
 	if exporter != ExporterGCP {
-		return attrs, nil
+		return describe(ctx, s, nil)
 	}
+	return describe(ctx, s, gcp.NewDetector())
+}
+
+// describe is the process's own attributes merged with what detector
+// finds (nil: nothing). Ours carry no schema URL: the detector's follow a
+// newer version of the semantic conventions than ours, and two resources
+// of different schema URLs do not merge, which used to drop the
+// detector's attributes (faas.instance among them) and left every
+// instance exporting the same series.
+func describe(ctx context.Context, s Service, detector resource.Detector) (*resource.Resource, error) {
+	attrs := []attribute.KeyValue{semconv.ServiceName(s.Name), semconv.ServiceVersion(s.Version)}
 	if s.Project != "" {
-		attrs, _ = resource.Merge(attrs, resource.NewSchemaless(semconv.CloudAccountID(s.Project),
-			attributeGCPProject.String(s.Project)))
+		attrs = append(attrs, semconv.CloudAccountID(s.Project), attributeGCPProject.String(s.Project))
 	}
-	res, err := resource.New(ctx, resource.WithDetectors(gcp.NewDetector()))
+	own := resource.NewSchemaless(attrs...)
+	if detector == nil {
+		return own, nil
+	}
+	found, err := resource.New(ctx, resource.WithDetectors(detector))
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("describe the instance: %w", err)
 	}
-	merged, err := resource.Merge(res, attrs)
+	merged, err := resource.Merge(found, own) // ours win where both name a key
 	if err != nil {
-		return attrs, nil // conflicting schema URLs: our own attributes are enough
+		return nil, fmt.Errorf("describe the instance: %w", err)
 	}
 	return merged, nil
 }
