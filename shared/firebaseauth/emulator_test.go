@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -289,6 +290,38 @@ func TestVerifyDisabledAndDeletedUsers(t *testing.T) {
 	adminCall(t, host, "delete", map[string]any{"localId": deleted.UID})
 	if _, err := v.Verify(ctx, deleted.IDToken); !apperr.Is(err, apperr.Unauthorized) {
 		t.Errorf("deleted user: err = %v, want Unauthorized", err)
+	}
+}
+
+// Against the emulator a token issued before its user's tokens were
+// revoked ("valid since") fails, as with the Admin SDK there.
+func TestVerifyRevokedTokens(t *testing.T) {
+	host := emulatorHost(t)
+	v := firebaseauth.New(project)
+	u := signUpEmail(t, host)
+	now := time.Now().Unix()
+	revoked := now - 60
+	adminCall(t, host, "update", map[string]any{"localId": u.UID, "validSince": strconv.FormatInt(revoked, 10)})
+
+	tests := []struct {
+		name string
+		iat  int64
+		ok   bool
+	}{
+		{"issued before the revocation", revoked - 1, false},
+		{"issued in the second of the revocation", revoked, true},
+		{"issued after it", now, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), craft(t, u.IDToken, map[string]any{"iat": tt.iat, "exp": now + 600}))
+			if tt.ok && err != nil {
+				t.Fatal(err)
+			}
+			if !tt.ok && !apperr.Is(err, apperr.Unauthorized) {
+				t.Fatalf("err = %v, want Unauthorized", err)
+			}
+		})
 	}
 }
 

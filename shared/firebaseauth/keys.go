@@ -84,7 +84,6 @@ func (v *Verifier) signingKeys(ctx context.Context) (map[string]*rsa.PublicKey, 
 	if f == nil {
 		f = &keyFetch{done: make(chan struct{})}
 		c.inflight = f
-		c.keys = nil
 		// A caller that goes away must not fail the fetch for everyone
 		// waiting on it; the client's timeout bounds it.
 		go v.fetch(context.WithoutCancel(ctx), f)

@@ -505,3 +505,25 @@ func TestProjectFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// However long a response says its keys may be cached, they are fetched
+// again after a day: a mistyped max-age must not pin a retired key.
+func TestKeysCachedAtMostADay(t *testing.T) {
+	old, next := newSigner(t, "old"), newSigner(t, "next")
+	ks := newKeyServer(t, 30*24*3600, old)
+	clk := &clock{now: start}
+	v := verifier(t, ks, clk)
+	tokenOf := func(s signer) string {
+		return s.sign(t, map[string]any{"alg": "RS256", "kid": s.kid}, claims(clk.Now()))
+	}
+	if _, err := v.Verify(context.Background(), tokenOf(old)); err != nil {
+		t.Fatal(err)
+	}
+	ks.publish(3600, next)
+	clk.Add(24*time.Hour + time.Second)
+	if _, err := v.Verify(context.Background(), tokenOf(next)); err != nil {
+		t.Fatalf("a day later: %v", err)
+	}
+	_, err := v.Verify(context.Background(), tokenOf(old))
+	checkRefused(t, err, "")
+}
