@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
@@ -62,7 +63,8 @@ type Verifier struct {
 	KeysURL string
 	Client  *http.Client
 
-	keys keyCache
+	keys      keyCache
+	noProject sync.Once // logs the missing project id once, not per request
 }
 
 // New returns a verifier for ID tokens issued to the Firebase project
@@ -107,8 +109,10 @@ func New(projectID string) *Verifier {
 // is checked always, as the Admin SDK does there.
 func (v *Verifier) Verify(ctx context.Context, idToken string) (identity.Identity, error) {
 	if v.projectID == "" {
-		slog.ErrorContext(ctx, "firebase auth is not available; requests that need sign-in get 503",
-			"error", errNoProject.Error(), "hint", hint(errNoProject))
+		v.noProject.Do(func() {
+			slog.ErrorContext(ctx, "firebase auth is not available; requests that need sign-in get 503",
+				"error", errNoProject.Error(), "hint", hint(errNoProject))
+		})
 		return identity.Identity{}, fmt.Errorf("verify id token: %w: %w", errUnavailable, errNoProject)
 	}
 	// The claims first: that is local and cheap, and a malformed token

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,6 +115,10 @@ func (v *Verifier) fetch(ctx context.Context, f *keyFetch) {
 	f.keys, f.err = keys, err
 	c.mu.Unlock()
 	close(f.done)
+	if err != nil {
+		slog.ErrorContext(ctx, "firebase signing keys could not be fetched; requests that need sign-in get 503",
+			"error", err.Error(), "retry_in", retryAfter.String(), "hint", hint(err))
+	}
 }
 
 // fetchKeys gets the certificates at url and how long they may be cached.
