@@ -98,6 +98,15 @@ func withRecovery(next http.Handler) http.Handler {
 	})
 }
 
+// serverTimeout is the shortest time the servers we run under give one
+// request to be read and answered (the local runner's read timeout);
+// deadlineMargin is the time a route's answer may take to be written
+// after its own deadline passed (the problem that says so).
+const (
+	serverTimeout  = 30 * time.Second
+	deadlineMargin = 5 * time.Second
+)
+
 // withRequestContext takes a sane X-Request-Id from the caller or makes one,
 // puts it into the context (and so into every log line), echoes it, and
 // gives the request its deadline: one derived request, not one per concern.
@@ -108,6 +117,14 @@ func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 			id = requestIDPrefix + strconv.FormatUint(requestSeq.Add(1), 36)
 		}
 		w.Header()["X-Request-Id"] = []string{id}
+		if timeout > serverTimeout {
+			// A route given longer than servers give a request (an
+			// import's minutes) extends its connection's deadlines to
+			// its own, or the server would cut the answer off midway.
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(timeout))
+			_ = rc.SetWriteDeadline(time.Now().Add(timeout + deadlineMargin))
+		}
 		ctx, cancel := context.WithTimeout(telemetry.WithRequestID(r.Context(), id), timeout)
 		if _, ok := ctx.Value(routeKey{}).(*route); !ok { // withObserve may have put it there
 			ctx = context.WithValue(ctx, routeKey{}, &route{})

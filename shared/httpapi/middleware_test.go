@@ -503,3 +503,25 @@ func TestSpanNamesTheRouteBehindAnOuterMux(t *testing.T) {
 		}
 	}
 }
+
+// A route given longer than the server gives a request (an import's
+// minutes against the runner's write timeout) is answered, not cut off:
+// the chain extends the connection's deadlines to the route's own.
+func TestChainLongRouteOutlivesServerTimeouts(t *testing.T) {
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(1500 * time.Millisecond) // past the server's write timeout
+		w.Write([]byte("done"))
+	})
+	srv := httptest.NewUnstartedServer(httpapi.Chain(slow, httpapi.Options{Name: "t", Timeout: 4 * time.Minute}))
+	srv.Config.WriteTimeout = time.Second
+	srv.Start()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("a 4-minute route cut off by the server's 1 s write timeout: %v", err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(b) != "done" {
+		t.Errorf("status %d, body %q", resp.StatusCode, b)
+	}
+}
