@@ -517,35 +517,48 @@ func TestDeployTrafficStepsMoveHosting(t *testing.T) {
 		t.Fatalf("parties has revisions %v", revs)
 	}
 	next := revs[1]
+	health := func(rev string) string { return strings.Replace(rev, "parties-", "health-", 1) }
+	prev := ""
 	for _, step := range []struct {
-		step string
-		want map[string]int
+		step, env string
+		parties   map[string]int
+		health    map[string]int // nil: as parties
 	}{
-		{"", map[string]int{old: 100}}, // the redeploy alone
-		{"canary", map[string]int{old: 90, next: 10}},
-		{"canary", map[string]int{old: 90, next: 10}}, // again: unchanged
-		{"promote", map[string]int{next: 100}},
-		{"rollback", map[string]int{old: 100}},
-		{"rollback", map[string]int{old: 100}},
+		{"", "", map[string]int{old: 100}, nil}, // the redeploy alone
+		{"canary", "", map[string]int{old: 90, next: 10}, nil},
+		{"canary", "", map[string]int{old: 90, next: 10}, nil}, // again: unchanged
+		{"promote", "", map[string]int{next: 100}, nil},
+		{"rollback", "", map[string]int{old: 100}, nil},
+		{"rollback", "", map[string]int{old: 100}, nil},
+		{"rollback", "ROLLBACK_TO=" + next, map[string]int{next: 100}, map[string]int{health(old): 100}},
 	} {
 		if step.step != "" {
+			if step.env != "" {
+				fake.env = append(fake.env, step.env)
+			}
 			s := fake.mustDeploy(t, step.step)
-			if step.step == "canary" && s.unchanged == len(partyfinder.Functions) && s.updated != 0 {
-				t.Errorf("%s: %d updated, %d unchanged", step.step, s.updated, s.unchanged)
+			if step.env != "" {
+				fake.env = fake.env[:len(fake.env)-1]
+			}
+			if w := s.writes(); len(w) > len(partyfinder.Functions) || (step.step+step.env == prev && len(w) > 0) {
+				t.Errorf("%s made %d changes: %v", step.step, len(w), w)
 			}
 		}
+		prev = step.step + step.env
 		st := fake.read(t)
 		for _, source := range []string{"/api/parties", "/api/parties/**", "/api/health"} {
-			got := st.served(t, source)
-			want := step.want
+			got, want := st.served(t, source), step.parties
 			if source == "/api/health" {
-				want = map[string]int{}
-				for rev, pct := range step.want {
-					want[strings.Replace(rev, "parties-", "health-", 1)] = pct
+				want = step.health
+				if want == nil {
+					want = map[string]int{}
+					for rev, pct := range step.parties {
+						want[health(rev)] = pct
+					}
 				}
 			}
 			if !maps.Equal(got, want) {
-				t.Errorf("after %q, Hosting sends %s to %v, want %v", step.step, source, got, want)
+				t.Errorf("after %s %q, Hosting sends %s to %v, want %v", step.env, step.step, source, got, want)
 			}
 		}
 	}
