@@ -1079,7 +1079,8 @@ func out(c call, docs ...any) {
 	if f := c.flag("--filter"); f != "" {
 		k, v, _ := strings.Cut(f, "=")
 		v = strings.Trim(v, `"`)
-		docs = slices.DeleteFunc(docs, func(d any) bool { return str(lookup(d, k)) != v })
+		// Resource filters compare strings without case (gcloud topic filters).
+		docs = slices.DeleteFunc(docs, func(d any) bool { return !strings.EqualFold(str(lookup(d, k)), v) })
 	}
 	if n, err := strconv.Atoi(c.flag("--limit")); err == nil && n < len(docs) {
 		docs = docs[:n]
