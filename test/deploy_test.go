@@ -453,7 +453,15 @@ func (s fakeState) served(t *testing.T, source string) map[string]int {
 func TestDeployConverges(t *testing.T) {
 	t.Parallel()
 	fake := newFakeCloud(t, "")
+	// The plan for an empty project creates everything and changes nothing.
+	plan := fake.mustDeploy(t, "--print", "--alert-email", "oncall@example.com")
+	if w := plan.writes(); len(w) != 0 || plan.created == 0 || plan.unchanged != 0 {
+		t.Errorf("--print on an empty project: %d to create, %d unchanged, and it ran %v", plan.created, plan.unchanged, w)
+	}
 	first := fake.mustDeploy(t, "--alert-email", "oncall@example.com")
+	if plan.created+plan.updated != first.created+first.updated {
+		t.Errorf("the plan had %d changes, the run made %d", plan.created+plan.updated, first.created+first.updated)
+	}
 	if first.created == 0 {
 		t.Fatalf("first run created nothing:\n%s", first.out)
 	}
@@ -486,7 +494,7 @@ func TestDeployConverges(t *testing.T) {
 	if second.unchanged != first.created+first.updated {
 		t.Errorf("second run left %d alone, the first made %d", second.unchanged, first.created+first.updated)
 	}
-	plan := fake.mustDeploy(t, "--print", "--alert-email", "oncall@example.com")
+	plan = fake.mustDeploy(t, "--print", "--alert-email", "oncall@example.com")
 	if plan.created != 0 || plan.updated != 0 || strings.Contains(plan.out, "gcloud ") {
 		t.Errorf("--print on a deployed project plans changes:\n%s", plan.out)
 	}
@@ -508,8 +516,17 @@ func TestDeployTrafficStepsMoveHosting(t *testing.T) {
 		t.Fatal(err)
 	}
 	redeploy := fake.mustDeploy(t)
-	if redeploy.updated < len(partyfinder.Functions) {
-		t.Fatalf("a source change updated %d resources:\n%s", redeploy.updated, redeploy.out)
+	// Every function gets a new revision; Hosting, rules and alert
+	// policies did not change.
+	if redeploy.created != 0 || redeploy.updated != len(partyfinder.Functions)+len(partyfinder.Triggers) {
+		t.Fatalf("a source change created %d and updated %d resources:\n%s", redeploy.created, redeploy.updated, redeploy.out)
+	}
+	// A change that no build sees changes nothing.
+	if err := os.WriteFile(filepath.Join(fake.dir, "NOTES.md"), []byte("notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s := fake.mustDeploy(t); s.created+s.updated != 0 {
+		t.Fatalf("a Markdown file redeployed:\n%s", s.out)
 	}
 	st = fake.read(t)
 	revs := st.Services["parties"].Revisions
