@@ -661,6 +661,13 @@ func (st *State) build(c call) {
 		sa = "projects/" + st.Project + "/serviceAccounts/" + st.Number + "-compute@developer.gserviceaccount.com"
 	}
 	email := sa[strings.LastIndex(sa, "/")+1:]
+	if c.has("--build-service-account") && !st.ServiceAccounts[email] {
+		// command_lib/run/build_util.py, ValidateBuildServiceAccountAndPromptWarning.
+		fail("Build service account %s does not exist.", sa)
+	}
+	// service_account_util.py ValidateDefaultBuildServiceAccountAndPromptWarning:
+	// the compute account no longer gets roles/editor, and a build needs
+	// roles/cloudbuild.builds.builder.
 	if !st.hasRole("serviceAccount:"+email, "roles/cloudbuild.builds.builder") {
 		fail("FAILED_PRECONDITION: Build failed: %s lacks roles/cloudbuild.builds.builder", email)
 	}
