@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The admin wire shapes the tests read (the contract checks every field).
@@ -114,8 +115,14 @@ func (s *server) publicConference(t *testing.T, id string) (adminConference, str
 // importFile posts a file to the import endpoint as admin.
 func (s *server) importFile(t *testing.T, admin user, query, contentType, body string) *result {
 	t.Helper()
-	return s.as(t, admin, http.MethodPost, "/api/admin/imports?"+query, body, "Content-Type", contentType)
+	h := http.Header{"Authorization": {"Bearer " + admin.Token}, "Content-Type": {contentType}}
+	return s.doVia(t, importClient, http.MethodPost, "/api/admin/imports?"+query, h, []byte(body), true)
 }
+
+// importClient waits for an import as long as the endpoint may take (its
+// deadline is 4 minutes): a big one on a busy machine takes longer than
+// the 30 s other requests are given.
+var importClient = &http.Client{Transport: client.Transport, Timeout: 5 * time.Minute, CheckRedirect: client.CheckRedirect}
 
 // imported posts a file that must import, and returns its report.
 func (s *server) imported(t *testing.T, admin user, query, contentType, body string) adminImportReport {

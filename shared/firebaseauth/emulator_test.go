@@ -12,14 +12,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/testenv"
-
-	firebase "firebase.google.com/go/v4"
-	"firebase.google.com/go/v4/auth"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/firebaseauth"
@@ -89,20 +87,36 @@ func signIn(t *testing.T, host string, u user) string {
 	return out.IDToken
 }
 
-// admin returns an Admin SDK client on the emulator, for what a console or
-// an admin tool does: set claims, disable and delete users.
-func admin(t *testing.T) *auth.Client {
+// adminCall makes a request to the emulator's admin API, with its owner
+// credential, for what a console or an admin tool does: set claims,
+// disable and delete users.
+func adminCall(t *testing.T, host, method string, body any) {
 	t.Helper()
-	ctx := context.Background()
-	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: project})
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", "http://"+host+"/identitytoolkit.googleapis.com/v1/projects/"+project+"/accounts:"+method, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer owner") // the emulator's admin credential
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := app.Auth(ctx)
-	if err != nil {
-		t.Fatal(err)
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		var raw bytes.Buffer
+		_, _ = raw.ReadFrom(resp.Body)
+		t.Fatalf("%s: %s: %s", method, resp.Status, raw.String())
 	}
-	return c
+}
+
+// setClaims sets a user's custom claims, as the Admin SDK's
+// SetCustomUserClaims does (nil removes them).
+func setClaims(t *testing.T, host, uid string, claims map[string]any) {
+	t.Helper()
+	attrs := []byte("{}")
+	if claims != nil {
+		attrs, _ = json.Marshal(claims)
+	}
+	adminCall(t, host, "update", map[string]any{"localId": uid, "customAttributes": string(attrs)})
 }
 
 // acceptOldTokens makes the emulator's user accept tokens issued at any
@@ -112,18 +126,7 @@ func admin(t *testing.T) *auth.Client {
 // iat would fail as revoked and hide why it was really rejected.
 func acceptOldTokens(t *testing.T, host, uid string) {
 	t.Helper()
-	body := strings.NewReader(`{"localId":"` + uid + `","validSince":"1"}`)
-	req, _ := http.NewRequest("POST", "http://"+host+"/identitytoolkit.googleapis.com/v1/projects/"+project+"/accounts:update", body)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer owner") // the emulator's admin credential
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("set validSince: %s", resp.Status)
-	}
+	adminCall(t, host, "update", map[string]any{"localId": uid, "validSince": "1"})
 }
 
 // claimsOf decodes the payload of a (real) emulator token.
@@ -240,7 +243,6 @@ func TestVerifyRolesFromCustomClaims(t *testing.T) {
 	host := emulatorHost(t)
 	ctx := context.Background()
 	v := firebaseauth.New(project)
-	adm := admin(t)
 
 	tests := []struct {
 		name   string
@@ -257,9 +259,7 @@ func TestVerifyRolesFromCustomClaims(t *testing.T) {
 	u := signUpEmail(t, host)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := adm.SetCustomUserClaims(ctx, u.UID, tt.claims); err != nil {
-				t.Fatal(err)
-			}
+			setClaims(t, host, u.UID, tt.claims)
 			id, err := v.Verify(ctx, signIn(t, host, u))
 			if err != nil {
 				t.Fatal(err)
@@ -271,29 +271,57 @@ func TestVerifyRolesFromCustomClaims(t *testing.T) {
 	}
 }
 
-// Against the emulator the SDK always looks the user up, so tokens of
-// disabled or deleted users fail; in production that lookup happens only
-// with revocation checks, which Verify does not do (see its doc).
+// Against the emulator the verifier always looks the user up, as the Admin
+// SDK does there, so tokens of disabled or deleted users fail; in
+// production that lookup would be a revocation check, which Verify does
+// not do (see its doc).
 func TestVerifyDisabledAndDeletedUsers(t *testing.T) {
 	host := emulatorHost(t)
 	ctx := context.Background()
 	v := firebaseauth.New(project)
-	adm := admin(t)
 
 	disabled := signUpEmail(t, host)
-	if _, err := adm.UpdateUser(ctx, disabled.UID, (&auth.UserToUpdate{}).Disabled(true)); err != nil {
-		t.Fatal(err)
-	}
+	adminCall(t, host, "update", map[string]any{"localId": disabled.UID, "disableUser": true})
 	if _, err := v.Verify(ctx, disabled.IDToken); !apperr.Is(err, apperr.Unauthorized) {
 		t.Errorf("disabled user: err = %v, want Unauthorized", err)
 	}
 
 	deleted := signUpAnonymous(t, host)
-	if err := adm.DeleteUser(ctx, deleted.UID); err != nil {
-		t.Fatal(err)
-	}
+	adminCall(t, host, "delete", map[string]any{"localId": deleted.UID})
 	if _, err := v.Verify(ctx, deleted.IDToken); !apperr.Is(err, apperr.Unauthorized) {
 		t.Errorf("deleted user: err = %v, want Unauthorized", err)
+	}
+}
+
+// Against the emulator a token issued before its user's tokens were
+// revoked ("valid since") fails, as with the Admin SDK there.
+func TestVerifyRevokedTokens(t *testing.T) {
+	host := emulatorHost(t)
+	v := firebaseauth.New(project)
+	u := signUpEmail(t, host)
+	now := time.Now().Unix()
+	revoked := now - 60
+	adminCall(t, host, "update", map[string]any{"localId": u.UID, "validSince": strconv.FormatInt(revoked, 10)})
+
+	tests := []struct {
+		name string
+		iat  int64
+		ok   bool
+	}{
+		{"issued before the revocation", revoked - 1, false},
+		{"issued in the second of the revocation", revoked, true},
+		{"issued after it", now, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), craft(t, u.IDToken, map[string]any{"iat": tt.iat, "exp": now + 600}))
+			if tt.ok && err != nil {
+				t.Fatal(err)
+			}
+			if !tt.ok && !apperr.Is(err, apperr.Unauthorized) {
+				t.Fatalf("err = %v, want Unauthorized", err)
+			}
+		})
 	}
 }
 
@@ -309,7 +337,7 @@ func TestVerifyBackendUnreachable(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	t.Setenv(firebaseauth.EnvEmulatorHost, closed) // read when the client is built
+	t.Setenv(firebaseauth.EnvEmulatorHost, closed) // read by New
 
 	v := firebaseauth.New(project)
 	if _, err := v.Verify(context.Background(), u.IDToken); !apperr.Is(err, apperr.Unavailable) {

@@ -1,8 +1,16 @@
-// Package firebaseauth verifies Firebase Authentication ID tokens with the
-// Firebase Admin SDK and turns them into identities.
+// Package firebaseauth verifies Firebase Authentication ID tokens and turns
+// them into identities.
 //
-// With FIREBASE_AUTH_EMULATOR_HOST set, the SDK talks to the Auth emulator
-// and accepts its unsigned tokens; no credentials are needed then.
+// It follows Firebase's rules for verifying ID tokens with a third-party
+// JWT library (https://firebase.google.com/docs/auth/admin/verify-id-tokens)
+// as the Admin SDK applies them, with the standard library alone: the SDK
+// links Cloud Storage and gRPC's xDS into every binary for a check that is
+// one RSA signature and a few claims (docs/adr/0007-firebase-tokens-without-the-admin-sdk.md).
+//
+// With FIREBASE_AUTH_EMULATOR_HOST set, the verifier accepts the Auth
+// emulator's unsigned tokens, and asks the emulator whether their user still
+// exists, is enabled and has not revoked them, as the Admin SDK does there;
+// no credentials are needed.
 package firebaseauth
 
 import (
@@ -10,87 +18,121 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"net/http"
+	"os"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	firebase "firebase.google.com/go/v4"
-	"firebase.google.com/go/v4/auth"
-	"firebase.google.com/go/v4/errorutils"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/identity"
 )
 
-// EnvEmulatorHost is the variable through which the Admin SDK finds the
+// EnvEmulatorHost is the variable through which the Firebase tools name the
 // Auth emulator (host:port).
 const EnvEmulatorHost = "FIREBASE_AUTH_EMULATOR_HOST"
 
-// retryAfter is how long a failed client construction is remembered. The
-// client is retried after it, not on every request: without credentials
-// each attempt may probe the metadata server, and a burst of requests
-// should not turn into a burst of probes.
+// KeysURL is where Google publishes the certificates whose keys sign
+// Firebase ID tokens, as a JSON object from key id to PEM certificate.
+const KeysURL = "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+
+// retryAfter is how long a failed fetch of the signing keys is remembered.
+// The keys are fetched again after it, not on every request: a burst of
+// requests during an outage should not become a burst of fetches.
 const retryAfter = 5 * time.Second
 
-// Verifier checks Firebase ID tokens. Its Admin SDK client is built on the
-// first Verify, so a function that never authenticates never pays for it,
-// and missing credentials are a clear 503 at first use instead of a crash at
-// start. The zero value is not usable: call New.
+// verifyTimeout bounds one verification. Verification is local once the
+// signing keys are cached; the bound is for fetching them (or reaching the
+// emulator), so a backend outage is a quick 503 rather than a request that
+// hangs.
+const verifyTimeout = 3 * time.Second
+
+// Verifier checks Firebase ID tokens. The signing keys are fetched on the
+// first Verify that needs them, so a function that never authenticates never
+// fetches them, and an unreachable key server is a 503 at first use instead
+// of a crash at start. The zero value is not usable: call New.
 type Verifier struct {
 	projectID string
+	emulator  string // the Auth emulator's host:port, or "" for real tokens
 
-	// Now is the clock of the retry backoff; tests replace it.
+	// Now is the clock of the token checks, the key cache and the retry
+	// backoff; tests replace it.
 	Now func() time.Time
+	// KeysURL is where the signing certificates are fetched, and Client
+	// what fetches them (and asks the emulator); tests point them at a
+	// loopback server. Set them before the first Verify.
+	KeysURL string
+	Client  *http.Client
 
-	client    atomic.Pointer[auth.Client] // set once built; read without the lock
-	mu        sync.Mutex                  // serialises construction
-	lastErr   error
-	lastTried time.Time
+	keys      keyCache
+	noProject sync.Once // logs the missing project id once, not per request
 }
 
 // New returns a verifier for ID tokens issued to the Firebase project
-// projectID. An empty projectID lets the SDK take it from the credentials
-// or GOOGLE_CLOUD_PROJECT; tokens whose audience is another project are
-// always rejected.
+// projectID. An empty projectID is taken from GOOGLE_CLOUD_PROJECT or
+// GCLOUD_PROJECT; without one every Verify is Unavailable (a setup problem,
+// logged with a hint), never a pass. Tokens whose audience is another
+// project are always rejected.
+//
+// FIREBASE_AUTH_EMULATOR_HOST is read here: when set, the verifier accepts
+// the emulator's unsigned tokens and checks their user with the emulator.
 func New(projectID string) *Verifier {
-	return &Verifier{projectID: projectID, Now: time.Now}
+	if projectID == "" {
+		projectID = os.Getenv("GOOGLE_CLOUD_PROJECT")
+	}
+	if projectID == "" {
+		projectID = os.Getenv("GCLOUD_PROJECT")
+	}
+	return &Verifier{
+		projectID: projectID,
+		emulator:  os.Getenv(EnvEmulatorHost),
+		Now:       time.Now,
+		KeysURL:   KeysURL,
+		Client:    &http.Client{Timeout: verifyTimeout},
+	}
 }
 
-// Verify checks idToken's signature, audience (this project), issuer and
-// expiry and returns the identity it carries.
+// Verify checks idToken's signature, audience (this project), issuer,
+// subject and times, and returns the identity it carries.
 //
 // It returns an apperr Unauthorized error for every token that does not
-// verify (malformed, expired, another project's, a deleted or disabled user
-// where the SDK checks that) and apperr Unavailable when the verification
-// itself cannot be done (no credentials, certificates or the emulator
-// unreachable). The underlying cause is wrapped for the logs; the apperr
-// message never contains it.
+// verify (malformed, not RS256, signed by an unknown or retired key,
+// expired, another project's, and against the emulator a deleted or
+// disabled user or a revoked token) and apperr Unavailable when the
+// verification itself cannot be done (no project id, the signing keys or
+// the emulator unreachable). The underlying cause is wrapped for the logs;
+// the apperr message never contains it, nor anything of the token.
 //
-// Revocation is deliberately not checked (VerifyIDToken, not
-// VerifyIDTokenAndCheckRevoked): that costs a round trip to the Auth
-// backend on every request, while a token lives at most an hour. Actions
-// that need it (account deletion, role changes taking effect at once) can
-// check revocation themselves. Against the emulator the SDK checks it always.
+// Revocation is deliberately not checked outside the emulator: that costs a
+// round trip to the Auth backend on every request, while a token lives at
+// most an hour. Actions that need it (account deletion, role changes taking
+// effect at once) can check revocation themselves. Against the emulator it
+// is checked always, as the Admin SDK does there.
 func (v *Verifier) Verify(ctx context.Context, idToken string) (identity.Identity, error) {
-	c, err := v.authClient(ctx)
-	if err != nil {
-		return identity.Identity{}, err
+	if v.projectID == "" {
+		v.noProject.Do(func() {
+			slog.ErrorContext(ctx, "firebase auth is not available; requests that need sign-in get 503",
+				"error", errNoProject.Error(), "hint", hint(errNoProject))
+		})
+		return identity.Identity{}, fmt.Errorf("verify id token: %w: %w", errUnavailable, errNoProject)
 	}
-	// Verification is local once the signing keys are cached; the bound is
-	// for fetching them (or reaching the emulator), so a backend outage is
-	// a quick 503 rather than a request hanging in the SDK's retries.
+	// The claims first: that is local and cheap, and a malformed token
+	// should not cost a key fetch.
+	tok, err := parse(idToken, v.projectID, v.emulator != "", v.Now())
+	if err != nil {
+		return identity.Identity{}, fmt.Errorf("verify id token: %w: %w", errInvalid, err)
+	}
 	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	tok, err := c.VerifyIDToken(vctx, idToken)
+	if v.emulator != "" {
+		err = v.checkUser(vctx, tok)
+	} else {
+		err = v.checkSignature(vctx, tok)
+	}
 	if err != nil {
-		return identity.Identity{}, classify(vctx, err)
+		return identity.Identity{}, fmt.Errorf("verify id token: %w", err)
 	}
 	return identityOf(tok), nil
 }
-
-// verifyTimeout bounds one verification.
-const verifyTimeout = 3 * time.Second
 
 // errUnavailable is what callers see when tokens cannot be checked at all.
 var errUnavailable = apperr.New(apperr.Unavailable, "sign-in is temporarily unavailable")
@@ -98,83 +140,15 @@ var errUnavailable = apperr.New(apperr.Unavailable, "sign-in is temporarily unav
 // errInvalid is what callers see for a token that does not verify.
 var errInvalid = apperr.New(apperr.Unauthorized, "invalid or expired token")
 
-// classify maps an SDK verification error to the error vocabulary. The SDK
-// helpers inspect the error's own type, so this runs before any wrapping.
-func classify(ctx context.Context, err error) error {
-	switch {
-	case auth.IsIDTokenInvalid(err), auth.IsUserNotFound(err):
-		// Invalid covers expired, revoked and disabled too.
-		return fmt.Errorf("verify id token: %w: %w", errInvalid, err)
-	case auth.IsCertificateFetchFailed(err),
-		errorutils.IsUnavailable(err), errorutils.IsDeadlineExceeded(err),
-		errorutils.IsInternal(err), errorutils.IsUnknown(err),
-		ctx.Err() != nil:
-		return fmt.Errorf("verify id token: %w: %w", errUnavailable, err)
-	}
-	return fmt.Errorf("verify id token: %w: %w", errInvalid, err)
-}
-
-// authClient returns the Admin SDK client, building it on first use. A
-// failure is remembered for retryAfter and then tried again, because most
-// causes (a metadata server not yet up, a network blip) are transient.
-func (v *Verifier) authClient(ctx context.Context) (*auth.Client, error) {
-	if c := v.client.Load(); c != nil {
-		return c, nil
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if c := v.client.Load(); c != nil {
-		return c, nil
-	}
-	now := v.Now()
-	if v.lastErr != nil && now.Sub(v.lastTried) < retryAfter {
-		return nil, v.lastErr
-	}
-	// A caller that goes away must not make the failure stick for everyone.
-	c, err := newClient(context.WithoutCancel(ctx), v.projectID)
-	if err != nil {
-		v.lastErr, v.lastTried = fmt.Errorf("firebase auth client: %w: %w", errUnavailable, err), now
-		slog.ErrorContext(ctx, "firebase auth is not available; requests that need sign-in get 503",
-			"error", err.Error(), "hint", hint(err))
-		return nil, v.lastErr
-	}
-	v.client.Store(c)
-	v.lastErr = nil
-	return c, nil
-}
-
-func newClient(ctx context.Context, projectID string) (*auth.Client, error) {
-	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: projectID})
-	if err != nil {
-		return nil, err
-	}
-	c, err := app.Auth(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Without a project id the client builds but rejects every token, which
-	// would read as 401s for everyone. An empty token is refused as invalid
-	// by a well-configured client, locally; anything else is the setup.
-	if _, err := c.VerifyIDToken(ctx, ""); !auth.IsIDTokenInvalid(err) {
-		return nil, fmt.Errorf("%w: %w", errNoProject, err)
-	}
-	return c, nil
-}
-
-// errNoProject marks a client that cannot tell which project's tokens to accept.
+// errNoProject marks a verifier that cannot tell which project's tokens to accept.
 var errNoProject = errors.New("no Firebase project id")
 
-// hint tells an operator what to do about a client construction failure.
+// hint tells an operator what to do about a verifier that cannot work.
 func hint(err error) string {
 	if errors.Is(err, errNoProject) {
 		return "set GOOGLE_CLOUD_PROJECT to the Firebase project id (demo-party for the emulator)"
 	}
-	if strings.Contains(err.Error(), "could not find default credentials") {
-		return "set " + EnvEmulatorHost + "=127.0.0.1:9099 to use the Auth emulator, or provide " +
-			"Application Default Credentials (gcloud auth application-default login; on Cloud Run the " +
-			"service account is used)"
-	}
-	return "check the project id and the service account's access to Firebase Authentication"
+	return "check that " + KeysURL + " is reachable from the instance"
 }
 
 // Custom claims that grant roles: a boolean claim per role ("admin": true)
@@ -193,9 +167,9 @@ var knownRoles = identity.Roles
 // issued before it (see erasure.Gate). Nothing in a Firebase token says
 // more precisely when it was minted: auth_time is whole seconds too, and
 // never later than iat.
-func identityOf(tok *auth.Token) identity.Identity {
+func identityOf(tok *token) identity.Identity {
 	id := identity.Identity{
-		UID:       tok.UID,
+		UID:       tok.Subject,
 		Anonymous: tok.Firebase.SignInProvider == "anonymous",
 		IssuedAt:  time.Unix(tok.IssuedAt, 0).UTC(),
 	}
