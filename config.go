@@ -47,7 +47,8 @@ type Config struct {
 	SignInBurst int // dev sign-ins a client may make at once (then one a second)
 	// The local runner's connections: how many it holds open at once per
 	// listener, how long a keep-alive one may idle, and on a stop how long
-	// it goes on answering, with keep-alive off, before it shuts down.
+	// it goes on answering requests on open connections (each answer
+	// closing its connection) before it shuts down.
 	MaxConns    int
 	IdleTimeout time.Duration
 	Drain       time.Duration

@@ -42,7 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Events, "events", cfg.Events, "where domain events go beyond this process: inproc, or pubsub (the Pub/Sub emulator at PUBSUB_EMULATOR_HOST)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "connections open at once on each listener; beyond, new ones wait")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "how long a keep-alive connection may wait for its next request")
-	fs.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM or Ctrl-C, how long to go on answering new connections, with keep-alive off, before stopping")
+	fs.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM or Ctrl-C, how long to go on answering requests on open connections, each answer closing its connection, before shutting down")
 	functionsAddr := fs.String("functions-emulator", "", "with --store firestore --events pubsub: also serve the Firestore emulator's trigger calls on this address, the one it was started with (--functions_emulator=ADDR); --addr always serves them")
 	if err := fs.Parse(args); err != nil {
 		return err
