@@ -64,32 +64,32 @@ func (q *Queue) Enqueue(ctx context.Context, e event.Event) {
 func (q *Queue) Run() {
 	defer close(q.stopped)
 	for {
-		var first event.Event
 		select {
-		case first = <-q.in:
+		case first := <-q.in:
+			q.run(q.fill([]event.Event{first}))
 		case <-q.stop:
-			// drain what is left, then stop
-			for {
-				select {
-				case e := <-q.in:
-					q.run([]event.Event{e})
-				default:
-					return
-				}
+			// Drain what is left in batches too: after a big import the
+			// queue may hold thousands of events, and handling them one
+			// by one would hold up the process's stop for minutes.
+			for batch := q.fill(nil); len(batch) > 0; batch = q.fill(nil) {
+				q.run(batch)
 			}
+			return
 		}
-		batch := []event.Event{first}
-	fill:
-		for len(batch) < q.maxBatch {
-			select {
-			case e := <-q.in:
-				batch = append(batch, e)
-			default:
-				break fill
-			}
-		}
-		q.run(batch)
 	}
+}
+
+// fill adds the waiting events to batch, up to maxBatch.
+func (q *Queue) fill(batch []event.Event) []event.Event {
+	for len(batch) < q.maxBatch {
+		select {
+		case e := <-q.in:
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (q *Queue) run(batch []event.Event) {

@@ -75,3 +75,22 @@ func TestQueueCloseDrains(t *testing.T) {
 		t.Errorf("handled %d of 10 queued events before closing", handled)
 	}
 }
+
+// What is left at Close is handled in batches as before it: a stop right
+// after an import of thousands of parties does not handle their events
+// one call each. Each round closes a queue holding 1,200 events; the
+// handler may be called at most once per 500 of them.
+func TestQueueCloseDrainsInBatches(t *testing.T) {
+	for round := range 10 {
+		calls, handled := 0, 0
+		q := NewQueue(2000, func(_ context.Context, es []event.Event) error { calls++; handled += len(es); return nil })
+		for i := range 1200 {
+			q.Enqueue(t.Context(), happened{event.Meta{ID: fmt.Sprint(i)}})
+		}
+		close(q.stop) // Close as Run starts: both the events and the stop are waiting
+		q.Run()
+		if handled != 1200 || calls > 3 {
+			t.Fatalf("round %d: %d events in %d calls; want 1200 in at most 3", round, handled, calls)
+		}
+	}
+}
