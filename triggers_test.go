@@ -131,7 +131,7 @@ func TestLazyRetriesAFailedBuild(t *testing.T) {
 	l := &Lazy{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }}
 	t.Cleanup(func() {
 		if a := l.app.Load(); a != nil {
-			a.Close()
+			a.shutdown()
 		}
 	})
 	h := l.Handler(FnHealth)

@@ -1,0 +1,16 @@
+package partyfinder
+
+import (
+	"github.com/partyfinder/partyfinder/shared/command"
+	"github.com/partyfinder/partyfinder/shared/pubsub"
+	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
+)
+
+// Counts the events topic's events: per-party stats, hotspots, trending.
+func init() {
+	registerTrigger(Trigger{Name: TrAggregateAnalytics, build: func(a *app) CloudEventHandler {
+		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.DecodePushed}
+		a.built = append(a.built, "analytics handler")
+		return h.Handle
+	}})
+}

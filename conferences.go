@@ -1,0 +1,15 @@
+package partyfinder
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/functions/conferences"
+	"github.com/partyfinder/partyfinder/shared/telemetry"
+)
+
+// The conferences and their calendars.
+func init() {
+	registerFunction(Function{Name: FnConferences, Base: "/api/conferences", SLO: telemetry.FeedSLO.Name, build: func(a *app) http.Handler {
+		return (&conferences.Handler{Feed: a.feed(), Calendar: a.calendarOptions()}).Routes()
+	}})
+}

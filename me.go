@@ -1,0 +1,17 @@
+package partyfinder
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/functions/me"
+	"github.com/partyfinder/partyfinder/shared/telemetry"
+)
+
+// An attendee's own: saves, schedule, history, shares, erasure.
+func init() {
+	registerFunction(Function{Name: FnMe, Base: "/api/me", SLO: telemetry.AttendeeSLO.Name, build: func(a *app) http.Handler {
+		views := a.views()
+		return a.signedIn((&me.Handler{Commands: a.attendees(), Store: a.Store, Views: views, Feed: a.feed(), History: views.History,
+			PublicURL: a.Config.PublicURL}).Routes())
+	}})
+}

@@ -1,0 +1,24 @@
+package partyfinder
+
+import (
+	"github.com/partyfinder/partyfinder/shared/firestore"
+	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
+)
+
+// Turns swipe and save document writes into attendee events on the events
+// topic.
+func init() {
+	registerTrigger(Trigger{Name: TrOnDecisionWritten, Documents: []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"},
+		build: func(a *app) CloudEventHandler {
+			h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
+			a.built = append(a.built, "decision trigger")
+			return h.Handle
+		}})
+}
+
+// decodeDecision decodes a Firestore swipe or save document event for
+// OnDecisionWritten.
+func decodeDecision(data []byte) (ondecisionwritten.Change, error) {
+	c, err := firestore.DecodeDecisionChange(data)
+	return ondecisionwritten.Change{UID: c.UID, PartyID: c.PartyID, Swipe: c.Swipe, Save: c.Save, Trace: c.Trace}, err
+}

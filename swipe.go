@@ -1,0 +1,15 @@
+package partyfinder
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/functions/swipe"
+	"github.com/partyfinder/partyfinder/shared/telemetry"
+)
+
+// Attendees' swipes.
+func init() {
+	registerFunction(Function{Name: FnSwipe, Base: "/api/swipe", SLO: telemetry.AttendeeSLO.Name, build: func(a *app) http.Handler {
+		return a.signedIn((&swipe.Handler{Swipes: a.attendees()}).Routes())
+	}})
+}

@@ -1,0 +1,14 @@
+package partyfinder
+
+import (
+	"net/http"
+
+	"github.com/partyfinder/partyfinder/functions/ugc"
+)
+
+// The older submission form.
+func init() {
+	registerFunction(Function{Name: FnUGC, Base: "/api/ugc", build: func(a *app) http.Handler {
+		return (&ugc.Handler{Feed: a.feed(), Organizers: organizersOnDemand{a}, WriteAuth: a.writeAuth()}).Routes()
+	}})
+}
