@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -257,10 +258,14 @@ func newFakeCloud(t *testing.T, dir string) *fakeCloud {
 	}
 	if dir == "" {
 		dir = filepath.Join(tmp, "project")
-		for _, f := range []string{"scripts/deploy", "firebase.json", "firestore.rules", "firestore.indexes.json", "go.mod"} {
+		for _, f := range []string{"scripts/deploy", "scripts/build-function", "firebase.json", "firestore.rules", "firestore.indexes.json", "go.mod", "go.sum"} {
 			copyFile(t, filepath.Join(repoRoot, f), filepath.Join(dir, f))
 		}
-		for _, pattern := range []string{"docs/slo/policies/*.json", "public/*"} {
+		// What each function's source is staged from.
+		for _, tree := range []string{"shared", "functions", "triggers"} {
+			copyTree(t, filepath.Join(repoRoot, tree), filepath.Join(dir, tree))
+		}
+		for _, pattern := range []string{"docs/slo/policies/*.json", "public/*", "*.go"} {
 			files, _ := filepath.Glob(filepath.Join(repoRoot, pattern))
 			for _, f := range files {
 				rel, _ := filepath.Rel(repoRoot, f)
@@ -272,6 +277,22 @@ func newFakeCloud(t *testing.T, dir string) *fakeCloud {
 	f.env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"FAKECLOUD_STATE="+f.state, "FAKECLOUD_LOG="+f.logFile, "REDIS_ADDR=", "ROLLBACK_TO=")
 	return f
+}
+
+// copyTree copies the files under from to to.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		copyFile(t, path, filepath.Join(to, rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {
