@@ -9,8 +9,9 @@ package blackbox_test
 //     (FIRESTORE_EMULATOR_HOST), each store a project of its own, so runs
 //     and servers do not see each other's data; dev sign-in still works,
 //     as the runner offers it whenever FIREBASE_AUTH_EMULATOR_HOST is unset;
-//   - functions: the root package behind the Functions Framework, as Cloud
-//     Run runs it (test/functionsmain), one process per HTTP function on
+//   - functions: each HTTP function built alone as its deploy builds it
+//     (scripts/build-function), one process per function behind the
+//     Functions Framework as Cloud Run runs it, on
 //     Firestore with tokens verified by the Auth emulator, behind a reverse
 //     proxy that routes like Firebase Hosting from firebase.json's rewrites.
 //
@@ -71,8 +72,34 @@ var target = func() string {
 	return targetRunner
 }()
 
-// functionsBinary is the built test/functionsmain (functions target only).
-var functionsBinary string
+// functionBinaries are the HTTP functions, each built alone by
+// scripts/build-function (functions target only), by name.
+var functionBinaries map[string]string
+
+// buildFunctions builds every HTTP function into dir, two at a time.
+func buildFunctions(dir string) (map[string]string, error) {
+	names := partyfinder.FunctionNames()
+	out := make(map[string]string, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		out[name] = filepath.Join(dir, "function-"+name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cmd := exec.Command(filepath.Join(repoRoot, "scripts", "build-function"), name, out[name])
+			cmd.Dir = repoRoot
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("scripts/build-function %s: %v\n%s", name, err, msg)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
 
 // functionsRefresh is PARTYFINDER_FEED_REFRESH of the function processes.
 // Each process learns of the others' writes by the store's revision check
@@ -355,7 +382,7 @@ func (emulatorOwner) RequireTransportSecurity() bool { return false }
 var calendarSecret = "blackbox-" + rand.Text() + rand.Text()
 
 // startFunctions starts the functions target on the space: one process of
-// test/functionsmain per HTTP function (FUNCTION_TARGET), configured as
+// each HTTP function, built alone (FUNCTION_TARGET names it), configured as
 // the deployment configures them, behind a reverse proxy routing like
 // Firebase Hosting. The demo conference is seeded into an empty store.
 func startFunctions(db string, sp *space, env []string) (*server, error) {
@@ -409,7 +436,7 @@ func startFunction(name string, env []string) (*server, error) {
 		}
 		port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 		ln.Close()
-		cmd := exec.Command(functionsBinary)
+		cmd := exec.Command(functionBinaries[name])
 		cmd.Dir = repoRoot
 		// Should the test binary die, its functions die with it.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -422,7 +449,7 @@ func startFunction(name string, env []string) (*server, error) {
 		}
 		cmd.Stderr = &lockedWriter{s}
 		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start %s: %w", functionsBinary, err)
+			return nil, fmt.Errorf("start %s: %w", functionBinaries[name], err)
 		}
 		go func() {
 			sc := bufio.NewScanner(stdout)

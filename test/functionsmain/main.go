@@ -5,8 +5,9 @@
 // functions.CloudEvent) and starts the framework on $PORT. The framework
 // then serves the one function FUNCTION_TARGET names, at every path.
 //
-// The black-box tests build it and run one process per HTTP function
-// (PARTYFINDER_BLACKBOX_TARGET=functions). LOCAL_ONLY=true listens on
+// scripts/build-function builds each function with it over that
+// function's own source, as the buildpack does; built here, over the whole
+// root package, it serves any function. LOCAL_ONLY=true listens on
 // 127.0.0.1 only, as the framework's own samples do for local runs; the
 // buildpack's main listens on every interface.
 package main
@@ -17,7 +18,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
-	_ "github.com/partyfinder/partyfinder" // registers every function in its init
+	_ "github.com/partyfinder/partyfinder" // registers the functions of its source in its init
 )
 
 func main() {
