@@ -12,6 +12,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/importer"
 )
 
+// FnAdmin is the function's name, as registered with the Functions Framework.
+const FnAdmin = "admin"
+
 // Admins' and moderators' work: conferences, imports, moderation, the
 // audit trail, the service levels.
 func init() {

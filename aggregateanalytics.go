@@ -6,6 +6,9 @@ import (
 	"github.com/partyfinder/partyfinder/triggers/aggregateanalytics"
 )
 
+// TrAggregateAnalytics is the trigger's name, as registered with the Functions Framework.
+const TrAggregateAnalytics = "AggregateAnalytics"
+
 // Counts the events topic's events: per-party stats, hotspots, trending.
 func init() {
 	registerTrigger(Trigger{Name: TrAggregateAnalytics, build: func(a *app) CloudEventHandler {

@@ -7,6 +7,9 @@ import (
 	analyticsfn "github.com/partyfinder/partyfinder/functions/analytics"
 )
 
+// FnAnalytics is the function's name, as registered with the Functions Framework.
+const FnAnalytics = "analytics"
+
 // Trending, hotspots, per-party stats, and the clients' interaction reports.
 func init() {
 	registerFunction(Function{Name: FnAnalytics, Base: "/api/analytics", build: func(a *app) http.Handler {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -139,4 +142,54 @@ func topOf(p string) string {
 		return p
 	}
 	return parts[0] + "/" + parts[1]
+}
+
+// Each function's wiring is in a root file named after it, registering
+// it alone: scripts/build-function stages a function's build with its own
+// file and none of the others', so a registration elsewhere would either
+// be missing from its build or drag another function into every build.
+func TestEachRegistrationHasItsOwnFile(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	registration := regexp.MustCompile(`(?m)^\s*register(?:Function|Trigger)\((?:Function|Trigger)\{Name: *(\w+)`)
+	named := map[string]string{} // file by registered name
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs := registration.FindAllSubmatch(src, -1)
+		if len(regs) > 1 {
+			t.Errorf("%s registers %d functions; one file registers one", f, len(regs))
+		}
+		for _, m := range regs {
+			c := string(m[1])
+			v := regexp.MustCompile(`(?m)^const ` + c + ` = "([^"]+)"$`).FindSubmatch(src)
+			if v == nil {
+				t.Errorf("%s registers %s, declared elsewhere: declare the name beside its registration", f, c)
+				continue
+			}
+			named[string(v[1])] = f
+		}
+	}
+	var names []string
+	for _, fn := range Functions {
+		names = append(names, fn.Name)
+	}
+	for _, tr := range Triggers {
+		names = append(names, tr.Name)
+	}
+	for _, name := range names {
+		if want := strings.ToLower(name) + ".go"; named[name] != want {
+			t.Errorf("%s is registered in %q, want %s", name, named[name], want)
+		}
+	}
+	if len(named) != len(names) {
+		t.Errorf("the files register %d names, the package %d", len(named), len(names))
+	}
 }

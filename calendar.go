@@ -7,6 +7,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
+// FnCalendar is the function's name, as registered with the Functions Framework.
+const FnCalendar = "calendar"
+
 // Calendar exports: a party's, a conference's, an attendee's own.
 func init() {
 	registerFunction(Function{Name: FnCalendar, Base: "/api/calendar", SLO: telemetry.FeedSLO.Name, build: func(a *app) http.Handler {

@@ -7,6 +7,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
+// FnConferences is the function's name, as registered with the Functions Framework.
+const FnConferences = "conferences"
+
 // The conferences and their calendars.
 func init() {
 	registerFunction(Function{Name: FnConferences, Base: "/api/conferences", SLO: telemetry.FeedSLO.Name, build: func(a *app) http.Handler {

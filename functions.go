@@ -23,31 +23,6 @@ import (
 	cloudevent "github.com/cloudevents/sdk-go/v2/event"
 )
 
-// Function names, as registered with the Functions Framework and named in
-// firebase.json's hosting rewrites.
-const (
-	FnParties     = "parties"
-	FnConferences = "conferences"
-	FnPartyDays   = "partyDays"
-	FnCalendar    = "calendar"
-	FnHealth      = "health"
-	FnOpenAPI     = "openapi"
-	FnSwipe       = "swipe"
-	FnMe          = "me"
-	FnAnalytics   = "analytics"
-	FnAdmin       = "admin"
-	FnUGC         = "ugc"
-)
-
-// Trigger names, as registered with the Functions Framework.
-const (
-	TrAggregateAnalytics = "AggregateAnalytics"
-	TrOnDecisionWritten  = "OnDecisionWritten"
-	TrInvalidateCache    = "InvalidateCache"
-	TrOnPartyWritten     = "OnPartyWritten"
-	TrResyncSheets       = "ResyncSheets"
-)
-
 // Function is one deployable HTTP function: its name, where its resources
 // live behind Firebase Hosting (a function called on its own URL sees paths
 // relative to it; they are mounted here so both ways work), and how it is

@@ -6,6 +6,9 @@ import (
 	"github.com/partyfinder/partyfinder/functions/health"
 )
 
+// FnHealth is the function's name, as registered with the Functions Framework.
+const FnHealth = "health"
+
 // Liveness and the store's readiness.
 func init() {
 	registerFunction(Function{Name: FnHealth, Base: "/api/health", build: func(a *app) http.Handler {

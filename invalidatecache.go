@@ -1,5 +1,8 @@
 package partyfinder
 
+// TrInvalidateCache is the trigger's name, as registered with the Functions Framework.
+const TrInvalidateCache = "InvalidateCache"
+
 // Raises the shared revision of the conferences the events topic's events
 // changed, and prebuilds their snapshots.
 func init() {

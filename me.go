@@ -7,6 +7,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
+// FnMe is the function's name, as registered with the Functions Framework.
+const FnMe = "me"
+
 // An attendee's own: saves, schedule, history, shares, erasure.
 func init() {
 	registerFunction(Function{Name: FnMe, Base: "/api/me", SLO: telemetry.AttendeeSLO.Name, build: func(a *app) http.Handler {

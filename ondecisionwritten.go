@@ -5,6 +5,9 @@ import (
 	"github.com/partyfinder/partyfinder/triggers/ondecisionwritten"
 )
 
+// TrOnDecisionWritten is the trigger's name, as registered with the Functions Framework.
+const TrOnDecisionWritten = "OnDecisionWritten"
+
 // Turns swipe and save document writes into attendee events on the events
 // topic.
 func init() {

@@ -5,6 +5,9 @@ import (
 	"github.com/partyfinder/partyfinder/triggers/onpartywritten"
 )
 
+// TrOnPartyWritten is the trigger's name, as registered with the Functions Framework.
+const TrOnPartyWritten = "OnPartyWritten"
+
 // Turns party document writes into party events on the events topic.
 func init() {
 	registerTrigger(Trigger{Name: TrOnPartyWritten, Documents: []string{"parties/{partyId}"}, build: func(a *app) CloudEventHandler {

@@ -7,6 +7,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
+// FnParties is the function's name, as registered with the Functions Framework.
+const FnParties = "parties"
+
 // The party feed, a party's page and calendar, and organizers' writes.
 func init() {
 	registerFunction(Function{Name: FnParties, Base: "/api/parties", SLO: telemetry.FeedSLO.Name, build: func(a *app) http.Handler {

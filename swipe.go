@@ -7,6 +7,9 @@ import (
 	"github.com/partyfinder/partyfinder/shared/telemetry"
 )
 
+// FnSwipe is the function's name, as registered with the Functions Framework.
+const FnSwipe = "swipe"
+
 // Attendees' swipes.
 func init() {
 	registerFunction(Function{Name: FnSwipe, Base: "/api/swipe", SLO: telemetry.AttendeeSLO.Name, build: func(a *app) http.Handler {
