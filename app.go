@@ -87,10 +87,18 @@ func (a *app) observeTrigger(name string, h CloudEventHandler) CloudEventHandler
 	}
 }
 
-// App is the wiring: the opened store, the in-process event bus, and the
+// app is the wiring: the opened store, the in-process event bus, and the
 // parts the functions share, each built the first time a function needs
 // it, so an instance deployed for one function builds only what that
 // function uses (a parties instance opens no attendee caches).
+//
+// It has no exported methods, and must keep none: the binary holds
+// reflection's method lookups (the validator's and text/template's, which
+// gRPC's tracing links), and then the linker keeps every exported method
+// of every type an interface or generic dictionary mentions, app and the
+// parts its fields point to among them. A function built alone would
+// carry every other function's parts. What only the whole process needs
+// is on App (process.go).
 type app struct {
 	Config Config
 	Store  Store
