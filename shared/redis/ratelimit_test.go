@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
@@ -34,13 +32,7 @@ func openLimiter(tb testing.TB, addr string, o redis.LimiterOptions) *redis.Limi
 	}
 	tb.Cleanup(func() {
 		l.Close()
-		c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
-		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, "rate:"+o.Prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
+		deleteKeys(tb, addr, "rate:"+o.Prefix+"*")
 	})
 	return l
 }
@@ -141,7 +133,7 @@ func TestLimiterKeys(t *testing.T) {
 	}
 	c := admin(t, a)
 	key := "rate:" + prefix + "rl:v1:events:u:ada"
-	ttl, err := c.TTL(t.Context(), key).Result()
+	ttl, err := c.int("TTL", key)
 	if err != nil || ttl <= 0 {
 		t.Errorf("TTL of %s = %v, %v; want the key, expiring", key, ttl, err)
 	}
