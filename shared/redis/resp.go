@@ -154,6 +154,8 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 		return nil, err
 	case len(line) < 2 || line[len(line)-2] != '\r':
 		return nil, protocolError("a line ended by LF alone")
+	case bytes.IndexByte(line[:len(line)-2], '\r') >= 0:
+		return nil, protocolError("a CR inside a line")
 	}
 	return line[:len(line)-2], nil
 }
