@@ -48,21 +48,21 @@ func newClientOf(cfg config) *client {
 	return &client{cfg: cfg, slots: make(chan struct{}, cfg.poolSize)}
 }
 
-// do sends one command and returns its reply; an Error reply is returned
+// do sends one command and returns its reply; an error reply is returned
 // as the error.
 func (c *client) do(ctx context.Context, args ...any) (any, error) {
 	replies, err := c.pipeline(ctx, args)
 	if err != nil {
 		return nil, err
 	}
-	if e, ok := replies[0].(Error); ok {
+	if e, ok := replies[0].(replyError); ok {
 		return nil, e
 	}
 	return replies[0], nil
 }
 
 // pipeline sends the commands in one write and reads their replies, in
-// order: one round trip. Error replies are values among the replies; the
+// order: one round trip. Error replies (replyError) are values among the replies; the
 // error is for a call that failed as a whole (network, timeout,
 // protocol), after which no reply can be trusted.
 func (c *client) pipeline(ctx context.Context, cmds ...[]any) ([]any, error) {
@@ -192,7 +192,7 @@ func (c *client) dial(ctx context.Context) (*conn, error) {
 	replies, reusable, err := cn.roundTrip(ctx, init)
 	if err == nil {
 		for i, r := range replies {
-			if e, ok := r.(Error); ok {
+			if e, ok := r.(replyError); ok {
 				err = fmt.Errorf("%s on connect: %w", init[i][0], e)
 				break
 			}

@@ -165,7 +165,7 @@ type gcraResult struct {
 func (l *Limiter) run(ctx context.Context, key string, interval time.Duration, burst int) (gcraResult, error) {
 	t := strconv.FormatFloat(interval.Seconds(), 'g', -1, 64)
 	r, err := l.client.do(ctx, "EVALSHA", gcraSHA, 1, key, t, burst)
-	if e, ok := err.(Error); ok && e.prefix() == "NOSCRIPT" {
+	if e, ok := err.(replyError); ok && e.prefix() == "NOSCRIPT" {
 		r, err = l.client.do(ctx, "EVAL", gcraScript, 1, key, t, burst)
 	}
 	if err != nil {

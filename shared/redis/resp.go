@@ -18,21 +18,21 @@ import (
 // A reply is read into a Go value:
 //
 //	+OK            string
-//	-ERR ...       Error (a value, not an error: in a pipeline or a
+//	-ERR ...       replyError (a value, not an error: in a pipeline or a
 //	               transaction each command has its own)
 //	:42            int64
 //	$3 abc         []byte
 //	$-1, *-1       nil
 //	*2 ...         []any of the above
 
-// Error is an error reply of Redis, such as "NOSCRIPT No matching
+// replyError is an error reply of Redis, such as "NOSCRIPT No matching
 // script". The connection it came over is still good.
-type Error string
+type replyError string
 
-func (e Error) Error() string { return "redis: " + string(e) }
+func (e replyError) Error() string { return "redis: " + string(e) }
 
 // prefix is the error's code: its first word, by convention upper case.
-func (e Error) prefix() string {
+func (e replyError) prefix() string {
 	code, _, _ := strings.Cut(string(e), " ")
 	return code
 }
@@ -87,7 +87,7 @@ func appendBulk[T string | []byte](b []byte, s T) []byte {
 	return append(b, '\r', '\n')
 }
 
-// readReply reads one reply. Any error it returns (other than an Error
+// readReply reads one reply. Any error it returns (other than an error
 // reply, which is a value) leaves r somewhere inside a reply: the
 // connection must be closed.
 func readReply(r *bufio.Reader) (any, error) { return readValue(r, 0) }
@@ -105,7 +105,7 @@ func readValue(r *bufio.Reader, depth int) (any, error) {
 	case '+':
 		return string(body), nil
 	case '-':
-		return Error(body), nil
+		return replyError(body), nil
 	case ':':
 		n, err := strconv.ParseInt(string(body), 10, 64)
 		if err != nil {

@@ -29,7 +29,7 @@ func TestReadReply(t *testing.T) {
 	}{
 		{"simple string", "+OK\r\n", "OK"},
 		{"empty simple string", "+\r\n", ""},
-		{"error", "-NOSCRIPT No matching script\r\n", Error("NOSCRIPT No matching script")},
+		{"error", "-NOSCRIPT No matching script\r\n", replyError("NOSCRIPT No matching script")},
 		{"integer", ":42\r\n", int64(42)},
 		{"negative integer", ":-1\r\n", int64(-1)},
 		{"bulk", "$5\r\nhello\r\n", []byte("hello")},
@@ -39,7 +39,7 @@ func TestReadReply(t *testing.T) {
 		{"nil array", "*-1\r\n", nil},
 		{"empty array", "*0\r\n", []any{}},
 		{"MGET", "*2\r\n$2\r\n17\r\n$-1\r\n", []any{[]byte("17"), nil}},
-		{"EXEC", "*3\r\n:1\r\n-ERR not an integer\r\n:0\r\n", []any{int64(1), Error("ERR not an integer"), int64(0)}},
+		{"EXEC", "*3\r\n:1\r\n-ERR not an integer\r\n:0\r\n", []any{int64(1), replyError("ERR not an integer"), int64(0)}},
 		{"nested", "*2\r\n*1\r\n+a\r\n*0\r\n", []any{[]any{"a"}, []any{}}},
 	}
 	for _, tt := range tests {
@@ -140,7 +140,7 @@ func FuzzReadReply(f *testing.F) {
 				return
 			}
 			switch v := v.(type) {
-			case Error:
+			case replyError:
 				if strings.ContainsAny(string(v), "\r\n") {
 					t.Fatalf("an error reply spanning lines: %q", v)
 				}

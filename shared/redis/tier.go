@@ -224,7 +224,7 @@ func (t *Tier) Bump(ctx context.Context, conferenceID string) error {
 		// (EXECABORT); one that fails while run fails alone, inside
 		// EXEC's array. Either way the first error is the cause.
 		for _, r := range replies {
-			if e, ok := r.(Error); ok {
+			if e, ok := r.(replyError); ok {
 				return e
 			}
 		}
@@ -233,7 +233,7 @@ func (t *Tier) Bump(ctx context.Context, conferenceID string) error {
 			return fmt.Errorf("EXEC of 3 commands answered %s", describe(replies[len(replies)-1]))
 		}
 		for _, r := range results {
-			if e, ok := r.(Error); ok {
+			if e, ok := r.(replyError); ok {
 				return e
 			}
 		}
@@ -250,7 +250,7 @@ func (t *Tier) create(ctx context.Context, rk string) (string, error) {
 		return "", err
 	}
 	for _, r := range replies {
-		if e, ok := r.(Error); ok {
+		if e, ok := r.(replyError); ok {
 			return "", e
 		}
 	}
