@@ -279,7 +279,10 @@ func (cn *conn) exchange(ctx context.Context, cmds [][]any) ([]any, error) {
 }
 
 // alive reports whether an idle connection still looks usable: the
-// server has not closed it nor sent anything unasked.
+// server has not closed it nor sent anything unasked. Over TLS it looks
+// below the record layer, where a record the server sent late (a
+// session ticket) would count as unasked: the connection is then closed
+// and another dialed, which costs a handshake but no call.
 func (cn *conn) alive() bool {
 	if cn.raw.SetReadDeadline(time.Time{}) != nil {
 		return false

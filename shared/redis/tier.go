@@ -25,10 +25,10 @@ const (
 	DefaultCooldown    = time.Second
 )
 
-// timeout bounds each step of a call (dial, write, read, waiting for a
-// pooled connection). Redis answers in well under a millisecond in the
-// same region; a call that takes longer than this is better served by
-// the store than by waiting.
+// timeout bounds each step of a call (dial, write, read; the wait for a
+// pooled connection is poolTimeout). Redis answers in well under a
+// millisecond in the same region; a call that takes longer than this is
+// better served by the store than by waiting.
 const timeout = 100 * time.Millisecond
 
 // schema versions the keys and what they hold. A release that changes
