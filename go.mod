@@ -10,7 +10,6 @@ require (
 	github.com/cloudevents/sdk-go/v2 v2.15.2
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-playground/validator/v10 v10.30.6
-	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/googleapis/google-cloudevents-go v0.10.0
 	github.com/maypok86/otter/v2 v2.4.0
 	github.com/prometheus/client_golang v1.24.1

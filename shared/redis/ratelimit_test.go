@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/httpapi"
 	"github.com/partyfinder/partyfinder/shared/identity"
@@ -34,13 +32,7 @@ func openLimiter(tb testing.TB, addr string, o redis.LimiterOptions) *redis.Limi
 	}
 	tb.Cleanup(func() {
 		l.Close()
-		c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
-		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, "rate:"+o.Prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
+		deleteKeys(tb, addr, "rate:"+o.Prefix+"*")
 	})
 	return l
 }
@@ -141,7 +133,7 @@ func TestLimiterKeys(t *testing.T) {
 	}
 	c := admin(t, a)
 	key := "rate:" + prefix + "rl:v1:events:u:ada"
-	ttl, err := c.TTL(t.Context(), key).Result()
+	ttl, err := c.int("TTL", key)
 	if err != nil || ttl <= 0 {
 		t.Errorf("TTL of %s = %v, %v; want the key, expiring", key, ttl, err)
 	}
@@ -262,5 +254,91 @@ func BenchmarkLimiter(b *testing.B) {
 		if _, err := l.Allow(ctx, "events:u:ada", lim); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLimiterScript: the limiter runs its script by SHA-1 and sends it
+// whole only where Redis lacks it: the first time, and after the script
+// cache was emptied (a restart, SCRIPT FLUSH), without failing a call.
+func TestLimiterScript(t *testing.T) {
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	l := openLimiter(t, srv.Addr(), redis.LimiterOptions{})
+	c := admin(t, srv.Addr())
+	lim := slow(5)
+	allow := func(wantRemaining int) {
+		t.Helper()
+		if d, err := l.Allow(ctx, "k", lim); err != nil || !d.Allowed || d.Remaining != wantRemaining {
+			t.Fatalf("Allow: %+v, %v; want allowed with %d remaining", d, err, wantRemaining)
+		}
+	}
+	start := commandCounts(t, c)
+	allow(4)
+	allow(3)
+	if _, err := c.do("SCRIPT", "FLUSH"); err != nil {
+		t.Fatal(err)
+	}
+	allow(2)
+	allow(1)
+	end := commandCounts(t, c)
+	if n := end["evalsha"] - start["evalsha"]; n != 4 {
+		t.Errorf("EVALSHA ran %d times for 4 requests, want 4", n)
+	}
+	if n := end["eval"] - start["eval"]; n != 2 {
+		t.Errorf("EVAL ran %d times, want 2: once at first, once after the flush", n)
+	}
+}
+
+// TestLimiterEarlierRelease: a budget is stored as the instant it is
+// whole again, in seconds since 2017-01-01 UTC by Redis's clock, as
+// earlier releases stored it, so that old and new instances count one
+// budget while a release rolls out.
+func TestLimiterEarlierRelease(t *testing.T) {
+	ctx := t.Context()
+	a := addr(t)
+	prefix := testPrefix()
+	l := openLimiter(t, a, redis.LimiterOptions{Prefix: prefix})
+	c := admin(t, a)
+	const epoch2017 = 1483228800
+	interval := 1000.0 // slow's: seconds per request
+	redisNow := func() float64 {
+		t.Helper()
+		r, err := c.do("TIME")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm := r.([]any)
+		s, _ := strconv.ParseFloat(string(tm[0].([]byte)), 64)
+		us, _ := strconv.ParseFloat(string(tm[1].([]byte)), 64)
+		return s - epoch2017 + us/1e6
+	}
+
+	// What this release stores: an instant an earlier release reads.
+	key := "rate:" + prefix + "rl:v1:new"
+	before := redisNow()
+	if _, err := l.Allow(ctx, "new", slow(3)); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := c.str("GET", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tat, err := strconv.ParseFloat(stored, 64)
+	if err != nil || tat < before+interval || tat > redisNow()+interval {
+		t.Errorf("stored %q, want one interval past Redis's time in seconds since 2017", stored)
+	}
+
+	// What an earlier release stored (Lua's %.14g): two of three requests
+	// used, so one is left, then none.
+	key = "rate:" + prefix + "rl:v1:old"
+	old := strconv.FormatFloat(redisNow()+2*interval, 'g', 14, 64)
+	if _, err := c.do("SET", key, old, "EX", 3000); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := l.Allow(ctx, "old", slow(3)); err != nil || !d.Allowed || d.Remaining != 0 {
+		t.Errorf("the last request of a budget stored by an earlier release: %+v, %v; want allowed, none remaining", d, err)
+	}
+	if d, err := l.Allow(ctx, "old", slow(3)); err != nil || d.Allowed {
+		t.Errorf("a request past that budget: %+v, %v; want refused", d, err)
 	}
 }

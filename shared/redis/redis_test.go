@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -12,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -26,13 +25,74 @@ var _ feed.Shared = (*redis.Tier)(nil)
 // addr returns a real redis-server for the test (redistest.Addr).
 func addr(tb testing.TB) string { return redistest.Addr(tb) }
 
-// admin is a plain client, to look at and meddle with what the tier
-// stored.
-func admin(tb testing.TB, addr string) *goredis.Client {
+// adminClient is a plain client, to look at and meddle with what the
+// tier stored.
+type adminClient struct{ a *redis.Admin }
+
+func admin(tb testing.TB, addr string) adminClient {
 	tb.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
-	tb.Cleanup(func() { c.Close() })
-	return c
+	a, err := redis.NewAdmin(addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	return adminClient{a}
+}
+
+// errNil is a nil reply where a value was wanted.
+var errNil = errors.New("nil reply")
+
+func (c adminClient) do(args ...any) (any, error) {
+	return c.a.Do(context.Background(), args...)
+}
+
+// int sends a command that answers an integer.
+func (c adminClient) int(args ...any) (int64, error) {
+	r, err := c.do(args...)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := r.(int64)
+	if !ok {
+		return 0, fmt.Errorf("%s answered %T, want an integer", args[0], r)
+	}
+	return n, nil
+}
+
+// str sends a command that answers a bulk string.
+func (c adminClient) str(args ...any) (string, error) {
+	r, err := c.do(args...)
+	if err != nil {
+		return "", err
+	}
+	b, ok := r.([]byte)
+	switch {
+	case r == nil:
+		return "", errNil
+	case !ok:
+		return "", fmt.Errorf("%s answered %T, want a bulk string", args[0], r)
+	}
+	return string(b), nil
+}
+
+// deleteKeys deletes the keys matching pattern (SCAN, then DEL).
+func deleteKeys(tb testing.TB, addr, pattern string) {
+	tb.Helper()
+	c := admin(tb, addr)
+	for cursor := "0"; ; {
+		r, err := c.do("SCAN", cursor, "MATCH", pattern, "COUNT", 100)
+		if err != nil {
+			tb.Logf("SCAN %s: %v", pattern, err)
+			return
+		}
+		page := r.([]any)
+		for _, k := range page[1].([]any) {
+			c.do("DEL", k)
+		}
+		if cursor = string(page[0].([]byte)); cursor == "0" {
+			return
+		}
+	}
 }
 
 // testPrefix returns a key prefix of its own for a test.
@@ -54,13 +114,7 @@ func open(tb testing.TB, addr string, o redis.Options) *redis.Tier {
 		if !strings.HasPrefix(o.Prefix, "pf-test:") {
 			return // not ours to scan: the test deletes its keys itself
 		}
-		c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
-		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, o.Prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
+		deleteKeys(tb, addr, o.Prefix+"*")
 	})
 	return tier
 }
@@ -202,7 +256,7 @@ func TestPrebuilt(t *testing.T) {
 			if err := tier.SavePrebuilt(ctx, conf, blob); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := admin(t, a).Del(ctx, prefix+"v1:rev:"+conf).Result(); err != nil || n != 1 {
+			if n, err := admin(t, a).int("DEL", prefix+"v1:rev:"+conf); err != nil || n != 1 {
 				t.Fatalf("DEL revision: %d, %v", n, err)
 			}
 		}},
@@ -221,7 +275,7 @@ func TestPrebuilt(t *testing.T) {
 				if rev != "" {
 					t.Errorf("Prebuilt gave revision %q with none stored; want \"\" (and none created)", rev)
 				}
-				if n, _ := admin(t, a).Exists(ctx, prefix+"v1:rev:"+tt.conf).Result(); n != 0 {
+				if n, _ := admin(t, a).int("EXISTS", prefix+"v1:rev:"+tt.conf); n != 0 {
 					t.Error("Prebuilt created a revision")
 				}
 				if now := revision(t, tier, tt.conf); now == before {
@@ -256,21 +310,22 @@ func TestKeys(t *testing.T) {
 	conf := "keys-" + rand.Text()[:8] // under the default prefix: a name of its own
 	tier := open(t, a, redis.Options{Prefix: redis.DefaultPrefix, PrebuiltTTL: 10 * time.Minute})
 	c := admin(t, a)
-	t.Cleanup(func() { c.Del(context.Background(), "pf:v1:rev:"+conf, "pf:v1:snap:"+conf) })
+	t.Cleanup(func() { c.do("DEL", "pf:v1:rev:"+conf, "pf:v1:snap:"+conf) })
 	rev := revision(t, tier, conf)
 	if err := tier.SavePrebuilt(ctx, conf, []byte("gz")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Get(ctx, "pf:v1:rev:"+conf).Result(); err != nil || got != rev {
+	if got, err := c.str("GET", "pf:v1:rev:"+conf); err != nil || got != rev {
 		t.Errorf("GET pf:v1:rev:%s = %q, %v; want %q", conf, got, err, rev)
 	}
-	if got, err := c.Get(ctx, "pf:v1:snap:"+conf).Result(); err != nil || got != "gz" {
+	if got, err := c.str("GET", "pf:v1:snap:"+conf); err != nil || got != "gz" {
 		t.Errorf("GET pf:v1:snap:%s = %q, %v; want the saved bytes", conf, got, err)
 	}
-	if ttl, err := c.PTTL(ctx, "pf:v1:snap:"+conf).Result(); err != nil || ttl <= 0 || ttl > 10*time.Minute {
+	if ms, err := c.int("PTTL", "pf:v1:snap:"+conf); err != nil || ms <= 0 || time.Duration(ms)*time.Millisecond > 10*time.Minute {
+		ttl := time.Duration(ms) * time.Millisecond
 		t.Errorf("snapshot's TTL = %v, %v; want at most the 10m asked for", ttl, err)
 	}
-	if ttl, err := c.PTTL(ctx, "pf:v1:rev:"+conf).Result(); err != nil || ttl != -1 {
+	if ttl, err := c.int("PTTL", "pf:v1:rev:"+conf); err != nil || ttl != -1 {
 		t.Errorf("revision's TTL = %v, %v; want none (kept until lost)", ttl, err)
 	}
 }
@@ -299,9 +354,9 @@ func TestPrebuiltOneRoundTrip(t *testing.T) {
 }
 
 // commandCounts returns how often each command ran, from INFO commandstats.
-func commandCounts(t *testing.T, c *goredis.Client) map[string]int {
+func commandCounts(t *testing.T, c adminClient) map[string]int {
 	t.Helper()
-	info, err := c.Info(t.Context(), "commandstats").Result()
+	info, err := c.str("INFO", "commandstats")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +391,7 @@ func TestLostData(t *testing.T) {
 	}
 	flush := func() {
 		t.Helper()
-		if err := c.FlushAll(ctx).Err(); err != nil {
+		if _, err := c.do("FLUSHALL"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,9 +15,6 @@ import (
 	"time"
 	"unicode"
 
-	goredis "github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
-
 	"github.com/partyfinder/partyfinder/shared/apperr"
 )
 
@@ -28,10 +25,10 @@ const (
 	DefaultCooldown    = time.Second
 )
 
-// timeout bounds each step of a call (dial, write, read, waiting for a
-// pooled connection). Redis answers in well under a millisecond in the
-// same region; a call that takes longer than this is better served by
-// the store than by waiting.
+// timeout bounds each step of a call (dial, write, read; the wait for a
+// pooled connection is poolTimeout). Redis answers in well under a
+// millisecond in the same region; a call that takes longer than this is
+// better served by the store than by waiting.
 const timeout = 100 * time.Millisecond
 
 // schema versions the keys and what they hold. A release that changes
@@ -68,44 +65,26 @@ type Options struct {
 // when the call was refused without trying). It is safe for concurrent
 // use.
 type Tier struct {
-	client  *goredis.Client
+	client  *client
 	prefix  string // Options.Prefix + schema
 	ttl     time.Duration
 	breaker *breaker
 }
 
 // newClient returns a client of the Redis at addr (host:port, or a
-// redis:// or rediss:// URL) that fails fast: it connects lazily, and a
-// slow or absent Redis must cost a caller no more than timeout, as the
-// callers fall back to the store or the process.
-func newClient(addr string) (*goredis.Client, error) {
-	opt := &goredis.Options{Addr: addr}
-	if strings.Contains(addr, "://") {
-		var err error
-		if opt, err = goredis.ParseURL(addr); err != nil {
-			return nil, apperr.New(apperr.Invalid, "redis: address: %v", err)
+// redis://, rediss:// or unix:// URL, see parseAddr) that fails fast: it
+// connects lazily, and a slow or absent Redis must cost a caller no more
+// than timeout a step, as the callers fall back to the store or the
+// process. A caller's earlier deadline or cancellation ends a call too.
+func newClient(addr string) (*client, error) {
+	cfg, err := parseAddr(addr)
+	if err != nil {
+		if addr == "" {
+			return nil, apperr.New(apperr.Invalid, "redis: no address")
 		}
-	} else if addr == "" {
-		return nil, apperr.New(apperr.Invalid, "redis: no address")
+		return nil, apperr.New(apperr.Invalid, "redis: address: %v", err)
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
-	// Waiting for a free connection is not Redis being slow: a burst of
-	// calls (an import's invalidations) queues for the pool behind calls
-	// that each take a fraction of a millisecond. A dead Redis still fails
-	// within the dial timeout.
-	opt.PoolTimeout = 5 * timeout
-	// One attempt per call: the breaker decides when to try again. (In
-	// go-redis 0 means the default of 3 retries; -1 means none.) A retry
-	// could also apply an INCR, or count a request, twice.
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	// A caller's earlier deadline or cancellation ends the call too.
-	opt.ContextTimeoutEnabled = true
-	// No extra commands on each new connection: CLIENT SETINFO and the
-	// maintenance notifications of Redis Enterprise buy nothing here.
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return goredis.NewClient(opt), nil
+	return newClientOf(cfg), nil
 }
 
 // Open returns a Tier of the Redis at addr: host:port, or a redis:// or
@@ -114,7 +93,6 @@ func newClient(addr string) (*goredis.Client, error) {
 // calls fail fast until it is back. Use Ping to check it. An apperr
 // Invalid error means addr or o is malformed.
 func Open(addr string, o Options) (*Tier, error) {
-	quietClientLogs()
 	if o.PrebuiltTTL < 0 || o.Cooldown < 0 {
 		return nil, apperr.New(apperr.Invalid, "redis: negative prebuilt TTL or cooldown")
 	}
@@ -140,13 +118,13 @@ func Open(addr string, o Options) (*Tier, error) {
 }
 
 // Close closes the connections to Redis.
-func (t *Tier) Close() error { return t.client.Close() }
+func (t *Tier) Close() error { return t.client.close() }
 
 // Ping checks that Redis answers. It tries even while calls are refused
 // after a failure, and its answer counts like any call's: a success
 // lets calls through again, a failure starts a cooldown.
 func (t *Tier) Ping(ctx context.Context) error {
-	err := t.client.Ping(ctx).Err()
+	_, err := t.client.do(ctx, "PING")
 	t.breaker.observe(outcomeOf(ctx, err))
 	if err != nil {
 		return unavailable("ping", err)
@@ -161,14 +139,15 @@ func (t *Tier) Ping(ctx context.Context) error {
 func (t *Tier) Revision(ctx context.Context, conferenceID string) (string, error) {
 	var rev string
 	err := t.call(ctx, "revision", conferenceID, func(rk, _ string) error {
-		v, err := t.client.Get(ctx, rk).Result()
-		if errors.Is(err, goredis.Nil) {
-			v, err = t.create(ctx, rk)
+		r, err := t.client.do(ctx, "GET", rk)
+		if err != nil {
+			return err
 		}
-		if err == nil && v == "" {
-			return errEmpty
+		if r == nil {
+			rev, err = t.create(ctx, rk)
+			return err
 		}
-		rev = v
+		rev, err = revisionOf(r)
 		return err
 	})
 	return rev, err
@@ -180,27 +159,32 @@ func (t *Tier) Revision(ctx context.Context, conferenceID string) (string, error
 // left over was built at a revision nobody can compare with any more.
 func (t *Tier) Prebuilt(ctx context.Context, conferenceID string) (revision string, data []byte, err error) {
 	err = t.call(ctx, "prebuilt", conferenceID, func(rk, sk string) error {
-		vs, err := t.client.MGet(ctx, rk, sk).Result()
+		r, err := t.client.do(ctx, "MGET", rk, sk)
 		if err != nil {
 			return err
 		}
-		if len(vs) != 2 {
-			return fmt.Errorf("MGET answered %d values for 2 keys", len(vs))
+		vs, ok := r.([]any)
+		if !ok || len(vs) != 2 {
+			return fmt.Errorf("MGET of 2 keys answered %s", describe(r))
 		}
-		rev, ok := vs[0].(string)
-		if !ok {
+		if vs[0] == nil {
 			// No revision (never raised, or lost): none is created here,
 			// as the id may name no conference at all; the caller asks
 			// Revision once the store knows the conference.
 			return nil
 		}
-		if rev == "" {
-			return errEmpty
+		rev, err := revisionOf(vs[0])
+		if err != nil {
+			return err
+		}
+		switch s := vs[1].(type) {
+		case nil:
+		case []byte:
+			data = s
+		default:
+			return fmt.Errorf("MGET answered %s for the snapshot", describe(s))
 		}
 		revision = rev
-		if s, ok := vs[1].(string); ok {
-			data = []byte(s)
-		}
 		return nil
 	})
 	if err != nil {
@@ -214,7 +198,9 @@ func (t *Tier) Prebuilt(ctx context.Context, conferenceID string) (revision stri
 // snapshot was built at: readers compare it with the current one.
 func (t *Tier) SavePrebuilt(ctx context.Context, conferenceID string, data []byte) error {
 	return t.call(ctx, "save prebuilt", conferenceID, func(_, sk string) error {
-		return t.client.Set(ctx, sk, data, t.ttl).Err()
+		// PX in whole milliseconds, at least one: PX 0 is an error
+		_, err := t.client.do(ctx, "SET", sk, data, "PX", max(t.ttl.Milliseconds(), 1))
+		return err
 	})
 }
 
@@ -225,13 +211,33 @@ func (t *Tier) SavePrebuilt(ctx context.Context, conferenceID string, data []byt
 // repeat revisions already seen.
 func (t *Tier) Bump(ctx context.Context, conferenceID string) error {
 	return t.call(ctx, "bump", conferenceID, func(rk, sk string) error {
-		_, err := t.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-			p.SetNX(ctx, rk, epoch(), 0)
-			p.Incr(ctx, rk)
-			p.Del(ctx, sk)
-			return nil
-		})
-		return err
+		replies, err := t.client.pipeline(ctx,
+			[]any{"MULTI"},
+			[]any{"SETNX", rk, epoch()},
+			[]any{"INCR", rk},
+			[]any{"DEL", sk},
+			[]any{"EXEC"})
+		if err != nil {
+			return err
+		}
+		// A command refused while queued fails EXEC as a whole
+		// (EXECABORT); one that fails while run fails alone, inside
+		// EXEC's array. Either way the first error is the cause.
+		for _, r := range replies {
+			if e, ok := r.(replyError); ok {
+				return e
+			}
+		}
+		results, ok := replies[len(replies)-1].([]any)
+		if !ok || len(results) != 3 {
+			return fmt.Errorf("EXEC of 3 commands answered %s", describe(replies[len(replies)-1]))
+		}
+		for _, r := range results {
+			if e, ok := r.(replyError); ok {
+				return e
+			}
+		}
+		return nil
 	})
 }
 
@@ -239,24 +245,50 @@ func (t *Tier) Bump(ctx context.Context, conferenceID string) error {
 // instance has just done so, and returns the revision now stored, in one
 // round trip.
 func (t *Tier) create(ctx context.Context, rk string) (string, error) {
-	var get *goredis.StringCmd
-	_, err := t.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		p.SetNX(ctx, rk, epoch(), 0)
-		get = p.Get(ctx, rk)
-		return nil
-	})
-	if err != nil && !errors.Is(err, goredis.Nil) {
+	replies, err := t.client.pipeline(ctx, []any{"SETNX", rk, epoch()}, []any{"GET", rk})
+	if err != nil {
 		return "", err
 	}
-	rev, err := get.Result()
-	switch {
-	case errors.Is(err, goredis.Nil):
+	for _, r := range replies {
+		if e, ok := r.(replyError); ok {
+			return "", e
+		}
+	}
+	if replies[1] == nil {
 		// deleted between the two commands (a FLUSHALL): no revision to give
 		return "", errors.New("the revision vanished as it was created")
-	case err == nil && rev == "":
+	}
+	return revisionOf(replies[1])
+}
+
+// revisionOf reads a revision from a GET's reply.
+func revisionOf(r any) (string, error) {
+	b, ok := r.([]byte)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("GET answered %s", describe(r))
+	case len(b) == 0:
 		return "", errEmpty
 	}
-	return rev, err
+	return string(b), nil
+}
+
+// describe names a reply's type for an error, without its content (a
+// snapshot is large and not for the logs).
+func describe(r any) string {
+	switch r := r.(type) {
+	case nil:
+		return "nil"
+	case []any:
+		return fmt.Sprintf("an array of %d", len(r))
+	case []byte:
+		return fmt.Sprintf("a bulk string of %d bytes", len(r))
+	case string:
+		return "a status"
+	case int64:
+		return "an integer"
+	}
+	return fmt.Sprintf("%T", r)
 }
 
 // errEmpty guards the promise of a revision: only this package writes

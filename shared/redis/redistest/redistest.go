@@ -5,8 +5,8 @@
 package redistest
 
 import (
+	"bufio"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/testenv"
-
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // EnvAddr names the Redis that scripts/test starts for the tests. It is
@@ -67,6 +65,7 @@ func Addr(tb testing.TB) string {
 type Server struct {
 	dir    string
 	port   int
+	args   []string // beyond the port, the address and no persistence
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
@@ -75,11 +74,18 @@ type Server struct {
 // end.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return StartWith(tb)
+}
+
+// StartWith is Start with more arguments for redis-server, such as
+// "--requirepass", "secret": a setting no test may put on the shared one.
+func StartWith(tb testing.TB, args ...string) *Server {
+	tb.Helper()
 	port, err := FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{dir: tb.TempDir(), port: port}
+	s := &Server{dir: tb.TempDir(), port: port, args: args}
 	if err := s.Restart(); err != nil {
 		Unavailable(tb, err)
 	}
@@ -103,8 +109,9 @@ func (s *Server) Restart() error {
 		return err
 	}
 	defer log.Close()
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir}, s.args...)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
@@ -112,8 +119,6 @@ func (s *Server) Restart() error {
 	s.exited = make(chan struct{})
 	go func() { s.cmd.Wait(); close(s.exited) }()
 
-	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: time.Second})
-	defer c.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
@@ -122,7 +127,7 @@ func (s *Server) Restart() error {
 			return fmt.Errorf("redis-server on port %d exited: %s", s.port, out)
 		default:
 		}
-		err := c.Ping(context.Background()).Err()
+		err := answers(s.Addr())
 		if err == nil {
 			return nil
 		}
@@ -132,6 +137,28 @@ func (s *Server) Restart() error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// answers reports whether a Redis answers at addr: any reply to PING,
+// NOAUTH from a server with a password included, means it is up.
+func answers(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line[0] != '+' && line[0] != '-' {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
 }
 
 // Kill ends redis-server with SIGKILL, as a crash would: no shutdown,
