@@ -20,36 +20,45 @@ const FnAdmin = "admin"
 func init() {
 	registerFunction(Function{Name: FnAdmin, Base: "/api/admin", MaxBody: ImportMaxBody, Timeout: ImportTimeout, build: func(a *app) http.Handler {
 		// The write parts are built on the first write.
-		h := &admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: conferencesOnDemand{a}, Audit: a.Store,
-			Import: importerOnDemand{a}, Fetch: a.sheetFetcher(),
+		h := &admin.Handler{Feed: a.feed(), Parties: a.Store, Conferences: a.conferencesOnDemand(), Audit: a.Store,
+			Import: a.importerOnDemand(), Fetch: a.sheetFetcher(),
 			SLO: func() any { return a.slo.Report(time.Now()) }}
 		return a.signedIn(h.Routes())
 	}})
 }
 
-// conferencesOnDemand builds the conference use cases on their first use.
-type conferencesOnDemand struct{ a *app }
+// conferencesOnDemand builds the conference use cases on their first
+// use; a function for organizersOnDemand's reason.
+type conferencesOnDemand func() *command.Conferences
 
-func (o conferencesOnDemand) uc() *command.Conferences {
-	o.a.mu.Lock()
-	defer o.a.mu.Unlock()
-	return o.a.conferences()
+func (a *app) conferencesOnDemand() conferencesOnDemand {
+	return func() *command.Conferences {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.conferences()
+	}
 }
 
 func (o conferencesOnDemand) Create(ctx context.Context, who identity.Identity, c conference.Conference, retry bool) (conference.Conference, bool, error) {
-	return o.uc().Create(ctx, who, c, retry)
+	return o().Create(ctx, who, c, retry)
 }
 
 func (o conferencesOnDemand) Update(ctx context.Context, who identity.Identity, id string, fn func(*conference.Conference) error) (conference.Conference, error) {
-	return o.uc().Update(ctx, who, id, fn)
+	return o().Update(ctx, who, id, fn)
 }
 
-// importerOnDemand builds the import use case on its first use.
-type importerOnDemand struct{ a *app }
+// importerOnDemand builds the import use case on its first use; a
+// function for organizersOnDemand's reason.
+type importerOnDemand func() *importer.Importer
+
+func (a *app) importerOnDemand() importerOnDemand {
+	return func() *importer.Importer {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.importer()
+	}
+}
 
 func (o importerOnDemand) Run(ctx context.Context, req importer.Request) (importer.Report, error) {
-	o.a.mu.Lock()
-	im := o.a.importer()
-	o.a.mu.Unlock()
-	return im.Run(ctx, req)
+	return o().Run(ctx, req)
 }

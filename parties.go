@@ -15,7 +15,7 @@ func init() {
 	registerFunction(Function{Name: FnParties, Base: "/api/parties", SLO: telemetry.FeedSLO.Name, build: func(a *app) http.Handler {
 		// The writes' parts are built on the first write: an instance that
 		// only serves the feed builds the feed alone.
-		h := &parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Organizers: organizersOnDemand{a}, Stored: a.Store,
+		h := &parties.Handler{Feed: a.feed(), Calendar: a.calendarOptions(), Organizers: a.organizersOnDemand(), Stored: a.Store,
 			WriteAuth: a.writeAuth()}
 		return h.Routes()
 	}})

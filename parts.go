@@ -232,36 +232,41 @@ func (a *app) limitClients(name string, user, client httpapi.Limit) func(http.Ha
 }
 
 // organizersOnDemand builds the organizer use cases on their first use.
-type organizersOnDemand struct{ a *app }
+// It is a function, not a struct holding the *app: a type that points to
+// app and goes into an interface would make the linker keep the methods
+// of every part app points to (see app).
+type organizersOnDemand func() *command.Organizers
 
-func (o organizersOnDemand) uc() *command.Organizers {
-	o.a.mu.Lock()
-	defer o.a.mu.Unlock()
-	return o.a.organizers()
+func (a *app) organizersOnDemand() organizersOnDemand {
+	return func() *command.Organizers {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.organizers()
+	}
 }
 
 func (o organizersOnDemand) Submit(ctx context.Context, who identity.Identity, p party.Party, key string, force bool) (party.Party, bool, []event.Event, error) {
-	return o.uc().Submit(ctx, who, p, key, force)
+	return o().Submit(ctx, who, p, key, force)
 }
 
 func (o organizersOnDemand) Edit(ctx context.Context, who identity.Identity, id string, version int64, force bool, edit func(*party.Party) error) (party.Party, []event.Event, error) {
-	return o.uc().Edit(ctx, who, id, version, force, edit)
+	return o().Edit(ctx, who, id, version, force, edit)
 }
 
 func (o organizersOnDemand) Cancel(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
-	return o.uc().Cancel(ctx, who, id, version, reason)
+	return o().Cancel(ctx, who, id, version, reason)
 }
 
 func (o organizersOnDemand) Publish(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
-	return o.uc().Publish(ctx, who, id, version)
+	return o().Publish(ctx, who, id, version)
 }
 
 func (o organizersOnDemand) Remove(ctx context.Context, who identity.Identity, id string, version int64) (party.Party, []event.Event, error) {
-	return o.uc().Remove(ctx, who, id, version)
+	return o().Remove(ctx, who, id, version)
 }
 
 func (o organizersOnDemand) Reject(ctx context.Context, who identity.Identity, id string, version int64, reason string) (party.Party, []event.Event, error) {
-	return o.uc().Reject(ctx, who, id, version, reason)
+	return o().Reject(ctx, who, id, version, reason)
 }
 
 // onDemand returns middleware that is built (by build, under the lock) on

@@ -12,6 +12,6 @@ const FnUGC = "ugc"
 // The older submission form.
 func init() {
 	registerFunction(Function{Name: FnUGC, Base: "/api/ugc", build: func(a *app) http.Handler {
-		return (&ugc.Handler{Feed: a.feed(), Organizers: organizersOnDemand{a}, WriteAuth: a.writeAuth()}).Routes()
+		return (&ugc.Handler{Feed: a.feed(), Organizers: a.organizersOnDemand(), WriteAuth: a.writeAuth()}).Routes()
 	}})
 }
