@@ -412,8 +412,9 @@ func coldFunctionsMarkdown(r coldFunctionsReport) string {
 		"(%d published of %d parties). Time: from just before the spawn to the answer's last byte read. On %s "+
 		"(project %s) the prebuilt snapshot was made before any start, as the InvalidateCache trigger makes it, and each "+
 		"start is checked to have loaded it without writing it again; SQLite is a fresh file with the same parties. "+
-		"Per store: the first start of each binary (Firestore only: the runs come first), one discarded start of each, "+
-		"then %d rounds of one start of each in turn (shared, then alone).\n\n",
+		"Per store: the first start of each binary, shared then alone (Firestore only: its runs come first, "+
+		"so the first start of the shared binary is also the first process to dial the emulator), one discarded start of each, "+
+		"then %d rounds of one start of each in turn, shared then alone.\n\n",
 		r.Config.functions, r.Config.functions, benchConference, r.Published, benchParties, emulator, r.Config.project, r.Config.starts)
 	if len(r.Config.env) > 0 {
 		fmt.Fprintf(&b, "- Extra environment: `%s`\n\n", strings.Join(r.Config.env, " "))
