@@ -117,9 +117,17 @@ func runColdFunctions(ctx context.Context, cfg coldConfig, stdout io.Writer) err
 	defer client.Close()
 	store := firestore.New(client)
 	step(stdout, "writing %d parties into Firestore at %s (project %s) and into a fresh SQLite file", benchParties, emulator, cfg.project)
-	ps, err := seed(ctx, store)
-	if err != nil {
-		return fmt.Errorf("seed firestore: %w", err)
+	// A fresh emulator on a busy machine can miss the store's deadline
+	// on its first writes; seeding again is harmless.
+	var ps []party.Party
+	for try := 1; ; try++ {
+		if ps, err = seed(ctx, store); err == nil {
+			break
+		}
+		if try == 3 {
+			return fmt.Errorf("seed firestore: %w", err)
+		}
+		step(stdout, "seeding Firestore again after: %v", err)
 	}
 	db := filepath.Join(tmp, "bench.db")
 	if _, err := createDB(ctx, db); err != nil {
