@@ -421,7 +421,7 @@ func coldFunctionsMarkdown(r coldFunctionsReport) string {
 		"(project %s) the prebuilt snapshot was made before any start, as the InvalidateCache trigger makes it, and each "+
 		"start is checked to have loaded it without writing it again; SQLite is a fresh file with the same parties. "+
 		"Per store: the first start of each binary, shared then alone (Firestore only: its runs come first, "+
-		"so the first start of the shared binary is also the first process to dial the emulator), one discarded start of each, "+
+		"so the shared binary's first start is also the first of any server against the emulator), one discarded start of each, "+
 		"then %d rounds of one start of each in turn, shared then alone.\n\n",
 		r.Config.functions, r.Config.functions, benchConference, r.Published, benchParties, emulator, r.Config.project, r.Config.starts)
 	if len(r.Config.env) > 0 {
