@@ -6,6 +6,7 @@ package main
 //
 //	go run ./scripts/bench coldstart              # 15 starts per setup, with the breakdown
 //	go run ./scripts/bench coldstart -starts 5 -floor 0 -probes 0
+//	go run ./scripts/bench coldstart -functions parties   # the function built alone against the shared binary
 //
 // It starts the Firestore emulator itself unless FIRESTORE_EMULATOR_HOST
 // is set, and always its own redis-server, both on free loopback ports,
@@ -58,6 +59,10 @@ type coldConfig struct {
 	perf    string   // directory for perf profiles of one start per setup; "" for none
 	env     []string // extra environment of the server, e.g. GOGC=400, for experiments
 	keep    bool
+	// functions names the function timed built alone against the shared
+	// binary (coldstart_functions.go); "" for the runner's setups.
+	functions string
+	sizes     bool // with functions: the size of every function built alone
 }
 
 func parseColdFlags(args []string, stderr io.Writer) (coldConfig, error) {
@@ -79,11 +84,17 @@ func parseColdFlags(args []string, stderr io.Writer) (coldConfig, error) {
 		return nil
 	})
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (server binary, emulator and Redis logs)")
+	fs.StringVar(&c.functions, "functions", "", "instead of the setups, time this `function` built alone (scripts/build-function) against the shared "+
+		"binary (go build ./test/functionsmain), on SQLite and on the Firestore emulator's prebuilt snapshot; only parties serves the feed")
+	fs.BoolVar(&c.sizes, "sizes", true, "with -functions: also build every function and trigger alone and compare their sizes with the shared binary's")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if c.starts < 1 {
 		return c, errors.New("-starts must be at least 1")
+	}
+	if c.functions != "" && c.functions != feedFunction {
+		return c, fmt.Errorf("-functions %q: only %s serves the feed the cold start is timed to", c.functions, feedFunction)
 	}
 	return c, nil
 }
@@ -128,6 +139,9 @@ func runColdStart(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg, err := parseColdFlags(args, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.functions != "" {
+		return runColdFunctions(ctx, cfg, stdout)
 	}
 	root, err := repoRoot()
 	if err != nil {
@@ -407,9 +421,17 @@ func coldStartOnce(ctx context.Context, root string, wrap []string, bin, dir str
 	if err != nil {
 		return coldRun{}, err
 	}
-	out := &stampWriter{}
 	argv := append(slices.Clone(wrap), bin, "serve", "--store", "firestore", "--no-seed", "--addr", addr,
 		"--db", filepath.Join(dir, "partyfinder.db"))
+	return spawnAndPoll(ctx, root, argv, env, addr, published, settle, verify)
+}
+
+// spawnAndPoll runs argv from root with env added to this process's,
+// polls the full feed at addr every millisecond until it answers 200,
+// checks that the answer is the gzip feed of published parties, runs
+// verify (after settle) and stops the process.
+func spawnAndPoll(ctx context.Context, root string, argv, env []string, addr string, published int, settle time.Duration, verify func(context.Context) error) (coldRun, error) {
+	out := &stampWriter{}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
