@@ -97,18 +97,29 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req createRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	var fs []apperr.FieldError
-	for name, missing := range map[string]bool{"title": req.Title == nil, "venue": req.Venue == nil, "date": req.Date == nil, "time": req.Time == nil} {
-		if missing {
-			fs = append(fs, apperr.FieldError{Field: name, Code: "required", Message: "is required"})
+	// Every problem of the body is answered at once: its shape (the
+	// validate tags), what it leaves out, what the conference's clock makes
+	// of its times, and the party domain's rules, the conference's among
+	// them. A field keeps its first problem.
+	shape, err := apperr.FieldsOf(httpapi.Validate(&req))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{{"title", req.Title == nil}, {"venue", req.Venue == nil}, {"date", req.Date == nil}, {"time", req.Time == nil}} {
+		if f.missing {
+			shape = append(shape, apperr.FieldError{Field: f.name, Code: "required", Message: "is required"})
 		}
 	}
-	if err := apperr.Fields("invalid request body", fs); err != nil {
-		httpapi.Error(w, r, err)
+	if req.ConferenceID == "" {
+		httpapi.Error(w, r, apperr.Merge("invalid request body", shape))
 		return
 	}
 	snap, err := h.Feed.ConferenceSnapshot(r.Context(), req.ConferenceID)
@@ -117,7 +128,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := party.Party{ConferenceID: snap.Conference.ID, Category: party.NewCategory("")}
-	if err := req.apply(&p, snap.Conference); err != nil {
+	applied := req.apply(&p, snap.Conference)
+	domain, err := apperr.FieldsOf(party.CheckDraft(p, snap.Conference))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if err := apperr.Merge("invalid request body", shape, applied, apiFields(domain)); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -145,7 +162,12 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req patchRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	shape, err := apperr.FieldsOf(httpapi.Validate(&req))
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -156,7 +178,12 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		conf = snap.Conference
-		return req.apply(p, conf)
+		applied := req.apply(p, conf)
+		domain, err := apperr.FieldsOf(p.ValidateIn(conf))
+		if err != nil {
+			return err
+		}
+		return apperr.Merge("invalid request body", shape, applied, apiFields(domain))
 	})
 	if err != nil {
 		writeError(w, r, err, conf)
@@ -277,10 +304,11 @@ func (h *Handler) written(w http.ResponseWriter, p party.Party, c conference.Con
 }
 
 // apply sets the fields sent on p, with date and time local to the
-// conference: the date must be one of its days, the start comes before
-// the end, and an end time before the start time with no end date is
-// after midnight of the same night.
-func (f partyFields) apply(p *party.Party, c conference.Conference) error {
+// conference: an end time before the start time with no end date is
+// after midnight of the same night. It returns what it cannot make of
+// them; the party domain checks the rest (ValidateIn), the conference's
+// days among them.
+func (f partyFields) apply(p *party.Party, c conference.Conference) []apperr.FieldError {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -301,10 +329,6 @@ func (f partyFields) apply(p *party.Party, c conference.Conference) error {
 		p.Hosts = *f.Hosts
 	}
 	var fs []apperr.FieldError
-	if f.Category != nil && !p.Category.OfferedBy(c) {
-		fs = append(fs, apperr.FieldError{Field: "category", Code: "oneof",
-			Message: "must be one of the conference's categories: " + strings.Join(c.Categories, ", ")})
-	}
 	if (f.Lat == nil) != (f.Lng == nil) {
 		fs = append(fs, apperr.FieldError{Field: "lat", Code: "required_with", Message: "lat and lng come together"})
 	} else if f.Lat != nil {
@@ -316,14 +340,17 @@ func (f partyFields) apply(p *party.Party, c conference.Conference) error {
 		date, clock := start.Format(conference.DateLayout), start.Format("15:04")
 		set(&date, f.Date)
 		set(&clock, f.Time)
-		s, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
+		day, err := time.ParseInLocation(conference.DateLayout, date, loc)
 		if err != nil {
-			fs = append(fs, apperr.FieldError{Field: "date", Code: "format", Message: "must be a date and time"})
-		} else {
-			p.Start = s
+			fs = append(fs, apperr.FieldError{Field: "date", Code: "format", Message: "must be a date, YYYY-MM-DD"})
 		}
-		if date < c.FirstDay || date > c.LastDay {
-			fs = append(fs, apperr.FieldError{Field: "date", Code: "range", Message: "must be one of the conference's days, " + c.FirstDay + " to " + c.LastDay})
+		at, err := time.Parse("15:04", clock)
+		if err != nil {
+			fs = append(fs, apperr.FieldError{Field: "time", Code: "format", Message: "must be a time, HH:MM"})
+		}
+		if !day.IsZero() {
+			// A time that is not one still leaves the day to check.
+			p.Start = time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), 0, 0, loc)
 		}
 		if f.EndTime != nil {
 			endDate := date
@@ -341,8 +368,20 @@ func (f partyFields) apply(p *party.Party, c conference.Conference) error {
 			fs = append(fs, apperr.FieldError{Field: "endTime", Code: "required_with", Message: "is required with endDate"})
 		}
 	}
-	// The party domain checks the rest when the use case stores it.
-	return apperr.Fields("invalid request body", fs)
+	return fs
+}
+
+// apiFields names the party domain's fields as this API's body does.
+func apiFields(fs []apperr.FieldError) []apperr.FieldError {
+	names := map[string]string{"start": "date", "end": "endTime", "location": "lat", "conference": "conferenceId"}
+	out := make([]apperr.FieldError, len(fs))
+	for i, f := range fs {
+		if n, ok := names[f.Field]; ok {
+			f.Field = n
+		}
+		out[i] = f
+	}
+	return out
 }
 
 func signedIn(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {
@@ -365,6 +404,9 @@ func fieldNotFound(err error, field string) error {
 // writeError answers a write's error: a likely duplicate is a 409 problem
 // listing the candidates and their similarity, the rest as usual.
 func writeError(w http.ResponseWriter, r *http.Request, err error, c conference.Conference) {
+	if fs, _ := apperr.FieldsOf(err); fs != nil {
+		err = apperr.Merge("invalid request body", apiFields(fs)) // the domain's, as the body names them
+	}
 	var dup *command.DuplicateError
 	if !errors.As(err, &dup) {
 		httpapi.Error(w, r, err)

@@ -103,7 +103,14 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req createRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	// Every problem at once, as for POST /api/parties: the form's shape,
+	// its times, and the party domain's rules with the conference's.
+	shape, err := apperr.FieldsOf(httpapi.Validate(&req))
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -113,8 +120,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := snap.Conference
-	p, err := req.party(c)
+	p, parsed := req.party(c)
+	domain, err := apperr.FieldsOf(party.CheckDraft(p, c))
 	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if err := apperr.Merge("invalid request body", shape, parsed, formFields(domain)); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -130,6 +142,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	case err != nil:
+		if fs, _ := apperr.FieldsOf(err); fs != nil {
+			err = apperr.Merge("invalid request body", formFields(fs)) // the domain's, as the form names them
+		}
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -140,24 +155,41 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	httpapi.OK(w, status, newEventJSON(created, c.Location()))
 }
 
-// party builds the submission in the conference's time zone: the date
-// must be one of its days, the category one it offers.
-func (req createRequest) party(c conference.Conference) (party.Party, error) {
+// party builds the submission in the conference's time zone, returning
+// what it cannot make of the form's date and time; the party domain
+// checks the rest (party.CheckDraft).
+func (req createRequest) party(c conference.Conference) (party.Party, []apperr.FieldError) {
 	var fs []apperr.FieldError
-	start, err := time.ParseInLocation("2006-01-02 15:04", req.Date+" "+req.StartTime, c.Location())
+	loc := c.Location()
+	day, err := time.ParseInLocation(conference.DateLayout, req.Date, loc)
 	if err != nil {
-		fs = append(fs, apperr.FieldError{Field: "date", Code: "format", Message: "must be a date and time"})
+		fs = append(fs, apperr.FieldError{Field: "date", Code: "format", Message: "must be a date, YYYY-MM-DD"})
 	}
-	if req.Date < c.FirstDay || req.Date > c.LastDay {
-		fs = append(fs, apperr.FieldError{Field: "date", Code: "range", Message: "must be one of the conference's days, " + c.FirstDay + " to " + c.LastDay})
+	at, err := time.Parse("15:04", req.StartTime)
+	if err != nil {
+		fs = append(fs, apperr.FieldError{Field: "startTime", Code: "format", Message: "must be a time, HH:MM"})
+	}
+	var start time.Time
+	if !day.IsZero() {
+		// A time that is not one still leaves the day to check.
+		start = time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), 0, 0, loc)
 	}
 	p := party.Party{ConferenceID: c.ID, Title: req.Name, Venue: req.Venue, Description: req.Description,
 		Hosts: []string{strings.TrimSpace(req.Creator)}, Start: start, Category: party.NewCategory(req.Category)}
-	if req.Category != "" && !p.Category.OfferedBy(c) {
-		fs = append(fs, apperr.FieldError{Field: "category", Code: "oneof",
-			Message: "must be one of the conference's categories: " + strings.Join(c.Categories, ", ")})
+	return p, fs
+}
+
+// formFields names the party domain's fields as the old form does.
+func formFields(fs []apperr.FieldError) []apperr.FieldError {
+	names := map[string]string{"title": "name", "start": "date", "hosts": "creator", "hosts[0]": "creator"}
+	out := make([]apperr.FieldError, len(fs))
+	for i, f := range fs {
+		if n, ok := names[f.Field]; ok {
+			f.Field = n
+		}
+		out[i] = f
 	}
-	return p, apperr.Fields("invalid request body", fs)
+	return out
 }
 
 // list serves the community's public submissions of a conference

@@ -95,3 +95,35 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is an *Error of the given kind.
 func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }
+
+// FieldsOf returns the field problems of an Invalid error that lists
+// them, so a caller can answer them together with problems of its own;
+// nil for nil. Any other error comes back as the second result.
+func FieldsOf(err error) ([]FieldError, error) {
+	if err == nil {
+		return nil, nil
+	}
+	if e, ok := As(err); ok && e.Kind == Invalid && len(e.Fields) > 0 {
+		return e.Fields, nil
+	}
+	return nil, err
+}
+
+// Merge returns an Invalid error listing the problems of every list, or
+// nil when there are none. A field keeps only its first problem: the
+// lists go from the most basic check (the shape of the input) to the
+// most derived (a rule over several fields), and a value that is
+// malformed need not also be reported as out of range.
+func Merge(message string, lists ...[]FieldError) error {
+	var out []FieldError
+	seen := map[string]bool{}
+	for _, fs := range lists {
+		for _, f := range fs {
+			if !seen[f.Field] {
+				seen[f.Field] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return Fields(message, out)
+}

@@ -39,14 +39,10 @@ func (e *DuplicateError) Unwrap() error {
 }
 
 // checkDuplicates returns a DuplicateError when p likely repeats a party
-// of its conference, unless force. It reports an override (force with
+// of its conference c, unless force. It reports an override (force with
 // likely duplicates), which the audit entry records with the closest one.
-func (uc *Organizers) checkDuplicates(ctx context.Context, p party.Party, force bool) (overridden string, err error) {
+func (uc *Organizers) checkDuplicates(ctx context.Context, p party.Party, c conference.Conference, force bool) (overridden string, err error) {
 	existing, err := uc.Store.PartiesOf(ctx, p.ConferenceID)
-	if err != nil {
-		return "", err
-	}
-	c, err := uc.Store.Conference(ctx, p.ConferenceID)
 	if err != nil {
 		return "", err
 	}
@@ -82,8 +78,11 @@ func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party
 	}
 	p.ID = newPartyID(p.ConferenceID, who.UID, idempotencyKey)
 	p.Owner, p.Source, p.Status, p.Note = who.UID, "organizer", party.SubmittedStatus(who), ""
-	p, err := party.New(p)
+	c, err := uc.conference(ctx, p.ConferenceID)
 	if err != nil {
+		return party.Party{}, false, nil, err
+	}
+	if p, err = party.NewIn(p, c); err != nil {
 		return party.Party{}, false, nil, err
 	}
 	if idempotencyKey != "" {
@@ -95,7 +94,7 @@ func (uc *Organizers) Submit(ctx context.Context, who identity.Identity, p party
 			return party.Party{}, false, nil, apperr.New(apperr.KeyReused, "this Idempotency-Key was used for another party")
 		}
 	}
-	override, err := uc.checkDuplicates(ctx, p, force)
+	override, err := uc.checkDuplicates(ctx, p, c, force)
 	if err != nil {
 		return party.Party{}, false, nil, err
 	}
@@ -141,10 +140,17 @@ func (uc *Organizers) Edit(ctx context.Context, who identity.Identity, id string
 			return err
 		}
 		p.Status, p.Note, p.Owner, p.Source = status, note, owner, source
+		c, err := uc.conference(ctx, p.ConferenceID)
+		if err != nil {
+			return err
+		}
+		if err := p.ValidateIn(c); err != nil {
+			return err
+		}
 		if p.Start.Equal(before.Start) && p.Title == before.Title && p.Venue == before.Venue && p.Address == before.Address {
 			return nil // what makes a duplicate did not change
 		}
-		override, err := uc.checkDuplicates(ctx, *p, force)
+		override, err := uc.checkDuplicates(ctx, *p, c, force)
 		e.Forced, e.Note = override != "", override
 		return err
 	})
@@ -224,6 +230,16 @@ func (uc *Organizers) changeWith(ctx context.Context, who identity.Identity, id 
 		return after, nil, nil // nothing changed, nothing written
 	}
 	return after, uc.publish(ctx, events), nil
+}
+
+// conference loads the conference a party is written to: an id that
+// names none is the write's mistake, a 400 naming the field.
+func (uc *Organizers) conference(ctx context.Context, id string) (conference.Conference, error) {
+	c, err := uc.Store.Conference(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return conference.Conference{}, apperr.Field("conference", "unknown", "names no conference")
+	}
+	return c, err
 }
 
 func (uc *Organizers) meta(who identity.Identity, conference string) func(string) event.Meta {

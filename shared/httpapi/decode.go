@@ -41,6 +41,16 @@ var validate = func() *validator.Validate {
 // silently ignored), and it must pass dst's validate tags. Every problem
 // comes back as an Invalid error naming the field.
 func DecodeJSON(r *http.Request, dst any) error {
+	if err := Decode(r, dst); err != nil {
+		return err
+	}
+	return Validate(dst)
+}
+
+// Decode is DecodeJSON without the validate tags: a handler that checks
+// more than the tags (a write checks the domain's rules too) calls
+// Validate itself and answers every problem at once.
+func Decode(r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
@@ -62,7 +72,7 @@ func DecodeJSON(r *http.Request, dst any) error {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return apperr.Field("body", "format", "must hold exactly one JSON object")
 	}
-	return Validate(dst)
+	return nil
 }
 
 // Validate checks v's validate tags and translates the failures into one
