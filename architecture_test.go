@@ -29,8 +29,21 @@ var (
 	readModels = []string{"shared/feed", "shared/personal", "shared/rendered", "shared/ics", "shared/frab"}
 	// adapters implement the domain's ports with one technology each.
 	adapters = []string{"shared/sqlite", "shared/firestore", "shared/firebaseauth", "shared/devauth",
-		"shared/inproc", "shared/telemetry", "shared/pubsub", "shared/redis", "shared/fetch"}
+		"shared/inproc", "shared/telemetry", "shared/pubsub", "shared/redis", "shared/fetch", "shared/prometheus"}
+	// edge packages are the cross-cutting pieces the functions and the
+	// wiring share: the HTTP edge, the erasure gate in front of it, the
+	// Hosting rewrites, the events' wire format.
+	edge = []string{"shared/httpapi", "shared/erasure", "shared/hosting", "shared/eventwire"}
+	// seeds are the demo conference and the real data importer the runner
+	// and the tests start from.
+	seeds = []string{"shared/demo", "shared/demo/realdata"}
 )
+
+// testSupport reports whether a package exists for tests only: the
+// contract suites (partytest, attendeetest, …) and the test environment.
+func testSupport(p string) bool {
+	return strings.HasSuffix(p, "test") || p == "shared/testenv"
+}
 
 type pkg struct {
 	ImportPath string
@@ -97,12 +110,23 @@ func under(p string, prefixes ...string) bool {
 // package above all of them. A wrong import fails here, not in review.
 func TestDependencyDirection(t *testing.T) {
 	pkgs := packages(t)
-	for _, name := range slices.Concat(domain, useCases, readModels, adapters) {
+	for _, name := range slices.Concat(domain, useCases, readModels, adapters, edge, seeds) {
 		if _, ok := pkgs[name]; !ok {
 			t.Errorf("%s is named in a layer but does not exist: update the lists", name)
 		}
 	}
+	for name := range pkgs {
+		if strings.HasPrefix(name, "shared/") && !testSupport(name) &&
+			!slices.Contains(slices.Concat(domain, useCases, readModels, adapters, edge, seeds), name) {
+			t.Errorf("%s is in no layer: name it in one of the lists above, so its imports are checked", name)
+		}
+	}
 	for name, p := range pkgs {
+		for _, imp := range p.Imports {
+			if testSupport(imp) && !testSupport(name) && !under(name, "scripts") {
+				t.Errorf("%s imports %s, which exists for tests only", name, imp)
+			}
+		}
 		for _, dep := range p.Deps {
 			switch {
 			case slices.Contains(domain, name) && (dep == "net/http" || !stdlib(dep) && !slices.Contains(domain, dep) && !strings.HasPrefix(dep, "golang.org/x/text/")):
@@ -125,6 +149,8 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("function package %s imports function package %s: share through shared/ instead", name, imp)
 			case under(name, "triggers") && under(imp, "triggers") && topOf(imp) != topOf(name):
 				t.Errorf("trigger package %s imports trigger package %s: share through shared/ instead", name, imp)
+			case under(name, "functions") && under(imp, "triggers"), under(name, "triggers") && under(imp, "functions"):
+				t.Errorf("%s imports %s: functions and triggers share through shared/, never each other", name, imp)
 			case under(name, "functions", "triggers") && slices.Contains(adapters, imp):
 				t.Errorf("%s imports the adapter %s: handlers take interfaces; the wiring picks the adapter", name, imp)
 			case slices.Contains(adapters, name) && slices.Contains(adapters, imp):

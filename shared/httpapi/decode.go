@@ -206,7 +206,6 @@ func Repeated(name string, n int) apperr.FieldError {
 // time.
 const requestTimeout apperr.Kind = "request_timeout"
 
-func init() { statusOf[requestTimeout] = http.StatusRequestTimeout }
 
 // isTimeout reports whether reading failed because a deadline passed: the
 // server's read timeout or the request's.

@@ -27,6 +27,10 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Unavailable:  http.StatusServiceUnavailable,
 	apperr.Gone:         http.StatusGone,
 	apperr.Internal:     http.StatusInternalServerError,
+	// The edge's own kinds: failures no use case reports.
+	requestTimeout:   http.StatusRequestTimeout,
+	PayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	methodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 // StatusOf returns the HTTP status for an error.
