@@ -2,7 +2,6 @@ package parties
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -407,15 +405,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, c conference.
 	if fs, _ := apperr.FieldsOf(err); fs != nil {
 		err = apperr.Merge("invalid request body", apiFields(fs)) // the domain's, as the body names them
 	}
-	var dup *command.DuplicateError
-	if !errors.As(err, &dup) {
-		httpapi.Error(w, r, err)
+	if candidates, ok := feed.CandidatesOf(err, c.Location()); ok {
+		httpapi.ErrorWithMember(w, r, err, "candidates", candidates)
 		return
 	}
-	httpapi.ErrorWith(w, r, err, func(p httpapi.Problem) any {
-		return struct {
-			httpapi.Problem
-			Candidates []feed.CandidateJSON `json:"candidates"`
-		}{p, feed.NewCandidatesJSON(dup.Matches, c.Location())}
-	})
+	httpapi.Error(w, r, err)
 }

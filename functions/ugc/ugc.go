@@ -11,13 +11,11 @@ package ugc
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/partyfinder/partyfinder/shared/apperr"
-	"github.com/partyfinder/partyfinder/shared/command"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/event"
 	"github.com/partyfinder/partyfinder/shared/feed"
@@ -131,17 +129,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created, isNew, _, err := h.Organizers.Submit(r.Context(), who, p, r.Header.Get("Idempotency-Key"), req.ForceCreate)
-	var dup *command.DuplicateError
-	switch {
-	case errors.As(err, &dup):
-		httpapi.ErrorWith(w, r, err, func(p httpapi.Problem) any {
-			return struct {
-				httpapi.Problem
-				Candidates []feed.CandidateJSON `json:"candidates"`
-			}{p, feed.NewCandidatesJSON(dup.Matches, c.Location())}
-		})
+	if candidates, ok := feed.CandidatesOf(err, c.Location()); ok {
+		httpapi.ErrorWithMember(w, r, err, "candidates", candidates)
 		return
-	case err != nil:
+	}
+	if err != nil {
 		if fs, _ := apperr.FieldsOf(err); fs != nil {
 			err = apperr.Merge("invalid request body", formFields(fs)) // the domain's, as the form names them
 		}

@@ -24,19 +24,9 @@ type PartyStore interface {
 	Conference(ctx context.Context, id string) (conference.Conference, error)
 }
 
-// DuplicateError refuses a submission or edit that likely repeats parties
-// of the conference (party.Duplicates); sending it again with force
-// stores it anyway.
-type DuplicateError struct{ Matches []party.Match }
-
-func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("likely a duplicate of %d existing part%s: check them, or send it again with force", len(e.Matches), map[bool]string{true: "y", false: "ies"}[len(e.Matches) == 1])
-}
-
-// Unwrap makes it a Conflict.
-func (e *DuplicateError) Unwrap() error {
-	return &apperr.Error{Kind: apperr.Conflict, Message: e.Error()}
-}
+// DuplicateError is party.DuplicateError, for the callers of the use
+// cases that name it here.
+type DuplicateError = party.DuplicateError
 
 // checkDuplicates returns a DuplicateError when p likely repeats a party
 // of its conference c, unless force. It reports an override (force with
@@ -53,7 +43,7 @@ func (uc *Organizers) checkDuplicates(ctx context.Context, p party.Party, c conf
 	if force {
 		return fmt.Sprintf("duplicate check overridden: likely a duplicate of %s (similarity %.2f)", matches[0].Party.ID, matches[0].Similarity), nil
 	}
-	return "", &DuplicateError{Matches: matches}
+	return "", &party.DuplicateError{Matches: matches}
 }
 
 // Organizers are the use cases of organizers and admins: submit, edit,

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -166,6 +167,17 @@ type CandidateJSON struct {
 	Status     string   `json:"status"`
 	Similarity float64  `json:"similarity"`
 	Reasons    []string `json:"reasons"`
+}
+
+// CandidatesOf returns the likely duplicates a write was refused for
+// (party.DuplicateError), as every write answers them in its 409: the
+// problem's "candidates". ok is false for any other error.
+func CandidatesOf(err error, loc *time.Location) (candidates []CandidateJSON, ok bool) {
+	var dup *party.DuplicateError
+	if !errors.As(err, &dup) {
+		return nil, false
+	}
+	return NewCandidatesJSON(dup.Matches, loc), true
 }
 
 // NewCandidatesJSON converts likely duplicates for the API, with local

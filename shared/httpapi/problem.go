@@ -131,6 +131,20 @@ func ErrorWith(w http.ResponseWriter, r *http.Request, err error, body func(Prob
 	writeProblem(w, r, err, body(ProblemFor(r, err)))
 }
 
+// ErrorWithMember answers err as Error does, with one extension member
+// (RFC 9457) beside the problem's own, such as a 409's "candidates".
+func ErrorWithMember(w http.ResponseWriter, r *http.Request, err error, name string, value any) {
+	ErrorWith(w, r, err, func(p Problem) any {
+		b, merr := json.Marshal(p)
+		var m map[string]any
+		if merr != nil || json.Unmarshal(b, &m) != nil {
+			return p // the problem alone still answers
+		}
+		m[name] = value
+		return m
+	})
+}
+
 func writeProblem(w http.ResponseWriter, r *http.Request, err error, body any) {
 	p := ProblemFor(r, err)
 	if p.Status >= 500 {
