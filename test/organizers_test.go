@@ -554,3 +554,42 @@ func TestLegacyFormSubmits(t *testing.T) {
 		}
 	}
 }
+
+// A body with four problems, each of which a different check finds, is
+// answered with one 400 naming all four, through the API and through the
+// older form, so a form can show them together.
+func TestEveryProblemInOneAnswer(t *testing.T) {
+	s := shared
+	day := partiesOf(t, s).published[0]
+	org := signIn(t, s, `{"uid":"org-every-problem","roles":["organizer"]}`)
+	type problem struct {
+		Errors []struct {
+			Field string `json:"field"`
+		} `json:"errors"`
+	}
+	for _, tc := range []struct {
+		path, body string
+		want       []string
+	}{
+		{"/api/parties", `{"conferenceId":"` + day.ConferenceID + `","title":"x","venue":"V","date":"1999-01-01","time":"25:00","link":"javascript:alert(1)"}`,
+			[]string{"date", "link", "time", "title"}},
+		{"/api/ugc/events/create", `{"name":"x","creator":"Indie\u0007Arena","date":"1999-01-01","startTime":"25:00","venue":"V"}`,
+			[]string{"creator", "date", "name", "startTime"}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			// Raw: the body breaks the contract on purpose.
+			r := s.asRaw(t, org, http.MethodPost, tc.path, []byte(tc.body), "Content-Type", "application/json")
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("%d, want 400: %.300s", r.Status, r.Body)
+			}
+			var got []string
+			for _, e := range decode[problem](t, r).Errors {
+				got = append(got, e.Field)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("the 400 names %v, want %v: %s", got, tc.want, r.Body)
+			}
+		})
+	}
+}
