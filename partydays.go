@@ -8,7 +8,7 @@ import (
 )
 
 // FnPartyDays is the function's name, as registered with the Functions Framework.
-const FnPartyDays = "partyDays"
+const FnPartyDays = "partydays"
 
 // A conference's parties, day by day.
 func init() {

@@ -1,4 +1,4 @@
-// Package partydays is the "partyDays" function.
+// Package partydays is the "partydays" function.
 //
 //	GET /api/party-days?conference=ID   the days that have parties, with counts, chronological
 package partydays
@@ -16,7 +16,7 @@ type Feed interface {
 	ConferenceSnapshot(ctx context.Context, requested string) (*feed.Snapshot, error)
 }
 
-// Handler serves the partyDays function.
+// Handler serves the partydays function.
 type Handler struct {
 	Feed Feed
 }
