@@ -10,6 +10,8 @@ package main
 //	go run ./scripts/bench coldstart -functions parties -starts 5 -sizes=false
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +20,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	gfs "cloud.google.com/go/firestore"
 
@@ -267,4 +271,253 @@ func buildFunctionBinaries(ctx context.Context, root, dir string, names []string
 	}
 	wg.Wait()
 	return shared, alone, errors.Join(errs...)
+}
+
+// measureBinary fills in b's size, the unwanted packages it links and its
+// text bytes by module and package.
+func measureBinary(ctx context.Context, b *fnBinary) error {
+	st, err := os.Stat(b.Path)
+	if err != nil {
+		return err
+	}
+	b.Size = st.Size()
+	mods := moduleList(ctx, b.Path)
+	if len(mods) == 0 {
+		return fmt.Errorf("go version -m %s: no modules", b.Path)
+	}
+	nm, err := exec.CommandContext(ctx, "go", "tool", "nm", "-size", b.Path).Output()
+	if err != nil {
+		return fmt.Errorf("go tool nm -size %s: %w", b.Path, err)
+	}
+	found := map[string]bool{}
+	for _, m := range mods {
+		for _, u := range unwanted {
+			if strings.HasPrefix(m+"/", u) || strings.HasPrefix(m, u) {
+				found[m+" (module)"] = true
+			}
+		}
+	}
+	b.Text, b.TextPkg = map[string]int64{}, map[string]int64{}
+	sc := bufio.NewScanner(bytes.NewReader(nm))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		sym, size, kind, ok := parseNMLine(sc.Text())
+		if !ok {
+			continue
+		}
+		pkg := symbolPackage(sym)
+		for _, u := range unwanted {
+			if pkg != "" && (strings.HasPrefix(pkg+"/", u) || strings.HasPrefix(pkg, u)) {
+				found[pkg] = true
+			}
+		}
+		if kind != 'T' && kind != 't' {
+			continue
+		}
+		b.Text[moduleOf(pkg, mods)] += size
+		if pkg == "" {
+			pkg = "(runtime tables)"
+		}
+		b.TextPkg[pkg] += size
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	for k := range found {
+		b.Unwanted = append(b.Unwanted, k)
+	}
+	slices.Sort(b.Unwanted)
+	return nil
+}
+
+// parseNMLine reads one line of `go tool nm -size`: address, size, kind
+// and name, the address missing for undefined symbols.
+func parseNMLine(line string) (sym string, size int64, kind byte, ok bool) {
+	f := strings.Fields(line)
+	if len(f) >= 4 && len(f[2]) == 1 { // address size kind name
+		f = f[1:]
+	}
+	if len(f) < 3 || len(f[1]) != 1 {
+		return "", 0, 0, false
+	}
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return "", 0, 0, false
+	}
+	return strings.Join(f[2:], " "), n, f[1][0], true
+}
+
+// symbolPackage returns the import path of the package a linker symbol
+// belongs to ("" for the linker's own, go:…, and generated functions of
+// unnamed types): what comes
+// before the first dot after the last slash, with the type: prefixes of
+// generated equality and hash functions and the type arguments of
+// generic instances left out.
+func symbolPackage(sym string) string {
+	for _, p := range []string{"type:.eq.", "type:.hash.", "type:"} {
+		if s, ok := strings.CutPrefix(sym, p); ok {
+			sym = strings.TrimLeft(s, "*[]")
+			break
+		}
+	}
+	if strings.HasPrefix(sym, "go:") {
+		return ""
+	}
+	if p, ok := strings.CutSuffix(sym, "(.text)"); ok { // a package's assembly or C, as one symbol
+		return p
+	}
+	if i := strings.IndexAny(sym, "[("); i >= 0 {
+		sym = sym[:i]
+	}
+	slash := strings.LastIndexByte(sym, '/')
+	dot := strings.IndexByte(sym[slash+1:], '.')
+	if dot < 0 {
+		return ""
+	}
+	return strings.TrimSuffix(sym[:slash+1+dot], ".")
+}
+
+// functionStartOnce starts a functions binary on a free loopback port
+// with env and times it to the first full feed, as coldStartOnce does
+// the runner.
+func functionStartOnce(ctx context.Context, root, bin string, env []string, published int, settle time.Duration, verify func(context.Context) error) (coldRun, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return coldRun{}, err
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	return spawnAndPoll(ctx, root, []string{bin}, append(slices.Clone(env), "PORT="+port), addr, published, settle, verify)
+}
+
+// coldFunctionsReport is what a coldstart -functions run found.
+type coldFunctionsReport struct {
+	Cells       []*fnCell
+	Shared      fnBinary
+	Alone       []fnBinary
+	Timed       fnBinary
+	Config      coldConfig
+	Published   int
+	OwnEmulator bool
+	Machine     machine
+	LoadStart   string
+}
+
+func coldFunctionsMarkdown(r coldFunctionsReport) string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "## Cold start of the %s function, built alone and shared\n\n", r.Config.functions)
+	fmt.Fprintf(&b, "- Date: %s\n", m.DateUTC)
+	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s memory, %s, %s; load average %s at the start, %s at the end\n",
+		m.CPUs, m.CPUModel, m.Memory, m.Kernel, m.GoVersion, r.LoadStart, m.LoadEnd)
+	fmt.Fprintf(&b, "- Code: %s\n", m.Commit)
+	emulator := "the bench's own Firestore emulator"
+	if !r.OwnEmulator {
+		emulator = "the Firestore emulator at FIRESTORE_EMULATOR_HOST"
+	}
+	fmt.Fprintf(&b, "- Method: `go run ./scripts/bench coldstart -functions %s`; each binary spawned unpinned with "+
+		"`FUNCTION_TARGET=%s LOCAL_ONLY=true PORT=…`, and `GET /api/parties?conference=%s&limit=500` with "+
+		"`Accept-Encoding: gzip` polled every 1 ms on a new connection until a 200, checked to be the full gzip feed "+
+		"(%d published of %d parties). Time: from just before the spawn to the answer's last byte read. On %s "+
+		"(project %s) the prebuilt snapshot was made before any start, as the InvalidateCache trigger makes it, and each "+
+		"start is checked to have loaded it without writing it again; SQLite is a fresh file with the same parties. "+
+		"Per store: the first start of each binary, shared then alone (Firestore only: its runs come first, "+
+		"so the shared binary's first start is also the first of any server against the emulator), one discarded start of each, "+
+		"then %d rounds of one start of each in turn, shared then alone.\n\n",
+		r.Config.functions, r.Config.functions, benchConference, r.Published, benchParties, emulator, r.Config.project, r.Config.starts)
+	if len(r.Config.env) > 0 {
+		fmt.Fprintf(&b, "- Extra environment: `%s`\n\n", strings.Join(r.Config.env, " "))
+	}
+
+	fmt.Fprintf(&b, "| Binary | Size (bytes) | Store | Median (min–max) | First start on Firestore |\n|---|--:|---|--:|--:|\n")
+	for _, c := range r.Cells {
+		med, lo, hi := spread(totals(c.Runs))
+		first := "—"
+		if c.First != nil {
+			first = ms(c.First.Total)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s (%s–%s) | %s |\n", c.Binary.label(), commas(c.Binary.Size), c.Store,
+			ms(med), msShort(lo), msShort(hi), first)
+	}
+
+	fmt.Fprintf(&b, "\n### Each function built alone against the shared binary (%s bytes)\n\n", commas(r.Shared.Size))
+	fmt.Fprintf(&b, "| Function | Size (bytes) | Reduction | Cloud Storage, gRPC xDS, envoy |\n|---|--:|--:|---|\n")
+	row := func(name string, x fnBinary) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, commas(x.Size), reduction(r.Shared.Size, x.Size), unwantedCell(x.Unwanted))
+	}
+	row("shared binary", r.Shared)
+	for _, x := range r.Alone {
+		row("`"+x.Name+"`", x)
+	}
+	fmt.Fprintf(&b, "\nChecked with `go version -m` (modules) and `go tool nm` (every symbol's package) for %s.\n",
+		strings.Join(unwanted, ", "))
+
+	fmt.Fprintf(&b, "\n### What the %s function's text is, by module (`go tool nm -size`, T and t symbols)\n\n", r.Timed.Name)
+	fmt.Fprintf(&b, "| Module | Alone | Shared |\n|---|--:|--:|\n")
+	var aloneText, sharedText int64
+	for _, v := range r.Timed.Text {
+		aloneText += v
+	}
+	for _, v := range r.Shared.Text {
+		sharedText += v
+	}
+	for _, k := range topKeys(r.Timed.Text, 8) {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", k, commas(r.Timed.Text[k]), commas(r.Shared.Text[k]))
+	}
+	fmt.Fprintf(&b, "| all text | %s | %s |\n", commas(aloneText), commas(sharedText))
+	fmt.Fprintf(&b, "\n| Package | Alone |\n|---|--:|\n")
+	for _, k := range topKeys(r.Timed.TextPkg, 8) {
+		fmt.Fprintf(&b, "| %s | %s |\n", k, commas(r.Timed.TextPkg[k]))
+	}
+	return b.String()
+}
+
+// topKeys returns the n keys of the largest values, largest first.
+func topKeys(m map[string]int64, n int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			if m[a] > m[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return keys[:min(n, len(keys))]
+}
+
+func reduction(from, to int64) string {
+	if from == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f %%", 100*float64(from-to)/float64(from))
+}
+
+func unwantedCell(found []string) string {
+	if len(found) == 0 {
+		return "none"
+	}
+	return strings.Join(found, ", ")
+}
+
+// commas writes n with thousands separators, as the neighbouring tables
+// of docs/PERFORMANCE.md do.
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
