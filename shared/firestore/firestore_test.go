@@ -11,6 +11,7 @@ import (
 
 	gfs "cloud.google.com/go/firestore"
 
+	"github.com/partyfinder/partyfinder/shared/audit/audittest"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/firestore"
 	"github.com/partyfinder/partyfinder/shared/party"
@@ -99,6 +100,9 @@ func TestContract(t *testing.T) {
 		s := isolated(t, c)
 		firestore.SetClock(s, now)
 		return s
+	})
+	audittest.Run(t, func(t *testing.T) audittest.Store {
+		return isolated(t, c)
 	})
 }
 

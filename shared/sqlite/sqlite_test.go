@@ -11,6 +11,7 @@ import (
 
 	"github.com/partyfinder/partyfinder/shared/analytics"
 	"github.com/partyfinder/partyfinder/shared/analytics/analyticstest"
+	"github.com/partyfinder/partyfinder/shared/audit/audittest"
 	"github.com/partyfinder/partyfinder/shared/conference"
 	"github.com/partyfinder/partyfinder/shared/party"
 	"github.com/partyfinder/partyfinder/shared/party/partytest"
@@ -32,6 +33,10 @@ func TestContract(t *testing.T) {
 	partytest.Run(t, func(t *testing.T, now func() time.Time) partytest.Store {
 		s, _ := openTemp(t)
 		sqlite.SetClock(s, now)
+		return s
+	})
+	audittest.Run(t, func(t *testing.T) audittest.Store {
+		s, _ := openTemp(t)
 		return s
 	})
 }
