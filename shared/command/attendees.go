@@ -31,15 +31,10 @@ func (a *Attendees) meta(typ, uid, conference string) event.Meta {
 	return a.Stamp.Meta(typ, attendee.EventVersion, uid, conference)
 }
 
-// saveEvent is the event of a save that the decision gained or lost.
-func (a *Attendees) saveEvent(uid string, p party.Party, added, removed bool) []event.Event {
-	switch {
-	case added:
-		return []event.Event{attendee.SaveAdded{Meta: a.meta(attendee.TypeSaveAdded, uid, p.ConferenceID), UID: uid, PartyID: p.ID}}
-	case removed:
-		return []event.Event{attendee.SaveRemoved{Meta: a.meta(attendee.TypeSaveRemoved, uid, p.ConferenceID), UID: uid, PartyID: p.ID}}
-	}
-	return nil
+// metaOf makes the metadata of uid's events about a party of conference
+// (the domain functions that derive the events ask for it by type).
+func (a *Attendees) metaOf(uid, conference string) func(typ string) event.Meta {
+	return func(typ string) event.Meta { return a.meta(typ, uid, conference) }
 }
 
 // RecordSwipe records the attendee's decision about an open party: like
@@ -67,14 +62,9 @@ func (a *Attendees) RecordSwipe(ctx context.Context, uid, partyID string, action
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
-		res = d.Record(action, now)
-		events = nil
-		if !res.Unchanged { // repeated since the read: as above
-			events = append([]event.Event{attendee.SwipeRecorded{
-				Meta: a.meta(attendee.TypeSwipeRecorded, uid, p.ConferenceID),
-				UID:  uid, PartyID: p.ID, Action: action, Previous: res.Previous,
-			}}, a.saveEvent(uid, p, res.SaveAdded, res.SaveRemoved)...)
-		}
+		before := *d
+		res = d.Record(action, now) // repeated since the read: unchanged, no events
+		events = attendee.Events(before, *d, a.metaOf(uid, p.ConferenceID))
 		pending.Set(events...)
 		return nil
 	}); err != nil {
@@ -102,8 +92,9 @@ func (a *Attendees) AddSave(ctx context.Context, uid, partyID string) (bool, []e
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, p.ID, func(d *attendee.Decision) error {
+		before := *d
 		added = d.AddSave(now)
-		events = a.saveEvent(uid, p, added, false)
+		events = attendee.Events(before, *d, a.metaOf(uid, p.ConferenceID))
 		pending.Set(events...)
 		return nil
 	}); err != nil {
@@ -135,8 +126,9 @@ func (a *Attendees) RemoveSave(ctx context.Context, uid, partyID string) (bool, 
 	var events []event.Event
 	ctx, pending := event.WithPending(ctx)
 	if _, err := a.Store.UpdateDecision(ctx, uid, partyID, func(d *attendee.Decision) error {
+		before := *d
 		removed = d.RemoveSave()
-		events = a.saveEvent(uid, p, false, removed)
+		events = attendee.Events(before, *d, a.metaOf(uid, p.ConferenceID))
 		pending.Set(events...)
 		return nil
 	}); err != nil {
@@ -156,10 +148,7 @@ func (a *Attendees) ChangeProfile(ctx context.Context, uid string, change func(*
 	p, err := a.Store.UpdateProfile(ctx, uid, func(p *attendee.Profile) error {
 		before := *p
 		change(p)
-		events = nil
-		if changed := before.Changes(*p); len(changed) > 0 {
-			events = []event.Event{attendee.ProfileChanged{Meta: a.meta(attendee.TypeProfileChanged, uid, ""), UID: uid, Changed: changed, Persona: p.Persona}}
-		}
+		events = attendee.ProfileEvents(uid, before, *p, a.metaOf(uid, ""))
 		pending.Set(events...)
 		p.Touch(now)
 		return p.Validate()
@@ -208,14 +197,7 @@ func (a *Attendees) EraseUser(ctx context.Context, uid string) ([]event.Event, e
 	if err != nil {
 		return nil, err
 	}
-	var events []event.Event
-	for _, s := range swipes {
-		events = append(events, attendee.SwipeRemoved{Meta: a.meta(attendee.TypeSwipeRemoved, uid, ""), UID: uid, PartyID: s.PartyID, Previous: s.Action})
-	}
-	for _, s := range saves {
-		events = append(events, attendee.SaveRemoved{Meta: a.meta(attendee.TypeSaveRemoved, uid, ""), UID: uid, PartyID: s.PartyID})
-	}
-	events = append(events, attendee.UserErased{Meta: a.meta(attendee.TypeUserErased, uid, ""), UID: uid})
+	events := attendee.ErasureEvents(uid, swipes, saves, a.metaOf(uid, ""))
 	ctx, pending := event.WithPending(ctx)
 	pending.Set(events...)
 	if err := a.Store.DeleteUser(ctx, uid); err != nil {

@@ -172,96 +172,67 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int, error) {
 	applied := 0
 	err := s.runTx(ctx, s.longTxBudget, func(ctx context.Context, tx *gfs.Transaction) error {
-		applied = 0
 		// Reads first, as Firestore transactions require: which events
 		// are new, the personas and savers they need, the shards they add to.
 		fresh, err := s.freshChanges(tx, changes)
 		if err != nil {
 			return err
 		}
-		personas, savers, err := s.readPeople(tx, fresh)
+		applied = len(fresh)
+		if len(fresh) == 0 {
+			return nil
+		}
+		people, err := s.readPeople(tx, fresh)
 		if err != nil {
 			return err
 		}
-		// The shards this batch adds to, read before any write.
-		shard := map[string]string{}
-		var order []string
-		for _, c := range fresh {
-			if c.PartyID != "" && shard[c.PartyID] == "" {
-				shard[c.PartyID] = shardOf(c.PartyID, c.EventID)
-				order = append(order, c.PartyID)
-			}
+		sums := analytics.Sum(fresh, people)
+		// The shards this batch adds to, read before any write: picked by
+		// the batch's first event id, so a retried transaction picks the
+		// same ones.
+		first := fresh[0].EventID
+		refs := make([]*gfs.DocumentRef, 0, len(sums.Parties)+len(sums.Days))
+		for _, p := range sums.Parties {
+			refs = append(refs, s.coll(partyStatsCollection).Doc(shardOf(p.PartyID, first)))
 		}
-		// And the day shards, likewise.
-		dayShard := map[string]string{}
-		var dayOrder []string
-		for _, c := range fresh {
-			if c.PartyID == "" || c.Conference == "" || c.Delta.Zero() {
-				continue
-			}
-			k := c.Conference + "~" + analytics.DayOf(c)
-			if dayShard[k] == "" {
-				dayShard[k] = shardOf(k, c.EventID)
-				dayOrder = append(dayOrder, k)
-			}
-		}
-		refs := make([]*gfs.DocumentRef, 0, len(order)+len(dayOrder))
-		for _, id := range order {
-			refs = append(refs, s.coll(partyStatsCollection).Doc(shard[id]))
-		}
-		for _, k := range dayOrder {
-			refs = append(refs, s.coll(daysCollection).Doc(dayShard[k]))
+		for _, d := range sums.Days {
+			refs = append(refs, s.coll(daysCollection).Doc(shardOf(d.Conference+"~"+d.Date, first)))
 		}
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
 		}
-		days := make(map[string]*dayDoc, len(dayOrder))
-		for i, k := range dayOrder {
-			d := &dayDoc{}
-			if snap := snaps[len(order)+i]; snap.Exists() {
-				if err := snap.DataTo(d); err != nil {
-					return fmt.Errorf("decode day %s: %w", snap.Ref.ID, err)
-				}
-			}
-			d.ConferenceID, d.Day, _ = strings.Cut(k, "~")
-			days[k] = d
-		}
-		sums := map[string]*analytics.PartyStats{}
-		for _, c := range fresh {
-			applied++
-			if c.PersonaOf != "" {
-				personas[c.PersonaOf] = c.Persona
-				if err := s.writePersona(tx, c.PersonaOf, c.Persona); err != nil {
-					return err
-				}
-			}
-			if c.PartyID == "" {
-				continue
-			}
-			sum := sums[c.PartyID]
-			if sum == nil {
-				sum = &analytics.PartyStats{PartyID: c.PartyID, Conference: c.Conference}
-				sums[c.PartyID] = sum
-			}
-			sum.Counters.Add(c.Delta)
-			sum.Trend = sum.Trend.Add(c.Trend, c.At)
-			if c.Delta.Saves != 0 {
-				sum.Recent = mergeHours(sum.Recent, analytics.Hours{analytics.HourOf(c.At): c.Delta.Saves})
-			}
-			if err := s.countSaver(tx, c, personas, savers, &sum.Savers); err != nil {
-				return err
-			}
-			if d := days[c.Conference+"~"+analytics.DayOf(c)]; d != nil {
-				d.add(c.Delta)
-			}
-		}
-		for i, k := range dayOrder {
-			if err := tx.Set(refs[len(order)+i], *days[k]); err != nil {
+		for _, p := range sums.Personas {
+			if err := s.writePersona(tx, p.UID, p.Persona); err != nil {
 				return err
 			}
 		}
-		for i, id := range order {
+		for _, a := range sums.Attributions {
+			ref := s.coll(saversCollection).Doc(a.UID + "~" + a.PartyID)
+			if !a.Counted {
+				err = tx.Delete(ref)
+			} else {
+				err = tx.Set(ref, personaDoc{Persona: string(a.Persona)})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for i, d := range sums.Days {
+			i += len(sums.Parties)
+			day := dayDoc{}
+			if snaps[i].Exists() {
+				if err := snaps[i].DataTo(&day); err != nil {
+					return fmt.Errorf("decode day %s: %w", refs[i].ID, err)
+				}
+			}
+			day.ConferenceID, day.Day = d.Conference, d.Date
+			day.add(d.Counters)
+			if err := tx.Set(refs[i], day); err != nil {
+				return err
+			}
+		}
+		for i, p := range sums.Parties {
 			var cur statDoc
 			if snaps[i].Exists() {
 				if err := snaps[i].DataTo(&cur); err != nil {
@@ -269,14 +240,8 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 				}
 			}
 			st := cur.stats()
-			st.PartyID = id
-			if st.Conference == "" {
-				st.Conference = sums[id].Conference
-			}
-			st.Counters.Add(sums[id].Counters)
-			st.Savers.Merge(sums[id].Savers)
-			st.Trend = st.Trend.Merge(sums[id].Trend)
-			st.Recent = mergeHours(st.Recent, sums[id].Recent)
+			st.PartyID = p.PartyID
+			st.Merge(p)
 			if newest, ok := st.Recent.Newest(); ok {
 				st.Recent.Prune(newest)
 			}
@@ -295,7 +260,8 @@ func (s *Store) applyChunk(ctx context.Context, changes []analytics.Change) (int
 }
 
 // freshChanges returns the changes whose event ids were not applied
-// before, each id once.
+// before, each id once. A user id that cannot name a document keeps its
+// counters but no persona or save attribution.
 func (s *Store) freshChanges(tx *gfs.Transaction, changes []analytics.Change) ([]analytics.Change, error) {
 	seen := map[string]bool{}
 	var refs []*gfs.DocumentRef
@@ -305,6 +271,12 @@ func (s *Store) freshChanges(tx *gfs.Transaction, changes []analytics.Change) ([
 			continue
 		}
 		seen[c.EventID] = true
+		if c.Saver != "" && !validDocID(c.Saver) {
+			c.Saver, c.SaveDelta = "", 0
+		}
+		if c.PersonaOf != "" && !validDocID(c.PersonaOf) {
+			c.PersonaOf, c.Persona = "", ""
+		}
 		uniq = append(uniq, c)
 		refs = append(refs, s.coll(appliedCollection).Doc(c.EventID))
 	}
@@ -326,33 +298,35 @@ func (s *Store) freshChanges(tx *gfs.Transaction, changes []analytics.Change) ([
 
 // readPeople reads the personas of the savers and the save attributions
 // the changes touch.
-func (s *Store) readPeople(tx *gfs.Transaction, changes []analytics.Change) (map[string]attendee.Persona, map[string]*attendee.Persona, error) {
-	personas := map[string]attendee.Persona{}
-	savers := map[string]*attendee.Persona{}
+func (s *Store) readPeople(tx *gfs.Transaction, changes []analytics.Change) (analytics.People, error) {
+	people := analytics.People{Personas: map[string]attendee.Persona{}, Savers: map[analytics.Saver]attendee.Persona{}}
+	// Each ref reads a persona (saver.PartyID == "") or an attribution.
 	var refs []*gfs.DocumentRef
-	var keys []string
+	var keys []analytics.Saver
+	seen := map[analytics.Saver]bool{}
 	for _, c := range changes {
-		if c.Saver == "" || !validDocID(c.Saver) {
+		if c.Saver == "" || c.SaveDelta == 0 {
 			continue
 		}
-		if _, ok := personas[c.Saver]; !ok {
-			personas[c.Saver] = ""
-			refs = append(refs, s.coll(personasCollection).Doc(c.Saver))
-			keys = append(keys, "p:"+c.Saver)
-		}
-		k := c.Saver + "~" + c.PartyID
-		if _, ok := savers[k]; !ok {
-			savers[k] = nil
-			refs = append(refs, s.coll(saversCollection).Doc(k))
-			keys = append(keys, "s:"+k)
+		for _, k := range []analytics.Saver{{UID: c.Saver}, {UID: c.Saver, PartyID: c.PartyID}} {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			keys = append(keys, k)
+			if k.PartyID == "" {
+				refs = append(refs, s.coll(personasCollection).Doc(k.UID))
+			} else {
+				refs = append(refs, s.coll(saversCollection).Doc(k.UID+"~"+k.PartyID))
+			}
 		}
 	}
 	if len(refs) == 0 {
-		return personas, savers, nil
+		return people, nil
 	}
 	snaps, err := tx.GetAll(refs)
 	if err != nil {
-		return nil, nil, err
+		return people, err
 	}
 	for i, snap := range snaps {
 		if !snap.Exists() {
@@ -360,49 +334,23 @@ func (s *Store) readPeople(tx *gfs.Transaction, changes []analytics.Change) (map
 		}
 		var d personaDoc
 		if err := snap.DataTo(&d); err != nil {
-			return nil, nil, fmt.Errorf("decode %s: %w", snap.Ref.ID, err)
+			return people, fmt.Errorf("decode %s: %w", snap.Ref.ID, err)
 		}
-		p := attendee.Persona(d.Persona)
-		if k := keys[i]; k[0] == 'p' {
-			personas[k[2:]] = p
+		if k := keys[i]; k.PartyID == "" {
+			people.Personas[k.UID] = attendee.Persona(d.Persona)
 		} else {
-			savers[k[2:]] = &p
+			people.Savers[k] = attendee.Persona(d.Persona)
 		}
 	}
-	return personas, savers, nil
+	return people, nil
 }
 
 func (s *Store) writePersona(tx *gfs.Transaction, uid string, p attendee.Persona) error {
-	if !validDocID(uid) {
-		return nil
-	}
 	ref := s.coll(personasCollection).Doc(uid)
 	if p == "" {
 		return tx.Delete(ref)
 	}
 	return tx.Set(ref, personaDoc{Persona: string(p)})
-}
-
-// countSaver attributes a gained save to the saver's current persona, and
-// takes a lost one back from the persona it was attributed to.
-func (s *Store) countSaver(tx *gfs.Transaction, c analytics.Change, personas map[string]attendee.Persona, savers map[string]*attendee.Persona, mix *analytics.Mix) error {
-	if c.SaveDelta == 0 || !validDocID(c.Saver) {
-		return nil
-	}
-	k := c.Saver + "~" + c.PartyID
-	ref := s.coll(saversCollection).Doc(k)
-	switch {
-	case c.SaveDelta > 0 && savers[k] == nil:
-		p := personas[c.Saver]
-		savers[k] = &p
-		mix.Add(p, 1)
-		return tx.Set(ref, personaDoc{Persona: string(p)})
-	case c.SaveDelta < 0 && savers[k] != nil:
-		mix.Add(*savers[k], -1)
-		savers[k] = nil
-		return tx.Delete(ref)
-	}
-	return nil
 }
 
 // Stats adds up a party's shards; zero counters when nothing was counted.

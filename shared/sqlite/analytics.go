@@ -17,19 +17,13 @@ const statsColumns = `party_id, conference_id, views, likes, passes, saves, cale
 	mix_dev, mix_pub, mix_inv, mix_sp, mix_other, trend, trend_at`
 
 // Apply applies the changes whose event ids are new, with those ids, in
-// one transaction. Changes of one party within the batch are added up
-// first, so each party's row is written once per batch.
+// one transaction. The batch is added up first (analytics.Sum), so each
+// party's row is written once per batch.
 func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, error) {
 	n := 0
 	applied := s.nowUTC().UnixNano()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n = 0
-		sums := map[string]*analytics.PartyStats{}
-		days := map[[2]string]*analytics.Counters{}
-		hours := map[string]analytics.Hours{}
-		var newest int64
-		var order []string
-		var dayOrder [][2]string
+		var fresh []analytics.Change
 		for _, c := range changes {
 			// at is when the id was applied: the window of redeliveries runs
 			// from there, whenever the event itself happened.
@@ -40,47 +34,26 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 			if k, err := res.RowsAffected(); err != nil || k == 0 {
 				continue // applied before: a redelivery
 			}
-			n++
-			if c.PersonaOf != "" {
-				if err := setPersona(ctx, tx, c.PersonaOf, c.Persona); err != nil {
-					return err
-				}
-			}
-			if c.PartyID == "" {
-				continue
-			}
-			sum := sums[c.PartyID]
-			if sum == nil {
-				sum = &analytics.PartyStats{PartyID: c.PartyID, Conference: c.Conference}
-				sums[c.PartyID] = sum
-				order = append(order, c.PartyID)
-			}
-			if sum.Conference == "" {
-				sum.Conference = c.Conference
-			}
-			sum.Counters.Add(c.Delta)
-			sum.Trend = sum.Trend.Add(c.Trend, c.At)
-			if err := countSaver(ctx, tx, c, &sum.Savers); err != nil {
+			fresh = append(fresh, c)
+		}
+		n = len(fresh)
+		people, err := readPeople(ctx, tx, fresh)
+		if err != nil {
+			return err
+		}
+		sums := analytics.Sum(fresh, people)
+		for _, p := range sums.Personas {
+			if err := setPersona(ctx, tx, p.UID, p.Persona); err != nil {
 				return err
 			}
-			if c.Delta.Saves != 0 {
-				if hours[c.PartyID] == nil {
-					hours[c.PartyID] = analytics.Hours{}
-				}
-				hours[c.PartyID].Add(c.At, c.Delta.Saves)
-				newest = max(newest, analytics.HourOf(c.At))
-			}
-			if !c.Delta.Zero() && sum.Conference != "" {
-				k := [2]string{sum.Conference, analytics.DayOf(c)}
-				if days[k] == nil {
-					days[k] = &analytics.Counters{}
-					dayOrder = append(dayOrder, k)
-				}
-				days[k].Add(c.Delta)
+		}
+		for _, a := range sums.Attributions {
+			if err := setAttribution(ctx, tx, a); err != nil {
+				return err
 			}
 		}
-		for _, id := range order {
-			if err := addStats(ctx, tx, *sums[id]); err != nil {
+		for _, p := range sums.Parties {
+			if err := addStats(ctx, tx, p); err != nil {
 				return err
 			}
 		}
@@ -89,33 +62,33 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 			(SELECT id FROM analytics_events WHERE at < ? LIMIT 1000)`, applied-int64(analytics.Remember)); err != nil {
 			return err
 		}
-		for _, id := range order {
-			for h, n := range hours[id] {
+		for _, p := range sums.Parties {
+			for h, n := range p.Recent {
 				if n == 0 {
 					continue
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO party_hours (party_id, hour, conference_id, saves) VALUES (?, ?, ?, ?)
-					ON CONFLICT (party_id, hour) DO UPDATE SET saves = saves + excluded.saves`, id, h, sums[id].Conference, n); err != nil {
+					ON CONFLICT (party_id, hour) DO UPDATE SET saves = saves + excluded.saves`, p.PartyID, h, p.Conference, n); err != nil {
 					return err
 				}
 			}
 		}
 		// Hours no velocity can use any more, by this batch's newest, a
 		// bounded slice per batch like the event ids.
-		if newest > 0 {
+		if newest, ok := sums.NewestHour(); ok {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM party_hours WHERE (party_id, hour) IN
 				(SELECT party_id, hour FROM party_hours WHERE hour <= ? LIMIT 1000)`, newest-analytics.RecentHours); err != nil {
 				return err
 			}
 		}
-		for _, k := range dayOrder {
-			d := days[k]
+		for _, d := range sums.Days {
+			c := d.Counters
 			if _, err := tx.ExecContext(ctx, `INSERT INTO conference_days
 				(conference_id, day, views, likes, passes, saves, calendar_adds, shares) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (conference_id, day) DO UPDATE SET views = views + excluded.views,
 					likes = likes + excluded.likes, passes = passes + excluded.passes, saves = saves + excluded.saves,
 					calendar_adds = calendar_adds + excluded.calendar_adds, shares = shares + excluded.shares`,
-				k[0], k[1], d.Views, d.Likes, d.Passes, d.Saves, d.CalendarAdds, d.Shares); err != nil {
+				d.Conference, d.Date, c.Views, c.Likes, c.Passes, c.Saves, c.CalendarAdds, c.Shares); err != nil {
 				return err
 			}
 		}
@@ -125,6 +98,43 @@ func (s *Store) Apply(ctx context.Context, changes []analytics.Change) (int, err
 		return 0, fmt.Errorf("apply analytics: %w", err)
 	}
 	return n, nil
+}
+
+// readPeople reads the personas of the batch's savers and the attributions
+// of the saves it gains or loses.
+func readPeople(ctx context.Context, tx *sql.Tx, changes []analytics.Change) (analytics.People, error) {
+	people := analytics.People{Personas: map[string]attendee.Persona{}, Savers: map[analytics.Saver]attendee.Persona{}}
+	seen := map[string]bool{}
+	seenSave := map[analytics.Saver]bool{}
+	for _, c := range changes {
+		if c.Saver == "" || c.SaveDelta == 0 {
+			continue
+		}
+		if !seen[c.Saver] {
+			seen[c.Saver] = true
+			var persona string
+			err := tx.QueryRowContext(ctx, `SELECT persona FROM analytics_personas WHERE uid = ?`, c.Saver).Scan(&persona)
+			switch {
+			case err == nil:
+				people.Personas[c.Saver] = attendee.Persona(persona)
+			case !errors.Is(err, sql.ErrNoRows):
+				return people, err
+			}
+		}
+		k := analytics.Saver{UID: c.Saver, PartyID: c.PartyID}
+		if !seenSave[k] {
+			seenSave[k] = true
+			var persona string
+			err := tx.QueryRowContext(ctx, `SELECT persona FROM analytics_savers WHERE uid = ? AND party_id = ?`, k.UID, k.PartyID).Scan(&persona)
+			switch {
+			case err == nil:
+				people.Savers[k] = attendee.Persona(persona)
+			case !errors.Is(err, sql.ErrNoRows):
+				return people, err
+			}
+		}
+	}
+	return people, nil
 }
 
 func setPersona(ctx context.Context, tx *sql.Tx, uid string, p attendee.Persona) error {
@@ -137,36 +147,15 @@ func setPersona(ctx context.Context, tx *sql.Tx, uid string, p attendee.Persona)
 	return err
 }
 
-// countSaver attributes a gained save to the saver's current persona, and
-// takes a lost one back from the persona it was attributed to.
-func countSaver(ctx context.Context, tx *sql.Tx, c analytics.Change, mix *analytics.Mix) error {
-	switch {
-	case c.SaveDelta > 0:
-		var persona string
-		err := tx.QueryRowContext(ctx, `SELECT persona FROM analytics_personas WHERE uid = ?`, c.Saver).Scan(&persona)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO analytics_savers (uid, party_id, persona) VALUES (?, ?, ?)
-			ON CONFLICT (uid, party_id) DO NOTHING`, c.Saver, c.PartyID, persona)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			mix.Add(attendee.Persona(persona), 1)
-		}
-	case c.SaveDelta < 0:
-		var persona string
-		err := tx.QueryRowContext(ctx, `DELETE FROM analytics_savers WHERE uid = ? AND party_id = ? RETURNING persona`, c.Saver, c.PartyID).Scan(&persona)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		mix.Add(attendee.Persona(persona), -1)
+// setAttribution stores the persona a save is counted for, or forgets it.
+func setAttribution(ctx context.Context, tx *sql.Tx, a analytics.Attribution) error {
+	if !a.Counted {
+		_, err := tx.ExecContext(ctx, `DELETE FROM analytics_savers WHERE uid = ? AND party_id = ?`, a.UID, a.PartyID)
+		return err
 	}
-	return nil
+	_, err := tx.ExecContext(ctx, `INSERT INTO analytics_savers (uid, party_id, persona) VALUES (?, ?, ?)
+		ON CONFLICT (uid, party_id) DO UPDATE SET persona = excluded.persona`, a.UID, a.PartyID, string(a.Persona))
+	return err
 }
 
 // addStats adds one party's batch sums to its row.
@@ -175,12 +164,8 @@ func addStats(ctx context.Context, tx *sql.Tx, d analytics.PartyStats) error {
 	if err != nil {
 		return err
 	}
-	if cur.Conference == "" {
-		cur.Conference = d.Conference
-	}
-	cur.Counters.Add(d.Counters)
-	cur.Savers.Merge(d.Savers)
-	cur.Trend = cur.Trend.Merge(d.Trend)
+	d.Recent = nil // kept by the hour in party_hours
+	cur.Merge(d)
 	trendAt, err := nanos("trendAt", cur.Trend.At)
 	if err != nil {
 		return err
