@@ -1,7 +1,12 @@
-// Package firestore is the Cloud Firestore store for conferences and parties.
+// Package firestore is the Cloud Firestore store: conferences, parties,
+// attendees (profiles, swipes, saves, calendar tokens, shares, erasure),
+// the analytics counters, the audit trail, and the feed's shared cache tier
+// (the conference revision and prebuilt snapshots) when there is no Redis.
 //
-// It implements conference.Repository, party.Repository and
-// party.Revisioner. Documents are adapter-only structs (see documents.go);
+// It implements conference.Repository, party.Repository,
+// party.Revisioner, attendee.Repository, analytics.Store,
+// audit.Repository and feed.Shared, and decodes the document events the
+// Firestore triggers receive (DecodePartyChange, DecodeDecisionChange). Documents are adapter-only structs (see documents.go);
 // Firestore status codes become apperr kinds here, so nothing past this
 // package sees a snapshot, a protobuf or a gRPC code. Every query the store
 // runs is declared in queries.go, next to the composite indexes it needs in

@@ -1,6 +1,8 @@
 // Package httpapi holds the HTTP edge shared by every function: the mapping of
 // the error vocabulary to problem responses, the router, cached byte
-// responses and the middleware chain.
+// responses, JSON bodies and their validation, authentication of ID tokens,
+// rate limits, CORS, and the middleware chain (request id, deadline,
+// tracing, logs, security headers, body limit, panic recovery).
 package httpapi
 
 import (

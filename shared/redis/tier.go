@@ -1,4 +1,6 @@
-// Package redis keeps the feed's shared cache tier (feed.Shared) in Redis.
+// Package redis keeps the feed's shared cache tier (feed.Shared) and the
+// rate limits all instances share (Limiter, GCRA in a Lua script) in Redis,
+// through a small RESP2 client of its own (ADR 8).
 //
 // Redis is optional here and only an accelerator: when it is down or slow
 // the feed reads the store as it would without it. So every call fails

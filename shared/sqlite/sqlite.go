@@ -1,6 +1,9 @@
-// Package sqlite is the embedded default store: conferences and parties in
-// one SQLite file (modernc.org/sqlite, pure Go, no cgo), so a local run or a
-// small deployment needs no cloud services and keeps its data across restarts.
+// Package sqlite is the embedded default store: conferences, parties,
+// attendees, the analytics counters, the audit trail and the outbox of
+// domain events in one SQLite file (modernc.org/sqlite, pure Go, no cgo),
+// so a local run or a small deployment needs no cloud services and keeps
+// its data across restarts. The outbox holds each write's events in the
+// write's own transaction until inproc.Relay delivers them.
 //
 // The file is opened twice: one connection writes and every write runs in a
 // BEGIN IMMEDIATE transaction, so concurrent writers queue on the write lock

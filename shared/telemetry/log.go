@@ -1,6 +1,9 @@
-// Package telemetry sets up structured logs and traces: slog JSON with the
-// field names Cloud Logging understands, and OpenTelemetry tracing with an
-// exporter chosen by configuration.
+// Package telemetry sets up structured logs, traces and metrics: slog JSON
+// with the field names Cloud Logging understands; OpenTelemetry tracing and
+// metrics with exporters chosen by configuration, under a resource that
+// keeps the Cloud Run detector's attributes; the request, event, cache and
+// import instruments; and the service level objectives each process tracks
+// (SLOTracker), which the admin function reports.
 package telemetry
 
 import (
