@@ -206,7 +206,6 @@ func Repeated(name string, n int) apperr.FieldError {
 // time.
 const requestTimeout apperr.Kind = "request_timeout"
 
-
 // isTimeout reports whether reading failed because a deadline passed: the
 // server's read timeout or the request's.
 func isTimeout(err error) bool {

@@ -249,7 +249,6 @@ func withSecurityHeaders(next http.Handler, hsts bool) http.Handler {
 // stops the read.
 const PayloadTooLarge apperr.Kind = "payload_too_large"
 
-
 func withBodyLimit(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {

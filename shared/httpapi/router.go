@@ -92,7 +92,6 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // methodNotAllowed is an HTTP-only kind: it never leaves this package's routing.
 const methodNotAllowed apperr.Kind = "method_not_allowed"
 
-
 // NotFound answers a path that names no resource with a 404 problem.
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	Error(w, r, apperr.New(apperr.NotFound, "no such resource: %s", clip(r.URL.Path, maxEcho)))
