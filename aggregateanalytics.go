@@ -13,7 +13,7 @@ const TrAggregateAnalytics = "AggregateAnalytics"
 func init() {
 	registerTrigger(Trigger{Name: TrAggregateAnalytics, build: func(a *app) CloudEventHandler {
 		h := &aggregateanalytics.Handler{Analytics: &command.Analytics{Store: a.Store}, Decode: pubsub.DecodePushed}
-		a.built = append(a.built, "analytics handler")
+		a.builtPart("analytics handler")
 		return h.Handle
 	}})
 }

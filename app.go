@@ -36,8 +36,9 @@ import (
 	"go.opentelemetry.io/otel"
 )
 
-// Store is what the application needs of a storage backend.
-type Store interface {
+// Storage is what the application needs of a storage backend (Config.Store
+// names which one; the wiring holds the opened one as Store).
+type Storage interface {
 	conference.Repository
 	party.Repository
 	party.Revisioner
@@ -101,7 +102,7 @@ func (a *app) observeTrigger(name string, h CloudEventHandler) CloudEventHandler
 // is on App (process.go).
 type app struct {
 	Config Config
-	Store  Store
+	Store  Storage
 	Auth   Auth
 	// Events carries the domain events of writes made in this process to
 	// the caches that must see them at once (read-your-writes).
@@ -145,7 +146,7 @@ type app struct {
 }
 
 // OpenStore opens the configured store.
-func OpenStore(ctx context.Context, c Config) (Store, error) {
+func OpenStore(ctx context.Context, c Config) (Storage, error) {
 	switch c.Store {
 	case StoreSQLite:
 		s, err := sqlite.Open(c.DBPath)
@@ -171,7 +172,7 @@ type Auth struct {
 
 // newApp returns the wiring over an opened store. It builds no function
 // yet: handler builds each on first use.
-func newApp(c Config, store Store, auth Auth) *app {
+func newApp(c Config, store Storage, auth Auth) *app {
 	origins := c.CORSOrigins
 	if c.Local {
 		origins = append(origins, "http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1")
@@ -231,6 +232,14 @@ func (a *app) chain(name string, h http.Handler) http.Handler {
 		o.Timeout = f.Timeout
 	}
 	return httpapi.Chain(h, o)
+}
+
+// builtPart records that the instance built a shared part: a debug log
+// says what a cold start opened (an instance should open only what its
+// function uses), and Built lists them for the tests that pin it.
+func (a *app) builtPart(name string) {
+	a.built = append(a.built, name)
+	slog.Debug("built a shared part", "part", name)
 }
 
 // popularity is the saves the feed shows, by the analytics' rule.

@@ -14,7 +14,7 @@ func init() {
 	registerTrigger(Trigger{Name: TrOnDecisionWritten, Documents: []string{"users/{uid}/swipes/{partyId}", "users/{uid}/saves/{partyId}"},
 		build: func(a *app) CloudEventHandler {
 			h := &ondecisionwritten.Handler{Decode: decodeDecision, Parties: a.Store, Events: a.remoteEvents()}
-			a.built = append(a.built, "decision trigger")
+			a.builtPart("decision trigger")
 			return h.Handle
 		}})
 }

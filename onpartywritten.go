@@ -15,7 +15,7 @@ func init() {
 		if r, ok := a.Store.(onpartywritten.Recorder); ok {
 			h.Record = r
 		}
-		a.built = append(a.built, "party trigger")
+		a.builtPart("party trigger")
 		return h.Handle
 	}})
 }

@@ -38,7 +38,7 @@ import (
 func (a *app) resync() *resyncsheets.Handler {
 	if a.resyncer == nil {
 		a.resyncer = &resyncsheets.Handler{Conferences: a.Store, Fetch: a.sheetFetcher(), Import: a.importer(), Decode: pubsub.MessageData}
-		a.built = append(a.built, "sheet re-sync")
+		a.builtPart("sheet re-sync")
 	}
 	return a.resyncer
 }
@@ -62,7 +62,7 @@ func (a *app) feed() *feed.Cache {
 		}
 		a.Events.Subscribe(a.feedCache.Apply)
 		a.localFeed.Store(a.feedCache)
-		a.built = append(a.built, "feed")
+		a.builtPart("feed")
 		if a.tier != nil {
 			// Instances that check the shared tier learn of a change only
 			// when the revision there is raised: this process must relay
@@ -89,7 +89,7 @@ func (a *app) sharedTier() feed.Shared {
 			return nil
 		}
 		a.tier, a.redis = t, t
-		a.built = append(a.built, "redis tier")
+		a.builtPart("redis tier")
 		return a.tier
 	}
 	if t, ok := a.Store.(feed.Shared); ok {
@@ -107,7 +107,7 @@ func (a *app) invalidator() *invalidatecache.Handler {
 			a.invalidate.Tier = t
 			a.invalidate.Prebuild = feed.NewCache(a.Store, feed.Options{Shared: t})
 		}
-		a.built = append(a.built, "cache invalidator")
+		a.builtPart("cache invalidator")
 	}
 	return a.invalidate
 }
@@ -116,7 +116,7 @@ func (a *app) views() *personal.Views {
 	if a.viewCache == nil {
 		a.viewCache = personal.NewViews(a.Store, a.feed())
 		a.Events.Subscribe(a.viewCache.Apply)
-		a.built = append(a.built, "personal views")
+		a.builtPart("personal views")
 	}
 	return a.viewCache
 }
@@ -124,7 +124,7 @@ func (a *app) views() *personal.Views {
 func (a *app) organizers() *command.Organizers {
 	if a.organizerUC == nil {
 		a.organizerUC = &command.Organizers{Store: a.Store, Events: a.events()}
-		a.built = append(a.built, "organizer commands")
+		a.builtPart("organizer commands")
 		a.aggregator()
 	}
 	return a.organizerUC
@@ -134,7 +134,7 @@ func (a *app) organizers() *command.Organizers {
 func (a *app) conferences() *command.Conferences {
 	if a.confUC == nil {
 		a.confUC = &command.Conferences{Store: a.Store, Events: a.events()}
-		a.built = append(a.built, "conference commands")
+		a.builtPart("conference commands")
 	}
 	return a.confUC
 }
@@ -147,7 +147,7 @@ func (a *app) importer() *importer.Importer {
 			a.metrics.ImportRows(ctx, r.DryRun, map[string]int{"created": r.Created, "updated": r.Updated,
 				"unchanged": r.Unchanged, "cancelled": r.Cancelled, "rejected": r.Rejected})
 		}}
-		a.built = append(a.built, "importer")
+		a.builtPart("importer")
 		a.aggregator()
 	}
 	return a.importUC
@@ -200,7 +200,7 @@ func (a *app) rateLimiter() httpapi.Limiter {
 			return a.limiter
 		}
 		a.limiter, a.limits = httpapi.NewFallback(l, local), l
-		a.built = append(a.built, "redis rate limits")
+		a.builtPart("redis rate limits")
 	}
 	return a.limiter
 }
@@ -291,7 +291,7 @@ func (a *app) onDemand(build func() func(http.Handler) http.Handler) func(http.H
 func (a *app) attendees() *command.Attendees {
 	if a.attendeeUC == nil {
 		a.attendeeUC = &command.Attendees{Parties: a.Store, Store: a.Store, Events: a.events(), CalendarSecret: a.Auth.CalendarSecret}
-		a.built = append(a.built, "attendee commands")
+		a.builtPart("attendee commands")
 		a.aggregator()
 	}
 	return a.attendeeUC
@@ -313,7 +313,7 @@ func (a *app) events() event.Publisher {
 			return a.publisher
 		}
 		a.pubsub, a.remote = c, pubsub.NewPublisher(c, a.Config.EventsTopic)
-		a.built = append(a.built, "pubsub publisher")
+		a.builtPart("pubsub publisher")
 		if ob, ok := a.Store.(outbox); ok {
 			// The events are in the outbox with their change: the relay
 			// publishes them from there, at least once, also when the
@@ -322,7 +322,7 @@ func (a *app) events() event.Publisher {
 			a.relay = inproc.NewRelay(ob, func(ctx context.Context, es []event.Event) error { return remote.Publish(ctx, es...) })
 			go a.relay.Run()
 			a.Events.Subscribe(func(context.Context, event.Event) { a.relay.Kick() })
-			a.built = append(a.built, "outbox relay")
+			a.builtPart("outbox relay")
 			return a.publisher
 		}
 		var remote event.Publisher = a.remote
@@ -404,7 +404,7 @@ func (a *app) aggregator() {
 		}
 		return nil
 	}
-	a.built = append(a.built, "analytics aggregator")
+	a.builtPart("analytics aggregator")
 	if inv != nil {
 		a.deferred = inproc.NewRetrier(func(ctx context.Context, es []event.Event) error { return inv.Apply(ctx, es) })
 		go a.deferred.Run()
@@ -472,7 +472,7 @@ func (a *app) erasureGate() *erasure.Gate {
 	if a.gate == nil {
 		a.gate = erasure.NewGate(a.Store)
 		a.Events.Subscribe(a.gate.Apply)
-		a.built = append(a.built, "erasure gate")
+		a.builtPart("erasure gate")
 	}
 	return a.gate
 }

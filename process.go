@@ -19,7 +19,7 @@ type App struct{ *app }
 
 // New returns the application over an opened store. It builds no function
 // yet: Handler builds each on first use.
-func New(c Config, store Store, auth Auth) *App { return &App{newApp(c, store, auth)} }
+func New(c Config, store Storage, auth Auth) *App { return &App{newApp(c, store, auth)} }
 
 // Handler returns the named function's handler with its middleware,
 // building it on first use; nil for an unknown name.

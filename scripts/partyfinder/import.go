@@ -118,7 +118,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	im := &importer.Importer{Store: store}
-	if s, ok := store.(partyfinder.Store); ok && !*dryRun {
+	if s, ok := store.(partyfinder.Storage); ok && !*dryRun {
 		// The servers learn of the import through its events: the shared
 		// cache tier's revision is raised, and with PARTYFINDER_EVENTS=pubsub
 		// the events go to the topic.

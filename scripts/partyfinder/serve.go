@@ -315,7 +315,7 @@ func defaultConference(ctx context.Context, a *partyfinder.App) string {
 }
 
 // seedIfEmpty stores the demo conference when the store has no conference at all.
-func seedIfEmpty(ctx context.Context, store partyfinder.Store, now time.Time) (int, error) {
+func seedIfEmpty(ctx context.Context, store partyfinder.Storage, now time.Time) (int, error) {
 	cs, err := store.Conferences(ctx)
 	if err != nil || len(cs) > 0 {
 		return 0, err
