@@ -371,15 +371,7 @@ func (f partyFields) apply(p *party.Party, c conference.Conference) []apperr.Fie
 
 // apiFields names the party domain's fields as this API's body does.
 func apiFields(fs []apperr.FieldError) []apperr.FieldError {
-	names := map[string]string{"start": "date", "end": "endTime", "location": "lat", "conference": "conferenceId"}
-	out := make([]apperr.FieldError, len(fs))
-	for i, f := range fs {
-		if n, ok := names[f.Field]; ok {
-			f.Field = n
-		}
-		out[i] = f
-	}
-	return out
+	return apperr.Renamed(fs, map[string]string{"start": "date", "end": "endTime", "location": "lat", "conference": "conferenceId"})
 }
 
 func signedIn(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {

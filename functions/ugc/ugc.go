@@ -173,15 +173,7 @@ func (req createRequest) party(c conference.Conference) (party.Party, []apperr.F
 
 // formFields names the party domain's fields as the old form does.
 func formFields(fs []apperr.FieldError) []apperr.FieldError {
-	names := map[string]string{"title": "name", "start": "date", "hosts": "creator", "hosts[0]": "creator"}
-	out := make([]apperr.FieldError, len(fs))
-	for i, f := range fs {
-		if n, ok := names[f.Field]; ok {
-			f.Field = n
-		}
-		out[i] = f
-	}
-	return out
+	return apperr.Renamed(fs, map[string]string{"title": "name", "start": "date", "hosts": "creator", "hosts[0]": "creator"})
 }
 
 // list serves the community's public submissions of a conference

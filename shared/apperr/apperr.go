@@ -109,6 +109,19 @@ func FieldsOf(err error) ([]FieldError, error) {
 	return nil, err
 }
 
+// Renamed returns fs with the fields names maps renamed, the rest as they
+// are: a domain's field names as an API's body spells them.
+func Renamed(fs []FieldError, names map[string]string) []FieldError {
+	out := make([]FieldError, len(fs))
+	for i, f := range fs {
+		if n, ok := names[f.Field]; ok {
+			f.Field = n
+		}
+		out[i] = f
+	}
+	return out
+}
+
 // Merge returns an Invalid error listing the problems of every list, or
 // nil when there are none. A field keeps only its first problem: the
 // lists go from the most basic check (the shape of the input) to the

@@ -51,3 +51,14 @@ func TestFieldsOfAndMerge(t *testing.T) {
 		})
 	}
 }
+
+func TestRenamed(t *testing.T) {
+	fs := []apperr.FieldError{{Field: "start", Code: "range"}, {Field: "link", Code: "format"}}
+	got := apperr.Renamed(fs, map[string]string{"start": "date"})
+	if got[0].Field != "date" || got[1].Field != "link" || got[0].Code != "range" {
+		t.Errorf("renamed %+v", got)
+	}
+	if fs[0].Field != "start" {
+		t.Errorf("Renamed changed its input: %+v", fs)
+	}
+}
